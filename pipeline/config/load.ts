@@ -1,0 +1,108 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { MediaflowError } from '../../functions/errors.js';
+import { envSchema, type Env } from './schema.js';
+
+/** The resolved, frozen configuration: no `undefined` for anything that has a default. */
+export interface Config {
+  mode: { storage: 'embedded' | 'external'; runner: 'in-process' | 'bullmq' };
+  redisUrl: string | undefined;
+  s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  buckets: { input: string; output: string; outputPrefix: string };
+  embedded: { dataDir: string; port: number };
+  scratchDir: string;
+  worker: { concurrency: number; attempts: number; backoffMs: number; processTimeoutMs: number; shutdownGraceMs: number };
+  video: { segmentSeconds: number; maxSegments: number; loudnessLufs: number };
+  limits: MediaLimits;
+  api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
+  notify: { urls: string[]; secret: string | undefined };
+  sweepIntervalMs: number;
+  queuePrefix: string;
+  logLevel: Env['MEDIAFLOW_LOG_LEVEL'];
+  ffmpegPath: string | undefined;
+  ffprobePath: string | undefined;
+}
+
+export interface MediaLimits {
+  maxInputBytes: number;
+  maxDurationSeconds: number;
+  maxPixels: number;
+  maxFps: number;
+  maxStreams: number;
+  maxImageFrames: number;
+}
+
+/**
+ * Reads the configuration from an environment (default `process.env`) and, if
+ * `MEDIAFLOW_CONFIG_FILE` names one, a JSON file of the same variables; the environment wins.
+ * An invalid value throws CONFIG_INVALID naming the variable and what was expected.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const fromFile = env.MEDIAFLOW_CONFIG_FILE ? readConfigFile(env.MEDIAFLOW_CONFIG_FILE) : {};
+  const merged: Record<string, unknown> = { ...fromFile };
+  for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[name] = value;
+  const parsed = envSchema.safeParse(merged);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new MediaflowError('CONFIG_INVALID', `Invalid configuration: ${lines.join('; ')}`);
+  }
+  return Object.freeze(resolve(parsed.data));
+}
+
+function readConfigFile(file: string): Record<string, unknown> {
+  try {
+    const data: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
+    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error('expected a JSON object of variables');
+    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+  } catch (error) {
+    throw new MediaflowError('CONFIG_INVALID', `MEDIAFLOW_CONFIG_FILE: cannot read ${file}: ${(error as Error).message}`);
+  }
+}
+
+function resolve(env: Env): Config {
+  return {
+    mode: {
+      storage: env.MEDIAFLOW_S3_ENDPOINT ? 'external' : 'embedded',
+      runner: env.REDIS_URL ? 'bullmq' : 'in-process',
+    },
+    redisUrl: env.REDIS_URL,
+    s3: {
+      endpoint: env.MEDIAFLOW_S3_ENDPOINT,
+      region: env.MEDIAFLOW_S3_REGION,
+      accessKeyId: env.MEDIAFLOW_S3_ACCESS_KEY_ID,
+      secretAccessKey: env.MEDIAFLOW_S3_SECRET_ACCESS_KEY,
+      forcePathStyle: env.MEDIAFLOW_S3_FORCE_PATH_STYLE,
+    },
+    buckets: { input: env.MEDIAFLOW_INPUT_BUCKET, output: env.MEDIAFLOW_OUTPUT_BUCKET, outputPrefix: normalisePrefix(env.MEDIAFLOW_OUTPUT_PREFIX) },
+    embedded: { dataDir: path.resolve(env.MEDIAFLOW_DATA_DIR), port: env.MEDIAFLOW_EMBEDDED_S3_PORT },
+    scratchDir: path.resolve(env.MEDIAFLOW_SCRATCH_DIR),
+    worker: {
+      concurrency: env.MEDIAFLOW_WORKER_CONCURRENCY,
+      attempts: env.MEDIAFLOW_TASK_ATTEMPTS,
+      backoffMs: env.MEDIAFLOW_TASK_BACKOFF_MS,
+      processTimeoutMs: env.MEDIAFLOW_PROCESS_TIMEOUT_S * 1000,
+      shutdownGraceMs: env.MEDIAFLOW_SHUTDOWN_GRACE_S * 1000,
+    },
+    video: { segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS, maxSegments: env.MEDIAFLOW_MAX_SEGMENTS, loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS },
+    limits: {
+      maxInputBytes: env.MEDIAFLOW_MAX_INPUT_BYTES,
+      maxDurationSeconds: env.MEDIAFLOW_MAX_DURATION_S,
+      maxPixels: env.MEDIAFLOW_MAX_PIXELS,
+      maxFps: env.MEDIAFLOW_MAX_FPS,
+      maxStreams: env.MEDIAFLOW_MAX_STREAMS,
+      maxImageFrames: env.MEDIAFLOW_MAX_IMAGE_FRAMES,
+    },
+    api: { host: env.MEDIAFLOW_HOST, port: env.MEDIAFLOW_PORT, apiKeys: env.MEDIAFLOW_API_KEYS, webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN },
+    notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },
+    sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
+    queuePrefix: env.MEDIAFLOW_QUEUE_PREFIX,
+    logLevel: env.MEDIAFLOW_LOG_LEVEL,
+    ffmpegPath: env.FFMPEG_PATH,
+    ffprobePath: env.FFPROBE_PATH,
+  };
+}
+
+function normalisePrefix(prefix: string): string {
+  const trimmed = prefix.replace(/^\/+|\/+$/g, '');
+  return trimmed ? `${trimmed}/` : '';
+}

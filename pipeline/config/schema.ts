@@ -1,0 +1,75 @@
+import os from 'node:os';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Every setting mediaflow reads, keyed by its environment variable. Keeping the variable names as
+ * the schema's keys means a validation error names exactly the variable to fix, and the deployment
+ * files (compose, Kubernetes) can be checked against this list.
+ *
+ * Defaults make the embedded mode work with nothing set.
+ */
+const positiveInt = z.coerce.number().int().positive();
+const nonNegativeInt = z.coerce.number().int().nonnegative();
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
+const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+
+export const envSchema = z.object({
+  /** Redis for BullMQ and the job store; unset means the in-process runner and an in-memory job store. */
+  REDIS_URL: z.string().url().optional(),
+  /** An external S3-protocol endpoint (MinIO, AWS); unset means the embedded s3rver. */
+  MEDIAFLOW_S3_ENDPOINT: z.string().url().optional(),
+  MEDIAFLOW_S3_REGION: z.string().min(1).default('us-east-1'),
+  MEDIAFLOW_S3_ACCESS_KEY_ID: z.string().min(1).default('S3RVER'),
+  MEDIAFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).default('S3RVER'),
+  /** Path-style addressing (bucket in the path) is what MinIO and s3rver expect. */
+  MEDIAFLOW_S3_FORCE_PATH_STYLE: bool.default(true),
+  MEDIAFLOW_INPUT_BUCKET: bucketName.default('mediaflow-input'),
+  MEDIAFLOW_OUTPUT_BUCKET: bucketName.default('mediaflow-output'),
+  /** Where outputs go inside the output bucket; events under it never trigger jobs. */
+  MEDIAFLOW_OUTPUT_PREFIX: z.string().default(''),
+  /** The embedded store's data folder. */
+  MEDIAFLOW_DATA_DIR: z.string().min(1).default('.mediaflow'),
+  /** The embedded store's port; 0 picks a free one. */
+  MEDIAFLOW_EMBEDDED_S3_PORT: nonNegativeInt.default(0),
+  /** Local scratch space for media functions (one private folder per task). */
+  MEDIAFLOW_SCRATCH_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'mediaflow')),
+  /** Tasks run at once per process (p-queue) or per worker (BullMQ). */
+  MEDIAFLOW_WORKER_CONCURRENCY: positiveInt.default(os.availableParallelism()),
+  MEDIAFLOW_TASK_ATTEMPTS: positiveInt.default(3),
+  MEDIAFLOW_TASK_BACKOFF_MS: positiveInt.default(1000),
+  /** Hard limit for one media process; a hung ffmpeg is killed with its process group. */
+  MEDIAFLOW_PROCESS_TIMEOUT_S: positiveInt.default(1800),
+  /** Grace period for a worker on SIGTERM before running tasks are released. */
+  MEDIAFLOW_SHUTDOWN_GRACE_S: positiveInt.default(30),
+  MEDIAFLOW_SEGMENT_SECONDS: positiveInt.default(6),
+  MEDIAFLOW_MAX_SEGMENTS: positiveInt.default(200),
+  MEDIAFLOW_MAX_INPUT_BYTES: positiveInt.default(10 * 1024 ** 3),
+  MEDIAFLOW_MAX_DURATION_S: positiveInt.default(4 * 3600),
+  MEDIAFLOW_MAX_PIXELS: positiveInt.default(8192 * 8192),
+  MEDIAFLOW_MAX_FPS: positiveInt.default(240),
+  MEDIAFLOW_MAX_STREAMS: positiveInt.default(16),
+  MEDIAFLOW_MAX_IMAGE_FRAMES: positiveInt.default(500),
+  /** EBU R128 integrated loudness target for audio outputs, in LUFS. */
+  MEDIAFLOW_LOUDNESS_LUFS: z.coerce.number().min(-70).max(-5).default(-16),
+  MEDIAFLOW_HOST: z.string().min(1).default('127.0.0.1'),
+  MEDIAFLOW_PORT: nonNegativeInt.default(8080),
+  /** Bearer tokens accepted by the API; empty means the API listens on loopback only. */
+  MEDIAFLOW_API_KEYS: csv.default([]),
+  /** Bearer token that storage webhooks (MinIO, a relay of S3 notifications) must present. */
+  MEDIAFLOW_WEBHOOK_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+  /** CloudEvents about jobs are POSTed here, signed with MEDIAFLOW_NOTIFY_SECRET. */
+  MEDIAFLOW_NOTIFY_URLS: csv.default([]),
+  MEDIAFLOW_NOTIFY_SECRET: z.string().optional(),
+  /** Every this many seconds the input bucket is swept for sources without a finished job; 0 turns it off. */
+  MEDIAFLOW_SWEEP_INTERVAL_S: nonNegativeInt.default(0),
+  MEDIAFLOW_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mediaflow'),
+  MEDIAFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Use a system ffmpeg/ffprobe (e.g. Debian's) instead of the bundled static build. */
+  FFMPEG_PATH: z.string().min(1).optional(),
+  FFPROBE_PATH: z.string().min(1).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export const ENV_VARS = Object.keys(envSchema.shape) as (keyof Env)[];

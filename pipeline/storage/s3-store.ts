@@ -1,0 +1,242 @@
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import {
+  S3Client,
+  CreateBucketCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { MediaflowError } from '../../functions/errors.js';
+import type { ObjectInfo, ObjectStore, PutOptions } from './port.js';
+
+// The SDK warns on every process start that future releases need Node 22; the version we lock
+// supports Node 20, so the warning is noise in CLI output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export interface S3StoreOptions {
+  endpoint: string | undefined;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  forcePathStyle: boolean;
+}
+
+/**
+ * The S3 adapter: the only module that talks to the AWS SDK. Vendor errors are translated here
+ * into mediaflow's codes (not found, unavailable), so nothing above branches on SDK error names.
+ */
+export class S3Store implements ObjectStore {
+  private readonly client: S3Client;
+
+  constructor(options: S3StoreOptions) {
+    this.client = new S3Client({
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      region: options.region,
+      forcePathStyle: options.forcePathStyle,
+      credentials: { accessKeyId: options.accessKeyId, secretAccessKey: options.secretAccessKey },
+      // SDKs since early 2025 add CRC32 checksums (and aws-chunked bodies) to every upload by
+      // default. s3rver and older MinIO releases reject or mangle those, so checksums are sent
+      // and validated only where an operation requires them: the behaviour every S3-compatible
+      // server understands.
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      maxAttempts: 3,
+    });
+  }
+
+  async head(bucket: string, key: string): Promise<ObjectInfo | null> {
+    try {
+      const r = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return {
+        bucket,
+        key,
+        size: r.ContentLength ?? 0,
+        etag: unquote(r.ETag),
+        versionId: r.VersionId,
+        lastModified: r.LastModified,
+        contentType: r.ContentType,
+      };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      throw translate(error, `head s3://${bucket}/${key}`);
+    }
+  }
+
+  async download(bucket: string, key: string, file: string, options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal } = {}): Promise<ObjectInfo> {
+    let response;
+    try {
+      response = await this.client.send(
+        new GetObjectCommand({ Bucket: bucket, Key: key, ...(options.expectEtag ? { IfMatch: `"${options.expectEtag}"` } : {}) }),
+        options.signal ? { abortSignal: options.signal } : {},
+      );
+    } catch (error) {
+      if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
+      if (statusOf(error) === 412) throw new MediaflowError('SOURCE_CHANGED', `s3://${bucket}/${key} changed since the event`);
+      throw translate(error, `download s3://${bucket}/${key}`);
+    }
+    const info: ObjectInfo = {
+      bucket,
+      key,
+      size: response.ContentLength ?? 0,
+      etag: unquote(response.ETag),
+      versionId: response.VersionId,
+      lastModified: response.LastModified,
+      contentType: response.ContentType,
+    };
+    const body = response.Body as Readable | undefined;
+    // Not every S3-compatible server honours If-Match (s3rver ignores it), so check again here.
+    if (options.expectEtag && info.etag !== options.expectEtag) {
+      body?.destroy();
+      throw new MediaflowError('SOURCE_CHANGED', `s3://${bucket}/${key} changed since the event`);
+    }
+    if (options.maxBytes !== undefined && info.size > options.maxBytes) {
+      body?.destroy();
+      throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `s3://${bucket}/${key} is ${info.size} bytes; the limit is ${options.maxBytes}`);
+    }
+    if (!body) throw new MediaflowError('STORAGE_UNAVAILABLE', `s3://${bucket}/${key} returned no body`);
+    try {
+      await pipeline(body, fs.createWriteStream(file), options.signal ? { signal: options.signal } : {});
+    } catch (error) {
+      throw translate(error, `download s3://${bucket}/${key}`);
+    }
+    return info;
+  }
+
+  async upload(bucket: string, key: string, file: string, options: PutOptions = {}): Promise<void> {
+    const size = (await fs.promises.stat(file)).size;
+    try {
+      // Small files go in one PUT; large ones as a multipart upload with bounded memory.
+      if (size < 16 * 1024 * 1024) {
+        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await fs.promises.readFile(file), ...putHeaders(options) }));
+        return;
+      }
+      const upload = new Upload({
+        client: this.client,
+        params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file), ...putHeaders(options) },
+        queueSize: 4,
+        partSize: 8 * 1024 * 1024,
+      });
+      await upload.done();
+    } catch (error) {
+      throw translate(error, `upload s3://${bucket}/${key}`);
+    }
+  }
+
+  async putBytes(bucket: string, key: string, body: Buffer | string, options: PutOptions = {}): Promise<void> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...putHeaders(options) }));
+    } catch (error) {
+      throw translate(error, `put s3://${bucket}/${key}`);
+    }
+  }
+
+  async getBytes(bucket: string, key: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
+    try {
+      const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if ((r.ContentLength ?? 0) > maxBytes) throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `s3://${bucket}/${key} exceeds ${maxBytes} bytes`);
+      return Buffer.from(await r.Body!.transformToByteArray());
+    } catch (error) {
+      if (error instanceof MediaflowError) throw error;
+      if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
+      throw translate(error, `get s3://${bucket}/${key}`);
+    }
+  }
+
+  async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
+    let token: string | undefined;
+    do {
+      let page;
+      try {
+        page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      } catch (error) {
+        throw translate(error, `list s3://${bucket}/${prefix}`);
+      }
+      for (const o of page.Contents ?? []) {
+        if (!o.Key) continue;
+        yield { bucket, key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag), versionId: undefined, lastModified: o.LastModified, contentType: undefined };
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  async delete(bucket: string, keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const batch = keys.slice(i, i + 1000);
+      try {
+        await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+      } catch (error) {
+        throw translate(error, `delete from s3://${bucket}`);
+      }
+    }
+  }
+
+  async deletePrefix(bucket: string, prefix: string): Promise<number> {
+    if (!prefix) throw new Error('deletePrefix refuses an empty prefix');
+    const keys: string[] = [];
+    for await (const o of this.list(bucket, prefix)) keys.push(o.key);
+    await this.delete(bucket, keys);
+    return keys.length;
+  }
+
+  async ensureBucket(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      return;
+    } catch (error) {
+      if (!isNotFound(error)) throw translate(error, `head bucket ${bucket}`);
+    }
+    try {
+      await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      const name = (error as { name?: string }).name;
+      if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return;
+      throw translate(error, `create bucket ${bucket}`);
+    }
+  }
+
+  async ping(bucket: string): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+    } catch (error) {
+      throw translate(error, `head bucket ${bucket}`);
+    }
+  }
+
+  destroy(): void {
+    this.client.destroy();
+  }
+}
+
+function putHeaders(options: PutOptions) {
+  return {
+    ...(options.contentType ? { ContentType: options.contentType } : {}),
+    ...(options.cacheControl ? { CacheControl: options.cacheControl } : {}),
+  };
+}
+
+function unquote(etag: string | undefined): string {
+  return (etag ?? '').replace(/^"|"$/g, '');
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+}
+
+function isNotFound(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket' || statusOf(error) === 404;
+}
+
+function translate(error: unknown, what: string): MediaflowError {
+  if (error instanceof MediaflowError) return error;
+  if ((error as { name?: string })?.name === 'AbortError') return new MediaflowError('CANCELLED', `${what}: cancelled`);
+  const detail = error instanceof S3ServiceException ? `${error.name} (${statusOf(error) ?? '?'})` : (error as Error)?.message ?? String(error);
+  return new MediaflowError('STORAGE_UNAVAILABLE', `${what} failed: ${detail}`, { cause: error });
+}
