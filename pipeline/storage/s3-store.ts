@@ -8,7 +8,7 @@ import {
   GetObjectCommand,
   HeadBucketCommand,
   HeadObjectCommand,
-  ListObjectsV2Command,
+  ListObjectsCommand,
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -150,20 +150,25 @@ export class S3Store implements ObjectStore {
   }
 
   async *list(bucket: string, prefix: string): AsyncIterable<ObjectInfo> {
-    let token: string | undefined;
-    do {
+    // ListObjects (v1) with a Marker: every S3-compatible server pages it the same way, whereas
+    // s3rver's v2 continuation tokens use DES, which OpenSSL 3 (Node 18+) no longer provides.
+    let marker: string | undefined;
+    for (;;) {
       let page;
       try {
-        page = await this.client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+        page = await this.client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
       } catch (error) {
         throw translate(error, `list s3://${bucket}/${prefix}`);
       }
-      for (const o of page.Contents ?? []) {
+      const contents = page.Contents ?? [];
+      for (const o of contents) {
         if (!o.Key) continue;
         yield { bucket, key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag), versionId: undefined, lastModified: o.LastModified, contentType: undefined };
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+      const last = contents.at(-1)?.Key;
+      if (!page.IsTruncated || !last) return;
+      marker = last;
+    }
   }
 
   async delete(bucket: string, keys: string[]): Promise<void> {

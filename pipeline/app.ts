@@ -1,0 +1,96 @@
+import { resolveBinaries } from '../functions/ffmpeg/binaries.js';
+import type { Config } from './config/load.js';
+import { Orchestrator, type OrchestratorDeps } from './jobs/orchestrator.js';
+import { MemoryJobStore } from './jobs/memory-store.js';
+import type { JobStore } from './jobs/store.js';
+import type { Logger } from './log.js';
+import { WORKFLOWS } from './plan/workflows.js';
+import { InProcessRunner } from './runner/in-process.js';
+import type { Runner, RunnerHooks } from './runner/port.js';
+import { EMBEDDED_CREDENTIALS, startEmbeddedS3, type EmbeddedS3 } from './storage/embedded-s3.js';
+import type { ObjectStore } from './storage/port.js';
+import { S3Store } from './storage/s3-store.js';
+import { executeTask } from './tasks/execute.js';
+import type { AnyTaskHandler } from './tasks/handler.js';
+import { HANDLERS } from './tasks/registry.js';
+
+/** Everything a mediaflow process runs on, wired once at the entry point and passed down. */
+export interface App {
+  config: Config;
+  log: Logger;
+  store: ObjectStore;
+  jobs: JobStore;
+  orchestrator: Orchestrator;
+  runner: Runner;
+  /** Present in the embedded mode: the local S3-protocol server. */
+  embedded: EmbeddedS3 | undefined;
+  close(): Promise<void>;
+}
+
+export interface AppOverrides {
+  jobs?: JobStore;
+  handlers?: ReadonlyMap<string, AnyTaskHandler>;
+  workflows?: OrchestratorDeps['workflows'];
+  /** Builds the runner from the hooks; defaults to the in-process runner. */
+  runner?: (hooks: RunnerHooks) => Runner;
+  onJobEnded?: OrchestratorDeps['onJobEnded'];
+}
+
+/**
+ * Starts the storage (embedded s3rver unless an endpoint is configured), makes sure both buckets
+ * exist, and wires the orchestrator to a runner. Checks the media binaries up front so a broken
+ * install fails at start-up with a clear message, not on the first upload.
+ */
+export async function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
+  await resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  const embedded = config.s3.endpoint ? undefined : await startEmbeddedS3(config.embedded);
+  const store = new S3Store({
+    ...config.s3,
+    endpoint: embedded?.endpoint ?? config.s3.endpoint,
+    ...(embedded ? EMBEDDED_CREDENTIALS : {}),
+  });
+  await store.ensureBucket(config.buckets.input);
+  await store.ensureBucket(config.buckets.output);
+
+  const jobs = overrides.jobs ?? new MemoryJobStore();
+  const orchestrator = new Orchestrator({ config, store, jobs, workflows: overrides.workflows ?? WORKFLOWS, log, ...(overrides.onJobEnded ? { onJobEnded: overrides.onJobEnded } : {}) });
+  const hooks = runnerHooks({ config, log, store, jobs, orchestrator, handlers: overrides.handlers ?? HANDLERS });
+  const runner = overrides.runner?.(hooks) ?? new InProcessRunner(hooks, {
+    concurrency: config.worker.concurrency,
+    retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+    onError: (error) => log.error({ err: error }, 'runner error'),
+  });
+  orchestrator.attach(runner);
+
+  return {
+    config,
+    log,
+    store,
+    jobs,
+    orchestrator,
+    runner,
+    embedded,
+    async close() {
+      await runner.close();
+      await jobs.close();
+      store instanceof S3Store && store.destroy();
+      await embedded?.close();
+    },
+  };
+}
+
+/** The hooks every runner calls: run a task against storage, record its state, continue the job. */
+export function runnerHooks(deps: { config: Config; log: Logger; store: ObjectStore; jobs: JobStore; orchestrator: Orchestrator; handlers: ReadonlyMap<string, AnyTaskHandler> }): RunnerHooks {
+  const { config, log, store, jobs, orchestrator, handlers } = deps;
+  return {
+    async execute(jobId, task, signal, onProgress) {
+      const job = await jobs.get(jobId);
+      if (!job) throw new Error(`job ${jobId} not found`);
+      return executeTask(job.spec, task, { handlers, store, config, log: log.child({ jobId, taskId: task.id }) }, signal, onProgress);
+    },
+    taskChanged: (jobId, taskId, status) => jobs.setTask(jobId, taskId, status),
+    taskProgress: (jobId, taskId, fraction) => jobs.setTaskProgress(jobId, taskId, fraction),
+    stageDone: (jobId, stage, results) => orchestrator.stageDone(jobId, stage, results),
+    stageFailed: (jobId, stage, taskId, error) => orchestrator.stageFailed(jobId, stage, taskId, error),
+  };
+}

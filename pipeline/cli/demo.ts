@@ -1,0 +1,82 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createApp } from '../app.js';
+import type { Config } from '../config/load.js';
+import type { JobRecord } from '../jobs/job.js';
+import type { SubmitOutcome } from '../jobs/orchestrator.js';
+import { waitForJobs } from '../jobs/wait.js';
+import type { Logger } from '../log.js';
+import { contentTypeFor } from '../storage/content-type.js';
+import { listenToEmbeddedEvents } from '../triggers/embedded-events.js';
+import { EXIT } from './exit-codes.js';
+import { JobProgressBars } from './progress.js';
+
+/** Media files shipped in samples/ (sub-folders hold assets such as the watermark logo). */
+export function listSamples(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() && /\.(mp4|mov|mkv|webm|jpe?g|png|webp|gif|mp3|wav|flac|m4a)$/i.test(e.name))
+    .map((e) => path.join(dir, e.name))
+    .sort();
+}
+
+/**
+ * The embedded demo: uploads the samples to the input bucket as a user would, lets the store's
+ * upload events trigger the jobs, shows progress, and prints every job's outputs.
+ */
+export async function runDemo(config: Config, log: Logger, samplesDir: string): Promise<number> {
+  const files = listSamples(samplesDir);
+  if (files.length === 0) {
+    process.stderr.write(`No samples found in ${samplesDir}\n`);
+    return EXIT.USAGE;
+  }
+  const app = await createApp(config, log);
+  try {
+    const submitted = new Map<string, SubmitOutcome>();
+    if (!app.embedded) throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
+    const stop = listenToEmbeddedEvents(app.embedded, app.orchestrator, config.buckets.input, log, (key, outcome) => submitted.set(key, outcome));
+    process.stderr.write(`mediaflow demo: embedded S3 at ${app.embedded.endpoint}, uploading ${files.length} samples to s3://${config.buckets.input}/\n`);
+
+    const keys = files.map((file) => `samples/${path.basename(file)}`);
+    await Promise.all(files.map((file, i) => app.store.upload(config.buckets.input, keys[i]!, file, { contentType: contentTypeFor(file) })));
+
+    // Jobs start from the upload events, not from this loop: wait until each has been announced.
+    const deadline = Date.now() + 30_000;
+    while (keys.some((k) => !submitted.has(k)) && Date.now() < deadline) await sleep(50);
+    stop();
+    const missing = keys.filter((k) => !submitted.has(k));
+    if (missing.length) throw new Error(`no upload event arrived for ${missing.join(', ')}`);
+
+    const bars = new JobProgressBars();
+    const ids: string[] = [];
+    for (const key of keys) {
+      const outcome = submitted.get(key)!;
+      if (outcome.status === 'ignored') throw new Error(`the upload of ${key} was ignored (${outcome.reason})`);
+      bars.add(outcome.jobId, key);
+      ids.push(outcome.jobId);
+    }
+    const finished = await waitForJobs(app.jobs, ids, (job) => bars.update(job));
+    bars.stop();
+    printOutcomes(finished, config.buckets.output);
+    return finished.every((j) => j.state === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
+  } finally {
+    await app.close();
+  }
+}
+
+function printOutcomes(jobs: JobRecord[], bucket: string): void {
+  for (const job of jobs) {
+    const head = `\n${job.spec.source.key} -> ${job.state} (job ${job.spec.id}, preset ${job.spec.preset.name})`;
+    process.stdout.write(head + '\n');
+    if (job.error) process.stdout.write(`  error ${job.error.code}: ${job.error.message}\n`);
+    for (const o of job.outputs) process.stdout.write(`  s3://${bucket}/${o.key}  ${formatBytes(o.bytes)}\n`);
+    if (job.state === 'succeeded') process.stdout.write(`  s3://${bucket}/${job.spec.outputPrefix}manifest.json\n`);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}

@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
+import { createApp } from '../app.js';
+import type { Config } from '../config/load.js';
+import { MANIFEST_NAME } from '../jobs/manifest.js';
+import { waitForJobs } from '../jobs/wait.js';
+import type { Logger } from '../log.js';
+import { contentTypeFor } from '../storage/content-type.js';
+import { EXIT } from './exit-codes.js';
+import { JobProgressBars } from './progress.js';
+
+export interface ProcessReport {
+  input: string;
+  status: 'succeeded' | 'failed' | 'cancelled';
+  jobId?: string;
+  outputDir?: string;
+  outputs?: { key: string; file: string; bytes: number; role: string }[];
+  error?: Pick<ErrorRecord, 'code' | 'message'>;
+}
+
+/**
+ * Runs the pipeline on local files in a private embedded store, then copies each input's outputs
+ * and manifest to `outDir/<input file name>/`.
+ */
+export async function runProcess(files: string[], options: { preset?: string; out: string; json: boolean }, baseConfig: Config, log: Logger): Promise<number> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-process-'));
+  const config: Config = { ...baseConfig, embedded: { dataDir, port: 0 } };
+  const app = await createApp(config, log);
+  const reports: ProcessReport[] = [];
+  try {
+    const bars = options.json ? undefined : new JobProgressBars();
+    const started: { file: string; jobId: string }[] = [];
+    for (const file of files) {
+      try {
+        const key = `process/${path.basename(file)}`;
+        await app.store.upload(config.buckets.input, key, path.resolve(file), { contentType: contentTypeFor(file) });
+        const outcome = await app.orchestrator.submit({ bucket: config.buckets.input, key, ...(options.preset ? { preset: options.preset } : {}) });
+        if (outcome.status === 'ignored') throw new Error(`ignored: ${outcome.reason}`);
+        bars?.add(outcome.jobId, path.basename(file));
+        started.push({ file, jobId: outcome.jobId });
+      } catch (error) {
+        const { code, message } = toErrorRecord(error);
+        reports.push({ input: file, status: 'failed', error: { code, message } });
+      }
+    }
+    const finished = await waitForJobs(app.jobs, started.map((s) => s.jobId), (job) => bars?.update(job));
+    bars?.stop();
+    for (const [i, job] of finished.entries()) {
+      const file = started[i]!.file;
+      if (job.state !== 'succeeded') {
+        reports.push({ input: file, status: job.state === 'cancelled' ? 'cancelled' : 'failed', jobId: job.spec.id, ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}) });
+        continue;
+      }
+      const outputDir = path.resolve(options.out, path.basename(file));
+      fs.mkdirSync(outputDir, { recursive: true });
+      const outputs = [];
+      for (const o of [...job.outputs, { key: job.spec.outputPrefix + MANIFEST_NAME, bytes: 0, role: 'manifest' }]) {
+        const target = path.join(outputDir, o.key.slice(job.spec.outputPrefix.length));
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        const info = await app.store.download(job.spec.outputBucket, o.key, target);
+        outputs.push({ key: o.key, file: target, bytes: info.size, role: o.role });
+      }
+      reports.push({ input: file, status: 'succeeded', jobId: job.spec.id, outputDir, outputs });
+    }
+  } finally {
+    await app.close();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (options.json) process.stdout.write(JSON.stringify({ inputs: reports }, null, 2) + '\n');
+  else for (const r of reports) process.stdout.write(`${r.input}: ${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`);
+  return reports.every((r) => r.status === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
+}

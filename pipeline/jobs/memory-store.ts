@@ -1,0 +1,98 @@
+import { EventEmitter } from 'node:events';
+import type { TaskResult } from '../plan/types.js';
+import type { JobEvent, JobRecord, TaskStatus } from './job.js';
+import type { JobListQuery, JobPage, JobStore } from './store.js';
+
+/**
+ * Job state in this process's memory: the embedded mode's store. Outputs survive a restart
+ * anyway, because each job's manifest in storage is its commit record.
+ */
+export class MemoryJobStore implements JobStore {
+  private readonly jobs = new Map<string, JobRecord>();
+  private readonly results = new Map<string, Record<string, TaskResult>>();
+  private readonly events = new EventEmitter().setMaxListeners(0);
+
+  async create(job: JobRecord): Promise<boolean> {
+    if (this.jobs.has(job.spec.id)) return false;
+    this.jobs.set(job.spec.id, structuredClone(job));
+    this.results.set(job.spec.id, {});
+    this.emit({ type: 'job', jobId: job.spec.id, state: job.state });
+    return true;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const job = this.jobs.get(id);
+    return job ? structuredClone(job) : null;
+  }
+
+  async setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>): Promise<void> {
+    const job = this.require(id);
+    Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
+    this.emit({ type: 'job', jobId: id, state: job.state, ...(job.error ? { error: job.error } : {}) });
+  }
+
+  async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
+    const job = this.require(id);
+    job.tasks[taskId] = structuredClone(status);
+    job.updatedAt = new Date().toISOString();
+    this.emit({ type: 'task', jobId: id, taskId, status });
+  }
+
+  async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {
+    const task = this.jobs.get(id)?.tasks[taskId];
+    if (!task) return;
+    task.progress = progress;
+    this.emit({ type: 'task', jobId: id, taskId, status: structuredClone(task) });
+  }
+
+  async putResults(id: string, results: Record<string, TaskResult>): Promise<void> {
+    Object.assign(this.requireResults(id), structuredClone(results));
+  }
+
+  async getResults(id: string): Promise<Record<string, TaskResult>> {
+    return structuredClone(this.requireResults(id));
+  }
+
+  async resetTasks(id: string, taskIds: string[]): Promise<void> {
+    const job = this.require(id);
+    const results = this.requireResults(id);
+    for (const taskId of taskIds) {
+      delete job.tasks[taskId];
+      delete results[taskId];
+    }
+  }
+
+  async list(query: JobListQuery): Promise<JobPage> {
+    // Newest first; the cursor is the position after the last job returned.
+    const all = [...this.jobs.values()].filter((j) => !query.state || j.state === query.state).reverse();
+    const start = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
+    const page = all.slice(start, start + query.limit);
+    const next = start + page.length;
+    return { jobs: structuredClone(page), nextCursor: next < all.length ? String(next) : null };
+  }
+
+  watch(listener: (event: JobEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+  }
+
+  private emit(event: JobEvent): void {
+    this.events.emit('event', event);
+  }
+
+  private require(id: string): JobRecord {
+    const job = this.jobs.get(id);
+    if (!job) throw new Error(`job ${id} not found`);
+    return job;
+  }
+
+  private requireResults(id: string): Record<string, TaskResult> {
+    const results = this.results.get(id);
+    if (!results) throw new Error(`job ${id} not found`);
+    return results;
+  }
+}

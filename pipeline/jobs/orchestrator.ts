@@ -1,0 +1,201 @@
+import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
+import type { Config } from '../config/load.js';
+import type { Preset } from '../presets/schema.js';
+import { findPreset, presetNameFor, BUILTIN_PRESETS } from '../presets/builtin.js';
+import type { JobSpec, TaskResult, TaskSpec, Workflow } from '../plan/types.js';
+import type { Runner } from '../runner/port.js';
+import type { ObjectStore } from '../storage/port.js';
+import { deriveJobId } from './job-id.js';
+import { isFinal, type JobRecord } from './job.js';
+import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
+import type { JobStore } from './store.js';
+
+/** A request to process one object, from an event, the API, the sweep or the CLI. */
+export interface SubmitRequest {
+  bucket: string;
+  key: string;
+  /** The version the event announced; when given and no longer current, the event is stale. */
+  etag?: string;
+  versionId?: string;
+  preset?: string;
+}
+
+export type SubmitOutcome =
+  | { status: 'created' | 'existing'; jobId: string; state: JobRecord['state'] }
+  | { status: 'ignored'; reason: 'output-location' | 'missing' | 'stale' };
+
+export interface OrchestratorDeps {
+  config: Config;
+  store: ObjectStore;
+  jobs: JobStore;
+  workflows: ReadonlyMap<Preset['kind'], Workflow>;
+  presets?: readonly Preset[];
+  /** Called when a job ends (for CloudEvents notifications); failures here never fail the job. */
+  onJobEnded?: (job: JobRecord) => void | Promise<void>;
+  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+}
+
+/**
+ * Drives jobs through their workflows: creates them idempotently, plans each stage from stored
+ * results, hands stages to the runner, and on the end writes the manifest (success) or
+ * compensates (failure, cancellation). It holds no state of its own, so any API or worker process
+ * can continue any job.
+ */
+export class Orchestrator {
+  private runner: Runner | undefined;
+  private readonly presets: readonly Preset[];
+
+  constructor(private readonly deps: OrchestratorDeps) {
+    this.presets = deps.presets ?? BUILTIN_PRESETS;
+  }
+
+  /** The runner and the orchestrator call each other; the runner is attached after both exist. */
+  attach(runner: Runner): void {
+    this.runner = runner;
+  }
+
+  /** True when a key lives where mediaflow writes, so its events must never trigger jobs. */
+  isOutputLocation(bucket: string, key: string): boolean {
+    const { output, outputPrefix } = this.deps.config.buckets;
+    return bucket === output && key.startsWith(outputPrefix);
+  }
+
+  async submit(request: SubmitRequest): Promise<SubmitOutcome> {
+    if (this.isOutputLocation(request.bucket, request.key)) return { status: 'ignored', reason: 'output-location' };
+    const head = await this.deps.store.head(request.bucket, request.key);
+    if (!head) return { status: 'ignored', reason: 'missing' };
+    const stale = (request.etag && request.etag !== head.etag) || (request.versionId && head.versionId && request.versionId !== head.versionId);
+    if (stale) return { status: 'ignored', reason: 'stale' };
+
+    const preset = findPreset(request.preset ?? presetNameFor(request.key, head.contentType), this.presets);
+    const source = { bucket: head.bucket, key: head.key, etag: head.etag, versionId: head.versionId, size: head.size, contentType: head.contentType };
+    const id = deriveJobId(source, preset.name);
+    const { outputPrefix } = this.deps.config.buckets;
+    const spec: JobSpec = {
+      id,
+      source,
+      preset,
+      outputBucket: this.deps.config.buckets.output,
+      outputPrefix: `${outputPrefix}${request.key}/${preset.name}/`,
+      scratchPrefix: `${outputPrefix}.mediaflow-scratch/${id}/`,
+    };
+    const now = new Date().toISOString();
+    const record: JobRecord = { spec, state: 'queued', createdAt: now, updatedAt: now, stage: 0, tasks: {}, outputs: [] };
+
+    // A committed manifest for this exact job means the work was done before (by an earlier
+    // process whose job store is gone): adopt it instead of doing it again.
+    const manifest = await readManifest(this.deps.store, spec);
+    if (manifest) Object.assign(record, { state: 'succeeded', outputs: manifest.outputs });
+
+    if (!(await this.deps.jobs.create(record))) {
+      const existing = await this.deps.jobs.get(id);
+      return { status: 'existing', jobId: id, state: existing?.state ?? 'queued' };
+    }
+    this.deps.log.info({ jobId: id, bucket: source.bucket, key: source.key, preset: preset.name }, manifest ? 'job already complete' : 'job created');
+    if (!manifest) await this.advance(id);
+    return { status: 'created', jobId: id, state: record.state };
+  }
+
+  /** Plans and starts the next stage, or completes the job when nothing is left. */
+  async advance(jobId: string): Promise<void> {
+    const job = await this.requireJob(jobId);
+    if (isFinal(job.state)) return;
+    const results = await this.deps.jobs.getResults(jobId);
+    let tasks: TaskSpec[];
+    try {
+      tasks = this.workflowFor(job).next(job.spec, results);
+    } catch (error) {
+      return this.fail(jobId, toErrorRecord(error));
+    }
+    if (tasks.length === 0) return this.complete(job, results);
+    const stage = job.stage + 1;
+    await this.deps.jobs.setState(jobId, { state: 'running', stage });
+    for (const task of tasks) await this.deps.jobs.setTask(jobId, task.id, { kind: task.kind, state: 'queued', progress: 0, attempts: 0 });
+    await this.requireRunner().runStage({ jobId, stage, tasks });
+  }
+
+  async stageDone(jobId: string, _stage: number, results: Record<string, TaskResult>): Promise<void> {
+    await this.deps.jobs.putResults(jobId, results);
+    await this.advance(jobId);
+  }
+
+  async stageFailed(jobId: string, _stage: number, taskId: string, error: ErrorRecord): Promise<void> {
+    this.deps.log.warn({ jobId, taskId, code: error.code, message: error.message }, 'task failed');
+    await this.fail(jobId, error);
+  }
+
+  /** Cancels a job: stops its tasks (killing their processes) and removes what it wrote. */
+  async cancel(jobId: string): Promise<JobRecord> {
+    const job = await this.requireJob(jobId);
+    if (isFinal(job.state)) return job;
+    await this.requireRunner().cancel(jobId);
+    await this.end(job, 'cancelled', { code: 'CANCELLED', message: 'The job was cancelled.', retryable: false });
+    return this.requireJob(jobId);
+  }
+
+  private async complete(job: JobRecord, results: Record<string, TaskResult>): Promise<void> {
+    try {
+      const manifest = buildManifest(job.spec, results, new Date());
+      // The manifest is written last: it is the job's commit record.
+      await this.deps.store.putBytes(job.spec.outputBucket, job.spec.outputPrefix + MANIFEST_NAME, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+      await this.removeScratch(job);
+      await this.deps.jobs.setState(job.spec.id, { state: 'succeeded', outputs: manifest.outputs });
+      this.deps.log.info({ jobId: job.spec.id, outputs: manifest.outputs.length }, 'job succeeded');
+      await this.announce(job.spec.id);
+    } catch (error) {
+      await this.fail(job.spec.id, toErrorRecord(error));
+    }
+  }
+
+  private async fail(jobId: string, error: ErrorRecord): Promise<void> {
+    const job = await this.requireJob(jobId);
+    if (isFinal(job.state)) return;
+    await this.requireRunner().cancel(jobId);
+    await this.end(job, 'failed', error);
+  }
+
+  /** Compensation: a job that did not succeed leaves no partial outputs and no intermediates. */
+  private async end(job: JobRecord, state: 'failed' | 'cancelled', error: ErrorRecord): Promise<void> {
+    const { outputBucket, outputPrefix, id } = job.spec;
+    await this.deps.jobs.setState(id, { state, error, outputs: [] });
+    try {
+      await this.deps.store.deletePrefix(outputBucket, outputPrefix);
+      await this.removeScratch(job);
+    } catch (cleanupError) {
+      this.deps.log.error({ jobId: id, err: toErrorRecord(cleanupError) }, 'compensation could not remove every object');
+    }
+    this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);
+    await this.announce(id);
+  }
+
+  private async removeScratch(job: JobRecord): Promise<void> {
+    await this.deps.store.deletePrefix(job.spec.outputBucket, job.spec.scratchPrefix);
+  }
+
+  private async announce(jobId: string): Promise<void> {
+    const job = await this.deps.jobs.get(jobId);
+    if (!job || !this.deps.onJobEnded) return;
+    try {
+      await this.deps.onJobEnded(job);
+    } catch (error) {
+      this.deps.log.warn({ jobId, err: toErrorRecord(error) }, 'job notification failed');
+    }
+  }
+
+  private workflowFor(job: JobRecord): Workflow {
+    const workflow = this.deps.workflows.get(job.spec.preset.kind);
+    if (!workflow) throw new MediaflowError('PRESET_UNKNOWN', `No workflow for ${job.spec.preset.kind} presets`);
+    return workflow;
+  }
+
+  private async requireJob(jobId: string): Promise<JobRecord> {
+    const job = await this.deps.jobs.get(jobId);
+    if (!job) throw new MediaflowError('JOB_NOT_FOUND', `No job ${jobId}`);
+    return job;
+  }
+
+  private requireRunner(): Runner {
+    if (!this.runner) throw new Error('Orchestrator used before a runner was attached');
+    return this.runner;
+  }
+}

@@ -1,0 +1,36 @@
+import type { JobEvent, JobRecord, JobState, TaskStatus } from './job.js';
+import type { TaskResult } from '../plan/types.js';
+
+export interface JobListQuery {
+  state?: JobState;
+  /** Opaque cursor from a previous page. */
+  cursor?: string;
+  limit: number;
+}
+
+export interface JobPage {
+  jobs: JobRecord[];
+  nextCursor: string | null;
+}
+
+/**
+ * The job-state port. Writes are per field (a task's status, a task's result, the job's state)
+ * so that many workers can update one job at once without read-modify-write races.
+ */
+export interface JobStore {
+  /** Creates the job unless one with its id exists; true when this call created it. Atomic. */
+  create(job: JobRecord): Promise<boolean>;
+  get(id: string): Promise<JobRecord | null>;
+  setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>): Promise<void>;
+  setTask(id: string, taskId: string, status: TaskStatus): Promise<void>;
+  /** Task progress only; cheaper and allowed to be lossy. */
+  setTaskProgress(id: string, taskId: string, progress: number): Promise<void>;
+  putResults(id: string, results: Record<string, TaskResult>): Promise<void>;
+  getResults(id: string): Promise<Record<string, TaskResult>>;
+  /** Forget the results and task statuses of the named tasks (for retrying failed tasks). */
+  resetTasks(id: string, taskIds: string[]): Promise<void>;
+  list(query: JobListQuery): Promise<JobPage>;
+  /** Listens to changes of every job; returns an unsubscribe function. */
+  watch(listener: (event: JobEvent) => void): () => void;
+  close(): Promise<void>;
+}

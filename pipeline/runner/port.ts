@@ -1,0 +1,45 @@
+import type { ErrorRecord } from '../../functions/errors.js';
+import type { TaskResult, TaskSpec } from '../plan/types.js';
+import type { TaskStatus } from '../jobs/job.js';
+
+/** One stage of a job: tasks that run in parallel and are joined before the next stage is planned. */
+export interface StageRequest {
+  jobId: string;
+  /** 0 for the first stage; part of every queue id, so a replayed stage is deduplicated. */
+  stage: number;
+  tasks: TaskSpec[];
+}
+
+/**
+ * What a runner calls back into. The runner owns scheduling, retries and fan-in; the hooks own
+ * the meaning (execute a task, record its state, plan what comes next).
+ */
+export interface RunnerHooks {
+  execute(jobId: string, task: TaskSpec, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<TaskResult>;
+  taskChanged(jobId: string, taskId: string, status: TaskStatus): Promise<void>;
+  taskProgress(jobId: string, taskId: string, fraction: number): Promise<void>;
+  /** Every task of the stage succeeded; called once per stage. */
+  stageDone(jobId: string, stage: number, results: Record<string, TaskResult>): Promise<void>;
+  /** A task failed for good (permanent error, or retries spent); called once per stage. */
+  stageFailed(jobId: string, stage: number, taskId: string, error: ErrorRecord): Promise<void>;
+}
+
+/** The scheduling port: in-process (p-queue) or distributed (BullMQ), same plans, same hooks. */
+export interface Runner {
+  /** Enqueues a stage and returns; completion arrives through the hooks. */
+  runStage(request: StageRequest): Promise<void>;
+  /** Stops the job's running tasks (killing their media processes) and drops its queued ones. */
+  cancel(jobId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  backoffMs: number;
+}
+
+/** Exponential backoff with full jitter: spreads retries of many tasks that failed together. */
+export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+  const ceiling = policy.backoffMs * 2 ** Math.max(0, attempt - 1);
+  return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}

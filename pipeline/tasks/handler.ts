@@ -1,0 +1,40 @@
+import type { z } from 'zod';
+import type { FunctionContext } from '../../functions/context.js';
+import type { Config } from '../config/load.js';
+import type { ObjectStore } from '../storage/port.js';
+import type { JobSpec, OutputRecord, TaskResult } from '../plan/types.js';
+
+/**
+ * A task handler is the serverless function's shell: it fetches its inputs from storage into a
+ * private scratch folder, calls a media function on local files, and puts the results back.
+ * Because everything it needs comes from storage, any worker on any machine can run any task.
+ */
+export interface TaskHandler<P = unknown> {
+  kind: string;
+  params: z.ZodType<P>;
+  run(params: P, io: TaskIO): Promise<TaskResult>;
+}
+
+/** What a handler may do besides computing: the job's storage, scoped to its own prefixes. */
+export interface TaskIO {
+  job: JobSpec;
+  config: Config;
+  /** scratchDir, signal, progress and logger for the media function. */
+  ctx: FunctionContext;
+  store: ObjectStore;
+  /** Downloads the job's source (exact ETag, size limit enforced) to a generated local name. */
+  fetchSource(): Promise<string>;
+  /** Downloads an intermediate another task wrote with `putScratch`. */
+  fetchScratch(name: string): Promise<string>;
+  /** Stores an intermediate under the job's scratch prefix, for later tasks on any machine. */
+  putScratch(name: string, file: string): Promise<void>;
+  /** Stores a final output under the job's output prefix and describes it for the manifest. */
+  putOutput(relativeKey: string, file: string, describe: Omit<OutputRecord, 'key' | 'bytes' | 'sha256' | 'contentType'>): Promise<OutputRecord>;
+}
+
+/** Type-erased handler, for registries keyed by kind. */
+export type AnyTaskHandler = TaskHandler<any>;
+
+export function defineHandler<P>(handler: TaskHandler<P>): TaskHandler<P> {
+  return handler;
+}

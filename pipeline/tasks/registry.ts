@@ -1,0 +1,6 @@
+import type { AnyTaskHandler } from './handler.js';
+
+/** Every task kind mediaflow runs, by kind. Workers look handlers up here. */
+const ALL: AnyTaskHandler[] = [];
+
+export const HANDLERS: ReadonlyMap<string, AnyTaskHandler> = new Map(ALL.map((h) => [h.kind, h]));
