@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createApp } from '../app.js';
 import type { Config } from '../config/load.js';
 import type { JobRecord } from '../jobs/job.js';
-import type { SubmitOutcome } from '../jobs/orchestrator.js';
+import type { EventOutcome } from '../triggers/submit-events.js';
 import { waitForJobs } from '../jobs/wait.js';
 import type { Logger } from '../log.js';
 import { contentTypeFor } from '../storage/content-type.js';
@@ -33,9 +33,11 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
   }
   const app = await createApp(config, log);
   try {
-    const submitted = new Map<string, SubmitOutcome>();
+    const submitted = new Map<string, EventOutcome['outcome']>();
     if (!app.embedded) throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
-    const stop = listenToEmbeddedEvents(app.embedded, app.orchestrator, config.buckets.input, log, (key, outcome) => submitted.set(key, outcome));
+    const stop = listenToEmbeddedEvents(app.embedded, app.orchestrator, config.buckets.input, log, ({ event, outcome }) => {
+      if (event.type === 'created') submitted.set(event.key, outcome);
+    });
     process.stderr.write(`mediaflow demo: embedded S3 at ${app.embedded.endpoint}, uploading ${files.length} samples to s3://${config.buckets.input}/\n`);
 
     const keys = files.map((file) => `samples/${path.basename(file)}`);

@@ -157,13 +157,14 @@ export class Orchestrator {
   /** Compensation: a job that did not succeed leaves no partial outputs and no intermediates. */
   private async end(job: JobRecord, state: 'failed' | 'cancelled', error: ErrorRecord): Promise<void> {
     const { outputBucket, outputPrefix, id } = job.spec;
-    await this.deps.jobs.setState(id, { state, error, outputs: [] });
     try {
       await this.deps.store.deletePrefix(outputBucket, outputPrefix);
       await this.removeScratch(job);
     } catch (cleanupError) {
       this.deps.log.error({ jobId: id, err: toErrorRecord(cleanupError) }, 'compensation could not remove every object');
     }
+    // The final state is recorded after compensation, so whoever sees it sees a clean bucket.
+    await this.deps.jobs.setState(id, { state, error, outputs: [] });
     this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);
     await this.announce(id);
   }

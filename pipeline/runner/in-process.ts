@@ -12,6 +12,8 @@ import { backoffDelay, type RetryPolicy, type Runner, type RunnerHooks, type Sta
 export class InProcessRunner implements Runner {
   private readonly queue: PQueue;
   private readonly jobs = new Map<string, AbortController>();
+  /** Stages already started, so a replayed stage runs once (as BullMQ's job ids ensure there). */
+  private readonly started = new Set<string>();
   private readonly retry: RetryPolicy;
   private readonly onError: (error: unknown) => void;
 
@@ -25,6 +27,9 @@ export class InProcessRunner implements Runner {
   }
 
   async runStage(request: StageRequest): Promise<void> {
+    const stageKey = `${request.jobId}:${request.stage}`;
+    if (this.started.has(stageKey)) return;
+    this.started.add(stageKey);
     const controller = this.controllerFor(request.jobId);
     void this.runTasks(request, controller).catch(this.onError);
   }
@@ -32,6 +37,7 @@ export class InProcessRunner implements Runner {
   async cancel(jobId: string): Promise<void> {
     this.jobs.get(jobId)?.abort();
     this.jobs.delete(jobId);
+    for (const key of this.started) if (key.startsWith(`${jobId}:`)) this.started.delete(key);
   }
 
   async close(): Promise<void> {

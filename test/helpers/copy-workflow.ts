@@ -1,0 +1,63 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import { MediaflowError } from '../../functions/errors.js';
+import type { Workflow } from '../../pipeline/plan/types.js';
+import { defineHandler, type AnyTaskHandler } from '../../pipeline/tasks/handler.js';
+
+/**
+ * A media-free workflow for testing the platform (orchestrator, runners, triggers, API) with real
+ * storage: `inspect` copies the source to scratch, then `part-N` tasks each write one output.
+ * The source's first line steers it: `FAIL` fails part-1 permanently, `FLAKY` fails part-0 once
+ * with a retryable error, `SLOW <ms>` makes parts take that long.
+ */
+export const copyWorkflow: Workflow = {
+  kind: 'image',
+  next(_job, done) {
+    const inspect = done['inspect'] as { parts: number } | undefined;
+    if (!inspect) return [{ id: 'inspect', kind: 'inspect', params: {} }];
+    const parts = Array.from({ length: inspect.parts }, (_, i) => `part-${i}`);
+    if (parts.some((id) => !done[id])) return parts.map((id, i) => ({ id, kind: 'part', params: { index: i } }));
+    return [];
+  },
+};
+
+const flaky = new Set<string>();
+
+export const copyHandlers: ReadonlyMap<string, AnyTaskHandler> = new Map<string, AnyTaskHandler>([
+  [
+    'inspect',
+    defineHandler({
+      kind: 'inspect',
+      params: z.object({}),
+      async run(_p, io) {
+        const file = await io.fetchSource();
+        await io.putScratch('source.bin', file);
+        return { parts: 3 };
+      },
+    }),
+  ],
+  [
+    'part',
+    defineHandler({
+      kind: 'part',
+      params: z.object({ index: z.number().int() }),
+      async run({ index }, io) {
+        const file = await io.fetchScratch('source.bin');
+        const text = fs.readFileSync(file, 'utf8');
+        const slow = /^SLOW (\d+)/.exec(text);
+        if (slow) await sleep(Number(slow[1]), undefined, { signal: io.ctx.signal });
+        if (text.startsWith('FAIL') && index === 1) throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 cannot be read');
+        if (text.startsWith('FLAKY') && index === 0 && !flaky.has(io.job.id)) {
+          flaky.add(io.job.id);
+          throw new MediaflowError('STORAGE_UNAVAILABLE', 'transient');
+        }
+        const out = path.join(io.ctx.scratchDir, `part-${index}.txt`);
+        fs.writeFileSync(out, `${index}:${text}`);
+        io.ctx.onProgress(1);
+        return { outputs: [await io.putOutput(`part-${index}.txt`, out, { role: 'part' })] };
+      },
+    }),
+  ],
+]);
