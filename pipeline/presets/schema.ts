@@ -1,31 +1,20 @@
 import { z } from 'zod';
 
-/** Where a watermark sits: one of nine anchors, with a margin and a size relative to the output. */
-export const anchorSchema = z.enum(['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right']);
+import { imageWatermarkSchema as imageWatermarkParams, textWatermarkSchema } from '../../functions/image/watermark-params.js';
 
-const placementSchema = z.object({
-  position: anchorSchema.default('bottom-right'),
-  /** Margin from the anchored edges, as a fraction of the output width. */
-  margin: z.number().min(0).max(0.25).default(0.02),
-  opacity: z.number().min(0).max(1).default(0.7),
-  /** Watermark width as a fraction of the output width. */
-  scale: z.number().min(0.01).max(1).default(0.15),
-});
-
-/** An image watermark names an object in storage, or one of the files shipped in `samples/`. */
-export const imageWatermarkSchema = placementSchema.extend({
-  type: z.literal('image'),
+/**
+ * In a preset an image watermark names where the logo comes from: one of the files shipped in
+ * `samples/assets/`, or an object in storage. The task fetches it and hands the media function
+ * a local file. Placement (anchor, margin, opacity, scale) is the function's own schema.
+ */
+export const imageWatermarkSchema = imageWatermarkParams.omit({ file: true }).extend({
   source: z.union([
-    z.object({ sample: z.string().regex(/^[A-Za-z0-9_.-]+\.(png|webp)$/, 'a PNG or WebP file name in samples/') }),
-    z.object({ bucket: z.string().min(3), key: z.string().min(1) }),
+    z.strictObject({ sample: z.string().regex(/^[A-Za-z0-9_.-]+\.(png|webp)$/, 'a PNG or WebP file name in samples/assets/') }),
+    z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
   ]),
 });
 
-export const textWatermarkSchema = placementSchema.extend({
-  type: z.literal('text'),
-  text: z.string().min(1).max(200),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ffffff').default('#ffffff'),
-});
+export { textWatermarkSchema };
 
 export const videoPresetSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),

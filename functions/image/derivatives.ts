@@ -1,0 +1,100 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import sharp, { type CreateRaw, type OutputInfo } from 'sharp';
+import { applyEncoder, outputName } from './encoders.js';
+import { PIPELINE_TIMEOUT_SECONDS, throwIfAborted, toImageError } from './image-errors.js';
+import { decodeOptions } from './inspect.js';
+import type { ImageParams, OutputFormat } from './params.js';
+import { overlayInput, type PreparedWatermark, watermarkOverlay } from './watermark.js';
+
+/** One file the image function wrote. */
+export interface Derivative {
+  /** Absolute path under the scratch directory; the name is generated (`w640.webp`). */
+  file: string;
+  width: number;
+  height: number;
+  format: OutputFormat;
+  bytes: number;
+  /** 1 for a still; the frame count for an animated WebP. */
+  frames: number;
+}
+
+export interface StillJob {
+  file: string;
+  /** Ascending, already planned against the source width (see ladder.ts). */
+  widths: number[];
+  formats: OutputFormat[];
+  quality: ImageParams['quality'];
+  pixelLimit: number;
+  watermark: PreparedWatermark | undefined;
+  outDir: string;
+  signal: AbortSignal;
+  onOutput: (derivative: Derivative) => void;
+}
+
+type Raw = { data: Buffer; info: OutputInfo };
+
+/**
+ * Makes every still derivative while decoding the source once.
+ *
+ * The source is decoded, auto-oriented (EXIF), converted to sRGB through its ICC profile and
+ * shrunk to the widest output in one pass (JPEG and WebP shrink while decoding, which is most of
+ * the speed), into 8-bit pixels in memory. Each width is resized from those pixels, watermarked,
+ * and fanned out with `clone()` to the encoders, which run in parallel. Outputs carry an sRGB ICC
+ * profile and no other metadata: no EXIF, GPS, XMP or IPTC.
+ * For an animated source this is the first frame.
+ */
+export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]> {
+  const widest = job.widths[job.widths.length - 1]!;
+  const base = await decodeBase(job.file, widest, job.pixelLimit);
+  const results: Derivative[] = [];
+  // Widest first: it needs no resize and is the slowest to encode, so it starts the soonest.
+  for (const width of [...job.widths].reverse()) {
+    throwIfAborted(job.signal);
+    const level = width === base.info.width ? base : await resizeRaw(base, width);
+    const overlay = job.watermark ? await watermarkOverlay(job.watermark, level.info.width, level.info.height) : undefined;
+    const image = sharp(level.data, { raw: rawOf(level.info) }).timeout({ seconds: PIPELINE_TIMEOUT_SECONDS });
+    if (overlay) image.composite([overlayInput(overlay)]);
+    const made = await Promise.all(
+      job.formats.map(async (format) => {
+        const file = path.join(job.outDir, outputName(width, format));
+        try {
+          const info = await applyEncoder(image.clone().withIccProfile('srgb'), format, job.quality).toFile(file);
+          const derivative: Derivative = { file, width: info.width, height: info.height, format, bytes: (await stat(file)).size, frames: 1 };
+          job.onOutput(derivative);
+          return derivative;
+        } catch (error) {
+          throw toImageError(error, false);
+        }
+      }),
+    );
+    results.push(...made);
+  }
+  return results;
+}
+
+async function decodeBase(file: string, width: number, pixelLimit: number): Promise<Raw> {
+  try {
+    return await sharp(file, decodeOptions(pixelLimit))
+      .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
+      .autoOrient()
+      .resize({ width, withoutEnlargement: true })
+      .toColourspace('srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw toImageError(error, true);
+  }
+}
+
+async function resizeRaw(base: Raw, width: number): Promise<Raw> {
+  try {
+    return await sharp(base.data, { raw: rawOf(base.info) }).resize({ width }).raw().toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw toImageError(error, false);
+  }
+}
+
+function rawOf(info: OutputInfo): CreateRaw {
+  return { width: info.width, height: info.height, channels: info.channels as 1 | 2 | 3 | 4 };
+}
