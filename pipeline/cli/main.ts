@@ -65,4 +65,4 @@ async function main(): Promise<void> {
 }
 
 // Only run when executed, not when imported (tests import COMMANDS and buildProgram).
-if (process.argv[1] && /mediaflow(\.js)?$|main\.ts$/.test(process.argv[1])) await main();
+if (process.argv[1] && /mediaflow(\.js)?$|main\.[jt]s$/.test(process.argv[1])) await main();

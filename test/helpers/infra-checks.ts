@@ -42,9 +42,16 @@ export function unknownEnvVars(names: Iterable<string>, where: string): string[]
   return [...names].filter((name) => !KNOWN.has(name)).map((name) => `${where}: ${name} is not in ENV_VARS (pipeline/config/schema.ts)`);
 }
 
-/** Keys must be schema variables, and the values must pass the schema itself. */
+/** Variables a container may set that are not mediaflow's own: Node's and the C library's. */
+const PLATFORM_ENV = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'UV_THREADPOOL_SIZE']);
+
+/**
+ * The environment given to a mediaflow process: every key is a schema variable or one of
+ * PLATFORM_ENV (so a misspelt name is caught even without the MEDIAFLOW_ prefix), and the values
+ * pass the schema itself.
+ */
 export function checkEnvMap(env: Record<string, string>, where: string): string[] {
-  const problems = unknownEnvVars(Object.keys(env), where);
+  const problems = unknownEnvVars(Object.keys(env).filter((name) => !PLATFORM_ENV.has(name)), where);
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${where}: ${issue.path.join('.')}: ${issue.message}`);
   return problems;

@@ -1,0 +1,60 @@
+import type { MediaInfo } from '../../functions/video/media-info.js';
+import type { Rendition } from '../../functions/video/ladder.js';
+import type { OutputRecord } from './types.js';
+
+/**
+ * What the video tasks return. Workflows plan from these, and they are stored on the job, so
+ * they hold names of intermediates in storage, never local paths.
+ */
+export interface ProbeTaskResult {
+  media: Omit<MediaInfo, 'keyframeTimes'>;
+  /** The ladder for this source (empty for audio-only sources). */
+  renditions: Rendition[];
+}
+
+export interface SegmentRef {
+  index: number;
+  /** The piece's name under the job's scratch prefix, or null when the source was not split. */
+  name: string | null;
+  format: string;
+  /** Seconds on the output timeline where the piece starts, and its exact length. */
+  start: number;
+  duration: number;
+  frameCount: number;
+}
+
+export interface SplitTaskResult {
+  mode: 'split' | 'whole';
+  reason?: string;
+  duration: number;
+  segments: SegmentRef[];
+}
+
+export interface AudioTaskResult {
+  /** The encoded audio's name under scratch, or null for a source without audio. */
+  audio: string | null;
+}
+
+export interface TranscodeTaskResult {
+  /** Encoded piece name under scratch, by rendition name. */
+  files: Record<string, string>;
+}
+
+/** One rendition as the master playlist lists it. */
+export interface Variant {
+  name: string;
+  width: number;
+  height: number;
+  /** Peak and average bits per second, measured from the written segments. */
+  bandwidth: number;
+  averageBandwidth: number;
+  codecs: string;
+  frameRate: number;
+  /** The media playlist's path relative to the master playlist. */
+  uri: string;
+}
+
+export interface MergeTaskResult {
+  variant: Variant;
+  outputs: OutputRecord[];
+}

@@ -1,0 +1,65 @@
+import type { TaskResult, TaskSpec, Workflow } from './types.js';
+import type { AudioTaskResult, MergeTaskResult, ProbeTaskResult, SplitTaskResult, TranscodeTaskResult } from './video-results.js';
+
+/** A stored result, typed by the task that wrote it (results are JSON, shaped by their handler). */
+const resultOf = <T>(done: Readonly<Record<string, TaskResult>>, id: string): T | undefined => done[id] as unknown as T | undefined;
+
+export const transcodeTaskId = (index: number) => `transcode-${String(index).padStart(4, '0')}`;
+export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
+
+/**
+ * probe → split, audio and thumbnails → one transcode per segment → one merge per rendition →
+ * master playlist. A source without video takes the audio path (loudness-normalised outputs).
+ * Each task's params carry what it needs from earlier results, so handlers read no job history.
+ */
+export const videoWorkflow: Workflow = {
+  kind: 'video',
+  next(_job, done) {
+    const probe = resultOf<ProbeTaskResult>(done, 'probe');
+    if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
+    if (!probe.media.video) return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: {} }];
+
+    const split = resultOf<SplitTaskResult>(done, 'split');
+    if (!split) {
+      return [
+        { id: 'split', kind: 'split', params: { media: probe.media } },
+        { id: 'audio', kind: 'audio', params: { hasAudio: probe.media.audio !== null } },
+        { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
+      ];
+    }
+
+    const transcodes = split.segments.map((segment) => ({ id: transcodeTaskId(segment.index), segment }));
+    if (transcodes.some((t) => !done[t.id])) {
+      return transcodes.map(({ id, segment }): TaskSpec => ({ id, kind: 'transcode', params: { segment, media: probe.media, renditions: probe.renditions } }));
+    }
+
+    const audio = resultOf<AudioTaskResult>(done, 'audio')?.audio ?? null;
+    const merges = probe.renditions.map((rendition) => ({ id: mergeTaskId(rendition.name), rendition }));
+    if (merges.some((m) => !done[m.id])) {
+      return merges.map(({ id, rendition }): TaskSpec => ({
+        id,
+        kind: 'merge',
+        params: {
+          rendition,
+          audio,
+          pieces: split.segments.map((s) => ({ name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[rendition.name], duration: s.duration })),
+        },
+      }));
+    }
+
+    if (!done['master']) {
+      const variants = merges.map((m) => resultOf<MergeTaskResult>(done, m.id)!.variant);
+      return [{ id: 'master', kind: 'master', params: { variants } }];
+    }
+    return [];
+  },
+};
+
+/** An audio preset: probe, then loudness-normalised encodes. */
+export const audioWorkflow: Workflow = {
+  kind: 'audio',
+  next(_job, done: Readonly<Record<string, TaskResult>>) {
+    if (!done['probe']) return [{ id: 'probe', kind: 'probe', params: {} }];
+    return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: {} }];
+  },
+};
