@@ -9,8 +9,11 @@ common=(-hide_banner -loglevel error -y)
 "$FF" "${common[@]}" -f lavfi -i "testsrc2=size=1280x720:rate=30:duration=8" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=8" \
   -c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -g 60 -c:a aac -b:a 96k -shortest -movflags +faststart landscape.mp4
 # A phone-style clip: stored 640x360 with rotation metadata, displayed as portrait 360x640.
+# (This ffmpeg build writes the rotate tag only when stream-copying, hence the second pass.)
 "$FF" "${common[@]}" -f lavfi -i "smptehdbars=size=640x360:rate=25:duration=5" -f lavfi -i "sine=frequency=660:sample_rate=44100:duration=5" \
-  -c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 64k -shortest -metadata:s:v:0 rotate=90 portrait.mp4
+  -c:v libx264 -preset veryfast -crf 28 -pix_fmt yuv420p -c:a aac -b:a 64k -shortest portrait.tmp.mp4
+"$FF" "${common[@]}" -i portrait.tmp.mp4 -map 0 -c copy -metadata:s:v:0 rotate=90 portrait.mp4
+rm portrait.tmp.mp4
 # A 2400x1600 "photo": a Mandelbrot render has real detail for the encoders to work on.
 "$FF" "${common[@]}" -f lavfi -i "mandelbrot=size=2400x1600:end_pts=1:rate=1" -frames:v 1 -q:v 3 photo.jpg
 # A quiet voice-like tone for the loudness-normalised audio preset.

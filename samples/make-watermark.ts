@@ -16,6 +16,6 @@ const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="256" height="96" vie
   <rect x="92" y="54" width="100" height="12" rx="6" fill="#ffffff" fill-opacity="0.8"/>
 </svg>`;
 
-const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets', 'assets', 'watermark.png');
+const out = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets', 'watermark.png');
 const info = await sharp(Buffer.from(svg)).png({ compressionLevel: 9, palette: false }).toFile(out);
 console.log(`wrote ${out}: ${info.width}x${info.height}, ${info.size} bytes`);

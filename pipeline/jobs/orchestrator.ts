@@ -133,6 +133,41 @@ export class Orchestrator {
     return this.requireJob(jobId);
   }
 
+  /**
+   * Runs a failed or cancelled job again, in place: same id, same output keys, so watchers see it
+   * go back to queued and finish.
+   *
+   * What is re-run: the failed task and its stage, and every earlier task whose work lived in
+   * storage. Compensation deleted the job's outputs and its whole scratch prefix when it failed,
+   * so a stored result is only still true if the task wrote nothing: results list their outputs,
+   * but not the intermediates they put in scratch (a split's segments, a copy of the source), so
+   * no stored result can be shown to have survived, and keeping one would send later tasks to
+   * fetch intermediates that no longer exist. Every task is therefore reset and the plan replayed
+   * from its first stage. The work lost is small in practice: the only tasks that could have
+   * been kept are metadata-only ones such as probe, while transcodes and splits live in scratch.
+   * Reusing more needs tasks to record their scratch writes in their results.
+   *
+   * Stage numbers keep counting up rather than restarting, so the replayed stages get fresh
+   * runner ids and are never taken for the failed run's stages (BullMQ deduplicates by them).
+   */
+  async retry(jobId: string): Promise<JobRecord> {
+    const job = await this.requireJob(jobId);
+    if (job.state !== 'failed' && job.state !== 'cancelled') {
+      throw new MediaflowError('REQUEST_INVALID', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried`);
+    }
+    // A job is one source version: if the object changed, the retry would fail on download anyway.
+    const head = await this.deps.store.head(job.spec.source.bucket, job.spec.source.key);
+    if (!head) throw new MediaflowError('SOURCE_NOT_FOUND', `The source s3://${job.spec.source.bucket}/${job.spec.source.key} no longer exists`);
+    if (head.etag !== job.spec.source.etag) throw new MediaflowError('SOURCE_CHANGED', `The source changed since job ${jobId} was created; submit it again for a new job`);
+
+    const results = await this.deps.jobs.getResults(jobId);
+    await this.deps.jobs.resetTasks(jobId, [...new Set([...Object.keys(job.tasks), ...Object.keys(results)])]);
+    await this.deps.jobs.setState(jobId, { state: 'queued', outputs: [], error: undefined });
+    this.deps.log.info({ jobId, previous: job.state, code: job.error?.code }, 'job retried');
+    await this.advance(jobId);
+    return this.requireJob(jobId);
+  }
+
   private async complete(job: JobRecord, results: Record<string, TaskResult>): Promise<void> {
     try {
       const manifest = buildManifest(job.spec, results, new Date());

@@ -8,8 +8,8 @@ export const transcodeTaskId = (index: number) => `transcode-${String(index).pad
 export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
 
 /**
- * probe → split, audio and thumbnails → one transcode per segment → one merge per rendition →
- * master playlist. A source without video takes the audio path (loudness-normalised outputs).
+ * probe → split and thumbnails → one transcode per segment, and the audio → one merge per
+ * rendition → master playlist. A source without video takes the audio path (loudness-normalised outputs).
  * Each task's params carry what it needs from earlier results, so handlers read no job history.
  */
 export const videoWorkflow: Workflow = {
@@ -23,14 +23,18 @@ export const videoWorkflow: Workflow = {
     if (!split) {
       return [
         { id: 'split', kind: 'split', params: { media: probe.media } },
-        { id: 'audio', kind: 'audio', params: { hasAudio: probe.media.audio !== null } },
         { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
       ];
     }
 
+    // The audio is encoded beside the transcodes: it needs the video's exact length from the split.
     const transcodes = split.segments.map((segment) => ({ id: transcodeTaskId(segment.index), segment }));
-    if (transcodes.some((t) => !done[t.id])) {
-      return transcodes.map(({ id, segment }): TaskSpec => ({ id, kind: 'transcode', params: { segment, media: probe.media, renditions: probe.renditions } }));
+    const needsAudio = probe.media.audio !== null;
+    if (transcodes.some((t) => !done[t.id]) || (needsAudio && !done['audio'])) {
+      return [
+        ...transcodes.map(({ id, segment }): TaskSpec => ({ id, kind: 'transcode', params: { segment, media: probe.media, renditions: probe.renditions } })),
+        ...(needsAudio ? [{ id: 'audio', kind: 'audio', params: { media: probe.media, durationSeconds: split.duration } }] : []),
+      ];
     }
 
     const audio = resultOf<AudioTaskResult>(done, 'audio')?.audio ?? null;

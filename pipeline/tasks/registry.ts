@@ -1,7 +1,13 @@
+import { audioHandler } from './audio.js';
 import type { AnyTaskHandler } from './handler.js';
 import { imageHandler } from './image.js';
+import { masterHandler } from './master.js';
+import { mergeHandler } from './merge.js';
+import { probeHandler } from './probe.js';
+import { splitHandler } from './split.js';
+import { transcodeHandler } from './transcode.js';
 
 /** Every task kind mediaflow runs, by kind. Workers look handlers up here. */
-const ALL: AnyTaskHandler[] = [imageHandler];
+const ALL: AnyTaskHandler[] = [imageHandler, probeHandler, splitHandler, audioHandler, transcodeHandler, mergeHandler, masterHandler];
 
 export const HANDLERS: ReadonlyMap<string, AnyTaskHandler> = new Map(ALL.map((h) => [h.kind, h]));

@@ -1,0 +1,145 @@
+import { z } from 'zod';
+import { describeIssue } from '../../functions/image/validation-message.js';
+import { ERROR_CODES } from '../../functions/errors.js';
+import { JOB_STATES } from '../jobs/job.js';
+import { HTTP_ERROR_CODES, RequestValidationError } from './http-errors.js';
+
+/**
+ * The API's request and response shapes. They validate requests, type the handlers, and generate
+ * the OpenAPI document (`z.toJSONSchema`), so the docs cannot drift from what the server does; the
+ * tests parse real responses with the response schemas for the same reason.
+ */
+
+const objectKey = z.string().min(1).max(1024);
+const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
+
+export const submitItemSchema = z.strictObject({ bucket, key: objectKey });
+
+/**
+ * Per-request options. None are defined yet: a preset is chosen by name (`preset`), and a per-request
+ * override of its fields would change what a job produces without changing its id (derived from
+ * source version x preset name), so overrides belong in a named preset. Unknown keys are rejected
+ * rather than ignored, so a client never believes an option took effect.
+ */
+export const submitOptionsSchema = z.strictObject({}).describe('Reserved. No options are defined yet; unknown keys are rejected (define a named preset instead of overriding one).');
+
+/** Exactly one of `items` and `prefix`; `bucket` only goes with `prefix`. */
+export const submitBodySchema = z
+  .strictObject({
+    items: z.array(submitItemSchema).min(1).optional().describe("Objects to process; at most the server's batch limit (413 beyond)."),
+    prefix: z.string().max(1024).optional().describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
+    bucket: bucket.optional().describe('With prefix: the bucket to list; default the input bucket.'),
+    preset: z.string().min(1).max(64).optional().describe('Preset name; default: chosen from the media type (video, image, audio).'),
+    options: submitOptionsSchema.optional(),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('CloudEvents about these jobs are POSTed here when they end (needs a notifier on the server).'),
+  })
+  .superRefine((body, ctx) => {
+    const has = (v: unknown) => v !== undefined;
+    if (has(body.items) === has(body.prefix)) ctx.addIssue({ code: 'custom', path: [], message: 'either items or prefix (not both)', input: body });
+    if (has(body.bucket) && !has(body.prefix)) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'bucket only together with prefix (items name their own bucket)', input: body.bucket });
+  })
+  .describe('A batch: `items` or `prefix` (exactly one), a preset, options, and an optional webhook URL.');
+export type SubmitBody = z.infer<typeof submitBodySchema>;
+
+export const listQuerySchema = z.strictObject({
+  state: z.enum(JOB_STATES).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+export const jobIdParamsSchema = z.strictObject({ id: z.string().regex(/^j[0-9a-f]{24}$/, 'a job id (j + 24 hex digits)') });
+
+export const errorRecordSchema = z.object({
+  code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]),
+  message: z.string(),
+  retryable: z.boolean(),
+  stderrTail: z.string().optional(),
+});
+
+export const errorBodySchema = z.object({
+  error: z.object({
+    code: z.enum([...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERROR_CODES)] as [string, ...string[]]),
+    message: z.string(),
+    retryable: z.boolean().optional(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    stderrTail: z.string().optional(),
+    requestId: z.string().optional(),
+  }),
+});
+
+export const taskViewSchema = z.object({
+  id: z.string(),
+  kind: z.string(),
+  state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  progress: z.number().min(0).max(1),
+  attempts: z.number().int(),
+  error: errorRecordSchema.optional(),
+});
+
+export const outputViewSchema = z.object({
+  key: z.string(),
+  /** Where the API streams it from; relative to the server. */
+  url: z.string(),
+  bytes: z.number(),
+  sha256: z.string(),
+  contentType: z.string(),
+  role: z.string(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  durationSeconds: z.number().optional(),
+  bitrate: z.number().optional(),
+  format: z.string().optional(),
+});
+
+export const jobSummarySchema = z.object({
+  id: z.string(),
+  state: z.enum(JOB_STATES),
+  progress: z.number().min(0).max(1),
+  preset: z.string(),
+  source: z.object({ bucket: z.string(), key: z.string(), etag: z.string(), versionId: z.string().optional(), size: z.number(), contentType: z.string().optional() }),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  error: errorRecordSchema.optional(),
+});
+
+export const jobViewSchema = jobSummarySchema.extend({
+  stage: z.number().int(),
+  tasks: z.array(taskViewSchema),
+  outputBucket: z.string(),
+  outputPrefix: z.string(),
+  outputs: z.array(outputViewSchema),
+  /** The committed manifest, present once the job succeeded. */
+  manifestUrl: z.string().optional(),
+});
+export type JobView = z.infer<typeof jobViewSchema>;
+export type JobSummary = z.infer<typeof jobSummarySchema>;
+
+export const jobPageSchema = z.object({ jobs: z.array(jobSummarySchema), nextCursor: z.string().nullable() });
+
+export const submitItemResultSchema = z.object({
+  bucket: z.string(),
+  key: z.string(),
+  status: z.enum(['created', 'existing', 'ignored']),
+  jobId: z.string().optional(),
+  state: z.enum(JOB_STATES).optional(),
+  reason: z.string().optional().describe('Why an item was ignored: output-location, missing, stale.'),
+});
+
+export const submitResponseSchema = z.object({
+  jobIds: z.array(z.string()).describe('Ids of the jobs created or found, in item order, without duplicates.'),
+  items: z.array(submitItemResultSchema),
+});
+export type SubmitResponse = z.infer<typeof submitResponseSchema>;
+
+export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })).optional() });
+
+/**
+ * Parses untrusted input; on failure throws REQUEST_INVALID listing every field as
+ * `Expected <what> for <path> but received <value>` (the project's one wording).
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: 'body' | 'query' | 'params'): z.output<S> {
+  const parsed = schema.safeParse(value, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const issues = parsed.error.issues.map((issue) => ({ path: [root, ...issue.path.map(String)].join('.'), message: describeIssue(issue, root) }));
+  throw new RequestValidationError(issues);
+}
