@@ -6,7 +6,20 @@ import { applyEncoder, outputName } from './encoders.js';
 import { PIPELINE_TIMEOUT_SECONDS, throwIfAborted, toImageError } from './image-errors.js';
 import { decodeOptions } from './inspect.js';
 import type { ImageParams } from './params.js';
-import { type PreparedWatermark, watermarkOverlay } from './watermark.js';
+import { overlayInput, type PreparedWatermark, watermarkOverlay } from './watermark.js';
+
+/** What {@link makeAnimatedWebp} needs; built by process-image.ts. */
+export interface AnimatedJob {
+  file: string;
+  widths: number[];
+  quality: ImageParams['quality'];
+  /** The total-pixel limit (all frames), repeated inside libvips. */
+  pixelLimit: number;
+  watermark: PreparedWatermark | undefined;
+  outDir: string;
+  signal: AbortSignal;
+  onOutput: (derivative: Derivative) => void;
+}
 
 /**
  * Animated sources (GIF or WebP with more than one frame) keep their animation in the WebP
@@ -18,20 +31,9 @@ import { type PreparedWatermark, watermarkOverlay } from './watermark.js';
  * Each width decodes the animation again (with shrink-on-load where the codec allows) instead of
  * holding every full-size frame in memory at once: animations are small, and this keeps a task's
  * peak memory at about one resized animation.
+ *
+ * Writes one animated WebP per width.
  */
-export interface AnimatedJob {
-  file: string;
-  widths: number[];
-  quality: ImageParams['quality'];
-  /** Per-frame pixel limit times the frames, for libvips' own check. */
-  pixelLimit: number;
-  watermark: PreparedWatermark | undefined;
-  outDir: string;
-  signal: AbortSignal;
-  onOutput: (derivative: Derivative) => void;
-}
-
-/** Writes one animated WebP per width. */
 export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> {
   const results: Derivative[] = [];
   // Timing survives the trip through raw pixels only if passed on explicitly.
@@ -53,7 +55,7 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
       if (overlay) {
         // composite() draws once on the whole strip of frames; a frame-sized tile repeats it on each frame.
         const tile = await sharp({ create: { width: outWidth, height: pageHeight, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
-          .composite([{ input: overlay.pixels, raw: { width: overlay.width, height: overlay.height, channels: 4 }, left: overlay.left, top: overlay.top }])
+          .composite([overlayInput(overlay)])
           .png({ compressionLevel: 1 })
           .toBuffer();
         image.composite([{ input: tile, tile: true, gravity: 'northwest' }]);
@@ -71,7 +73,8 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
 
 async function readTiming(file: string): Promise<{ delay: number[] | undefined; loop: number | undefined }> {
   try {
-    const meta = await sharp(file, { ...decodeOptions(0, true), limitInputPixels: false }).metadata();
+    // Header only; the limits were checked by inspectImage.
+    const meta = await sharp(file, { animated: true, failOn: 'error', limitInputPixels: false }).metadata();
     return { delay: meta.delay, loop: meta.loop };
   } catch (error) {
     throw toImageError(error, true);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp, { type CreateRaw, type OutputInfo } from 'sharp';
+import sharp, { type CreateRaw, type OutputInfo, type Sharp } from 'sharp';
 import { applyEncoder, outputName } from './encoders.js';
 import { PIPELINE_TIMEOUT_SECONDS, throwIfAborted, toImageError } from './image-errors.js';
 import { decodeOptions } from './inspect.js';
@@ -40,37 +40,46 @@ type Raw = { data: Buffer; info: OutputInfo };
  * The source is decoded, auto-oriented (EXIF), converted to sRGB through its ICC profile and
  * shrunk to the widest output in one pass (JPEG and WebP shrink while decoding, which is most of
  * the speed), into 8-bit pixels in memory. Each width is resized from those pixels, watermarked,
- * and fanned out with `clone()` to the encoders, which run in parallel. Outputs carry an sRGB ICC
- * profile and no other metadata: no EXIF, GPS, XMP or IPTC.
+ * and fanned out with `clone()` to the encoders; all encodes run in parallel. Outputs carry an
+ * sRGB ICC profile and no other metadata: no EXIF, GPS, XMP or IPTC.
  * For an animated source this is the first frame.
  */
 export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]> {
   const widest = job.widths[job.widths.length - 1]!;
   const base = await decodeBase(job.file, widest, job.pixelLimit);
-  const results: Derivative[] = [];
-  // Widest first: it needs no resize and is the slowest to encode, so it starts the soonest.
+  // Every level first (resizes from memory take milliseconds), then every encode at once, widest first:
+  // the 1920 px AVIF is the longest single job, and starting it first keeps all cores busy to
+  // the end instead of idling while one width's slowest encoder finishes. libuv's thread pool
+  // bounds how many run together.
+  const levels: { width: number; image: Sharp }[] = [];
   for (const width of [...job.widths].reverse()) {
     throwIfAborted(job.signal);
     const level = width === base.info.width ? base : await resizeRaw(base, width);
     const overlay = job.watermark ? await watermarkOverlay(job.watermark, level.info.width, level.info.height) : undefined;
     const image = sharp(level.data, { raw: rawOf(level.info) }).timeout({ seconds: PIPELINE_TIMEOUT_SECONDS });
     if (overlay) image.composite([overlayInput(overlay)]);
-    const made = await Promise.all(
-      job.formats.map(async (format) => {
-        const file = path.join(job.outDir, outputName(width, format));
-        try {
-          const info = await applyEncoder(image.clone().withIccProfile('srgb'), format, job.quality).toFile(file);
-          const derivative: Derivative = { file, width: info.width, height: info.height, format, bytes: (await stat(file)).size, frames: 1 };
-          job.onOutput(derivative);
-          return derivative;
-        } catch (error) {
-          throw toImageError(error, false);
-        }
-      }),
-    );
-    results.push(...made);
+    levels.push({ width, image });
   }
-  return results;
+  throwIfAborted(job.signal);
+  const encodes = levels.flatMap(({ width, image }) => job.formats.map((format) => encode(image.clone(), width, format, job)));
+  // Settle all before failing, so nothing is still writing when the caller removes the folder.
+  const settled = await Promise.allSettled(encodes);
+  const failed = settled.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+  throwIfAborted(job.signal);
+  return settled.map((r) => (r as PromiseFulfilledResult<Derivative>).value);
+}
+
+async function encode(image: Sharp, width: number, format: OutputFormat, job: StillJob): Promise<Derivative> {
+  const file = path.join(job.outDir, outputName(width, format));
+  try {
+    const info = await applyEncoder(image.withIccProfile('srgb'), format, job.quality).toFile(file);
+    const derivative: Derivative = { file, width: info.width, height: info.height, format, bytes: (await stat(file)).size, frames: 1 };
+    job.onOutput(derivative);
+    return derivative;
+  } catch (error) {
+    throw toImageError(error, false);
+  }
 }
 
 async function decodeBase(file: string, width: number, pixelLimit: number): Promise<Raw> {

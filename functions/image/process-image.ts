@@ -32,7 +32,7 @@ export interface ImageSource {
 }
 
 export interface ImageResult {
-  /** Widths ascending; within a width, in the order of `params.formats`. */
+  /** Widths ascending; within a width, JPEG, WebP, AVIF. */
   outputs: ImageOutput[];
   source: ImageSource;
 }

@@ -34,7 +34,7 @@ export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<Su
         return outcome.status === 'ignored'
           ? { ...item, status: outcome.status, reason: outcome.reason }
           : { ...item, status: outcome.status, jobId: outcome.jobId, state: outcome.state };
-      }, { throwOnTimeout: true }),
+      }),
     ),
   );
   const jobIds = [...new Set(results.flatMap((r) => ('jobId' in r && r.jobId ? [r.jobId] : [])))];

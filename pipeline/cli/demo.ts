@@ -72,7 +72,10 @@ function printOutcomes(jobs: JobRecord[], bucket: string): void {
     const head = `\n${job.spec.source.key} -> ${job.state} (job ${job.spec.id}, preset ${job.spec.preset.name})`;
     process.stdout.write(head + '\n');
     if (job.error) process.stdout.write(`  error ${job.error.code}: ${job.error.message}\n`);
-    for (const o of job.outputs) process.stdout.write(`  s3://${bucket}/${o.key}  ${formatBytes(o.bytes)}\n`);
+    // HLS segments would drown the list; they are summed up in one line.
+    const segments = job.outputs.filter((o) => o.role === 'hls-segment');
+    for (const o of job.outputs.filter((o) => o.role !== 'hls-segment')) process.stdout.write(`  s3://${bucket}/${o.key}  ${formatBytes(o.bytes)}\n`);
+    if (segments.length) process.stdout.write(`  + ${segments.length} HLS segments, ${formatBytes(segments.reduce((sum, o) => sum + o.bytes, 0))}\n`);
     if (job.state === 'succeeded') process.stdout.write(`  s3://${bucket}/${job.spec.outputPrefix}manifest.json\n`);
   }
 }

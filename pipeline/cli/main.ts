@@ -1,17 +1,23 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { toErrorRecord, ERROR_CODES } from '../../functions/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../log.js';
 import { runDemo } from './demo.js';
 import { EXIT } from './exit-codes.js';
 import { runProcess } from './process.js';
+import { ApiClient, ApiRequestError } from './api-client.js';
+import { runJobs } from './jobs.js';
+import { runServe } from './serve.js';
+import { runStatus } from './status.js';
+import { runSubmit } from './submit.js';
+import { runWorker } from './worker.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The CLI's command names, checked against the deployment files by the infra tests. */
-export const COMMANDS = ['demo', 'process'] as const;
+export const COMMANDS = ['demo', 'process', 'serve', 'worker', 'submit', 'status', 'jobs'] as const;
 
 /** CLI runs print progress, not logs, unless a log level was asked for. */
 function cliConfig(): { config: Config; log: ReturnType<typeof createLogger> } {
@@ -47,7 +53,64 @@ export function buildProgram(): Command {
       process.exitCode = await runProcess(files, options, config, log);
     });
 
+  program
+    .command('worker')
+    .description('Run tasks from the BullMQ queues (distributed mode: REDIS_URL and MEDIAFLOW_S3_ENDPOINT) until SIGTERM/SIGINT, then stop gracefully within MEDIAFLOW_SHUTDOWN_GRACE_S')
+    .action(async () => {
+      const config = loadConfig();
+      process.exitCode = await runWorker(config, createLogger(config.logLevel));
+    });
+
+  program
+    .command('serve')
+    .description('Run the HTTP API, the dashboard (at /) and the upload triggers until SIGTERM/SIGINT')
+    .option('--port <n>', 'port to listen on (default MEDIAFLOW_PORT, 8080; 0 picks a free one)', parsePort)
+    .action(async (options: { port?: number }) => {
+      const base = loadConfig();
+      const port = options.port ?? base.api.port;
+      const config: Config = Object.freeze({ ...base, api: { ...base.api, port } });
+      process.exitCode = await runServe(config, createLogger(config.logLevel));
+    });
+
+  // Client commands talk to a running `mediaflow serve` over HTTP.
+  const apiOption = (command: Command) =>
+    command.option('--api <url>', 'API base URL', `http://127.0.0.1:${process.env.MEDIAFLOW_PORT || 8080}`).option('--json', 'print JSON on stdout', false);
+  const client = (options: { api: string }) => new ApiClient(options.api, process.env.MEDIAFLOW_API_KEY || undefined);
+
+  apiOption(
+    program
+      .command('submit')
+      .description('Submit objects to the API: bucket/key, or bucket/prefix/ for every object under a prefix (API key from MEDIAFLOW_API_KEY)')
+      .argument('<target...>', 'bucket/key or bucket/prefix/')
+      .option('--preset <name>', 'preset name (default: chosen from the media type)')
+      .option('--prefix', 'treat every target as a key prefix', false)
+      .option('--wait', 'follow the jobs with progress bars until they end; exit 1 if any failed', false),
+  ).action(async (targets: string[], options: { api: string; preset?: string; prefix: boolean; wait: boolean; json: boolean }) => {
+    process.exitCode = await runSubmit(targets, options, client(options));
+  });
+
+  apiOption(program.command('status').description("A job's state, per-task progress, outputs and error").argument('<id>', 'job id')).action(async (id: string, options: { api: string; json: boolean }) => {
+    process.exitCode = await runStatus(id, options, client(options));
+  });
+
+  apiOption(
+    program
+      .command('jobs')
+      .description('List jobs, newest first')
+      .option('--state <state>', 'only jobs in this state (queued, running, succeeded, failed, cancelled)')
+      .option('--limit <n>', 'how many', '20')
+      .option('--cursor <cursor>', 'continue a previous listing'),
+  ).action(async (options: { api: string; state?: string; limit: string; cursor?: string; json: boolean }) => {
+    process.exitCode = await runJobs(options, client(options));
+  });
+
   return program;
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`Expected a port number (0-65535) for --port but received ${JSON.stringify(value)}`);
+  return port;
 }
 
 async function main(): Promise<void> {
@@ -58,9 +121,15 @@ async function main(): Promise<void> {
       process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
       return;
     }
+    if (error instanceof ApiRequestError) {
+      process.stderr.write(`mediaflow: ${error.code}: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
     const record = toErrorRecord(error);
     process.stderr.write(`mediaflow: ${record.code}: ${record.message}\n`);
-    process.exitCode = record.code === 'CONFIG_INVALID' ? EXIT.CONFIG : ERROR_CODES[record.code].status === 503 || record.code === 'BINARY_MISSING' ? EXIT.UNAVAILABLE : EXIT.JOB_FAILED;
+    const status = ERROR_CODES[record.code].status;
+    process.exitCode = record.code === 'CONFIG_INVALID' ? EXIT.CONFIG : status === 503 || record.code === 'BINARY_MISSING' ? EXIT.UNAVAILABLE : status === 400 ? EXIT.USAGE : EXIT.JOB_FAILED;
   }
 }
 

@@ -17,7 +17,7 @@ export const videoWorkflow: Workflow = {
   next(_job, done) {
     const probe = resultOf<ProbeTaskResult>(done, 'probe');
     if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
-    if (!probe.media.video) return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: {} }];
+    if (!probe.media.video) return loudnormStage(probe, done);
 
     const split = resultOf<SplitTaskResult>(done, 'split');
     if (!split) {
@@ -63,7 +63,12 @@ export const videoWorkflow: Workflow = {
 export const audioWorkflow: Workflow = {
   kind: 'audio',
   next(_job, done: Readonly<Record<string, TaskResult>>) {
-    if (!done['probe']) return [{ id: 'probe', kind: 'probe', params: {} }];
-    return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: {} }];
+    const probe = resultOf<ProbeTaskResult>(done, 'probe');
+    if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
+    return loudnormStage(probe, done);
   },
 };
+
+function loudnormStage(probe: ProbeTaskResult, done: Readonly<Record<string, TaskResult>>): TaskSpec[] {
+  return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: { media: probe.media } }];
+}

@@ -1,0 +1,97 @@
+import { ffmpegGlobalArgs, fileUrl, inputArgs, kbps, progressArgs, seconds, type InputSpec } from './common.js';
+import { rotationFilters } from './rotation.js';
+import { watermarkDemuxer, watermarkGraph, type WatermarkSpec } from './watermark.js';
+
+/** x264 settings shared by every segment and rendition, so segments join into one consistent stream. */
+export interface EncoderSettings {
+  /** x264 preset. */
+  preset: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
+  /** Constant rate factor; capped per rendition by its maxrate/bufsize. */
+  crf: number;
+  /** Frames between keyframes when no boundary forces one (usually the HLS segment length). */
+  gopFrames: number;
+}
+
+export interface LadderOutput {
+  width: number;
+  height: number;
+  maxBitrate: number;
+  bufferBits: number;
+  file: string;
+}
+
+export interface TranscodeLadderSpec {
+  input: InputSpec;
+  /**
+   * `explicit`: decode with -noautorotate and turn the picture with filters (NUT pieces carry no
+   * display matrix). `auto`: the input is the source itself, so let ffmpeg autorotate: with
+   * -noautorotate this ffmpeg copies the source's display matrix onto the upright output (and
+   * `-metadata:s:v rotate=0` does not override it), so players would turn it a second time.
+   */
+  rotate: 'explicit' | 'auto';
+  rotation: 0 | 90 | 180 | 270;
+  outputs: readonly LadderOutput[];
+  /** Seconds from the start of this input where a keyframe must be (HLS boundaries). */
+  forceKeyframesAt: readonly number[];
+  encoder: EncoderSettings;
+  watermark?: WatermarkSpec | undefined;
+  /** Adds `-progress pipe:1`. */
+  progress?: boolean;
+}
+
+/**
+ * The filter graph: decode once, turn upright, start at t=0, split, then per branch scale with an
+ * explicit kernel (this ffmpeg's filter_complex default is softer than -vf's), square pixels and
+ * yuv420p, and optionally overlay the watermark.
+ */
+export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & { rotate?: 'explicit' | 'auto' }, videoInput = '0:v:0', imageInput = '1:v:0'): string {
+  const count = spec.outputs.length;
+  const head = ['setpts=PTS-STARTPTS', ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation))].join(',');
+  const branches = spec.outputs.map((_, i) => `[b${i}]`).join('');
+  const chains = [count > 1 ? `[${videoInput}]${head},split=${count}${branches}` : `[${videoInput}]${head}[b0]`];
+  const marked = spec.watermark !== undefined;
+  spec.outputs.forEach((o, i) => {
+    chains.push(`[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${marked ? `s${i}` : `v${i}`}]`);
+  });
+  if (spec.watermark) {
+    chains.push(...watermarkGraph(spec.watermark, imageInput, spec.outputs.map((o, i) => ({ width: o.width, in: `s${i}`, out: `v${i}` }))));
+  }
+  return chains.join(';');
+}
+
+/** Keyframe times for `-force_key_frames`, nudged a quarter frame early so rounding never pushes one a frame late. */
+export function forceKeyframeList(times: readonly number[], fps: number): string {
+  const nudge = fps > 0 ? Math.min(0.001, 0.25 / fps) : 0.001;
+  return times.map((t) => seconds(Math.max(0, t - nudge))).join(',');
+}
+
+/** One segment in, every rendition out, in one process. */
+export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): string[] {
+  // -progress is global and must precede the outputs (trailing options are ignored).
+  const args = [...ffmpegGlobalArgs(), ...(spec.progress ? progressArgs() : []), ...inputArgs({ ...spec.input, options: [...(spec.rotate === 'explicit' ? ['-noautorotate'] : []), ...(spec.input.options ?? [])] })];
+  if (spec.watermark) args.push(...inputArgs({ file: spec.watermark.imageFile, format: watermarkDemuxer(spec.watermark.imageFile) }));
+  args.push('-filter_complex', ladderFilterGraph(spec));
+  const keyframes = spec.forceKeyframesAt.length ? forceKeyframeList(spec.forceKeyframesAt, fps) : undefined;
+  spec.outputs.forEach((o, i) => {
+    args.push(
+      '-map', `[v${i}]`,
+      '-an', '-sn', '-dn',
+      '-map_metadata', '-1',
+      '-c:v', 'libx264',
+      '-preset', spec.encoder.preset,
+      '-profile:v', 'high',
+      '-crf', String(spec.encoder.crf),
+      '-maxrate', kbps(o.maxBitrate),
+      '-bufsize', kbps(o.bufferBits),
+      '-g', String(spec.encoder.gopFrames),
+      '-sc_threshold', '0',
+      '-flags', '+cgop',
+      // Keep every decoded frame with its own timestamp: no duplicates or drops at the joins.
+      // (The encoder time base stays 1/fps: a finer one makes x264 derive the level from it, e.g. 6.2.)
+      '-vsync', 'passthrough',
+    );
+    if (keyframes) args.push('-force_key_frames', keyframes);
+    args.push('-f', 'mp4', fileUrl(o.file));
+  });
+  return args;
+}

@@ -1,0 +1,158 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { FunctionContext } from '../context.js';
+import { MediaflowError } from '../errors.js';
+import { splitArgs } from '../ffmpeg/args/split.js';
+import { runFfmpeg } from '../ffmpeg/run-tool.js';
+import type { MediaTools } from '../ffmpeg/tools.js';
+import type { MediaInfo } from './media-info.js';
+import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
+import { planSplit } from './split-plan.js';
+
+/** One piece of the video track, to be transcoded on its own. */
+export interface VideoSegment {
+  index: number;
+  /** The piece (a NUT file under scratch), or the source itself when it was not split. */
+  file: string;
+  /** The demuxer to read `file` with: `nut` for pieces, the source's demuxer when not split. */
+  format: string;
+  /** Seconds from the first video frame of the source: where this piece starts in the output. */
+  start: number;
+  /** Exact length on the output timeline; the next piece starts at start + duration. */
+  duration: number;
+  frameCount: number;
+}
+
+export interface SplitResult {
+  segments: VideoSegment[];
+  /** `split`: NUT pieces were written; `whole`: one segment, the source itself. */
+  mode: 'split' | 'whole';
+  /** Why the source was not split (short, no usable keyframes, codec, a failed check). */
+  reason?: string;
+  /** Video duration from the first frame to the end of the last frame. */
+  duration: number;
+}
+
+export interface SplitOptions {
+  tools: MediaTools;
+  /** Aimed-for piece length in seconds (cuts land on keyframes at or after it). */
+  segmentSeconds: number;
+  /** The most pieces; the length grows to respect it. */
+  maxSegments: number;
+}
+
+/**
+ * Codecs whose packets stream-copy into NUT and decode on their own from a keyframe. Anything else
+ * (e.g. Theora, whose headers live outside the packets, or codecs with pts-less packets) is not
+ * split: one whole-source segment is slower but always correct.
+ */
+export const SPLITTABLE_CODECS: ReadonlySet<string> = new Set([
+  'h264', 'hevc', 'mpeg4', 'mpeg2video', 'mpeg1video', 'vp8', 'vp9', 'av1', 'mjpeg', 'prores', 'dnxhd', 'h263', 'flv1',
+]);
+
+/**
+ * Cuts the video track into keyframe-aligned pieces by stream copy into NUT (NUT keeps the source
+ * time base exactly, where Matroska rounds to milliseconds, and carries any codec). Each piece's
+ * real start is read back from the piece, and the result is checked (piece count, total packets,
+ * every piece starting on a keyframe); on any doubt it falls back to one whole-source segment.
+ */
+export async function splitVideo(inputFile: string, info: MediaInfo, options: SplitOptions, ctx: FunctionContext): Promise<SplitResult> {
+  const video = info.video;
+  if (!video) throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source has no video to split.');
+  const packets = await scanVideoPackets(inputFile, info.demuxer, options.tools, ctx);
+  const timed = packets.filter((p) => p.pts !== null);
+  if (packets.length === 0) throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
+
+  const first = timed.length ? minPts(timed) : 0;
+  const duration = timed.length ? videoEnd(timed, video.fps) - first : (video.duration ?? info.duration);
+  const whole = (reason: string): SplitResult => {
+    ctx.log.info({ reason }, 'not splitting');
+    ctx.onProgress(1);
+    return { mode: 'whole', reason, duration, segments: [{ index: 0, file: inputFile, format: info.demuxer, start: 0, duration, frameCount: packets.length }] };
+  };
+
+  if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
+  if (timed.length !== packets.length) return whole('some packets have no timestamp');
+  const closed = closedKeyframeTimes(packets).map((t) => t - first);
+  const plan = planSplit(closed, duration, options);
+  if (plan.cuts.length === 0) return whole('short source or no usable keyframes');
+
+  const dir = path.join(ctx.scratchDir, 'segments');
+  await fs.rm(dir, { recursive: true, force: true });
+  await fs.mkdir(dir, { recursive: true });
+  const cutTimes = muxerCutTimes(plan.cuts, packets, first, info.startTime);
+  await runFfmpeg(options.tools, splitArgs({
+    input: { file: inputFile, format: info.demuxer },
+    cutTimes,
+    pattern: path.join(dir, 'seg-%05d.nut'),
+    segmentFormat: 'nut',
+  }), ctx, { label: 'split' });
+
+  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.nut')).sort().map((f) => path.join(dir, f));
+  const pieces = await Promise.all(files.map(async (file) => ({ file, packets: await scanVideoPackets(file, 'nut', options.tools, ctx) })));
+  const problem = checkPieces(pieces.map((p) => p.packets), plan.cuts, packets.length);
+  if (problem) {
+    ctx.log.warn({ problem }, 'split check failed; using the whole source');
+    await fs.rm(dir, { recursive: true, force: true });
+    return whole(`split check failed: ${problem}`);
+  }
+
+  const pieceStart = minPts(pieces[0]!.packets);
+  const starts = pieces.map((p) => minPts(p.packets) - pieceStart);
+  const segments = pieces.map((piece, index): VideoSegment => ({
+    index,
+    file: piece.file,
+    format: 'nut',
+    start: starts[index]!,
+    duration: (index + 1 < starts.length ? starts[index + 1]! : duration) - starts[index]!,
+    frameCount: piece.packets.length,
+  }));
+  ctx.onProgress(1);
+  return { mode: 'split', duration, segments };
+}
+
+/** Smallest pts (a loop: spreading 100k+ values into Math.min overflows the stack). */
+function minPts(packets: readonly VideoPacket[]): number {
+  let min = Infinity;
+  for (const p of packets) if (p.pts !== null && p.pts < min) min = p.pts;
+  return min;
+}
+
+/** End of the last frame: the latest pts plus that packet's duration (or one frame at the average rate). */
+function videoEnd(packets: readonly VideoPacket[], fps: number): number {
+  let end = -Infinity;
+  for (const p of packets) {
+    const length = p.duration && p.duration > 0 ? p.duration : fps > 0 ? 1 / fps : 0;
+    end = Math.max(end, p.pts! + length);
+  }
+  return end;
+}
+
+/**
+ * Cut times for the segment muxer, which cuts at the first keyframe at or after each time on
+ * ffmpeg's timeline (source pts minus the container start). Each time sits halfway between the
+ * chosen keyframe and the keyframe before it, so a small disagreement between this ffprobe and
+ * that ffmpeg about timestamps (B-frame delay, edit lists) cannot move the cut.
+ */
+export function muxerCutTimes(cuts: readonly number[], packets: readonly VideoPacket[], first: number, containerStart: number): number[] {
+  const keys = packets.filter((p) => p.keyframe && p.pts !== null).map((p) => p.pts! - first).sort((a, b) => a - b);
+  return cuts.map((cut) => {
+    const previous = keys.filter((k) => k < cut - 1e-6).pop() ?? 0;
+    return (previous + cut) / 2 + first - containerStart;
+  });
+}
+
+/** Null when the pieces are what was planned; otherwise what is wrong. Exported for tests. */
+export function checkPieces(pieces: ReadonlyArray<readonly VideoPacket[]>, cuts: readonly number[], sourcePackets: number): string | null {
+  if (pieces.length !== cuts.length + 1) return `expected ${cuts.length + 1} pieces, got ${pieces.length}`;
+  const total = pieces.reduce((sum, p) => sum + p.length, 0);
+  if (total !== sourcePackets) return `pieces hold ${total} packets, the source ${sourcePackets}`;
+  if (pieces.some((p) => p.length === 0 || !p[0]!.keyframe || p.some((q) => q.pts === null))) return 'a piece does not start on a keyframe';
+  const base = minPts(pieces[0]!);
+  for (let i = 1; i < pieces.length; i++) {
+    const start = minPts(pieces[i]!) - base;
+    // A millisecond: the segments' NUT time base is exact, so any larger drift means a wrong cut.
+    if (Math.abs(start - cuts[i - 1]!) > 0.001) return `piece ${i} starts at ${start.toFixed(6)} s, planned ${cuts[i - 1]!.toFixed(6)} s`;
+  }
+  return null;
+}

@@ -1,0 +1,35 @@
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import type { BearerAuth } from './auth.js';
+import type { IdempotencyStore } from './idempotency.js';
+import type { ApiMetrics } from './metrics.js';
+import type { EventStream } from './sse.js';
+
+/** A named dependency check for /readyz; throws (or rejects) when the dependency is down. */
+export type ReadinessCheck = () => Promise<void>;
+
+/** What every route group gets: the app, the resolved options, and the server's shared parts. */
+export interface ApiContext {
+  app: App;
+  auth: BearerAuth;
+  webhookAuth: BearerAuth;
+  idempotency: IdempotencyStore;
+  metrics: ApiMetrics;
+  /** Open SSE streams, ended when the server closes so shutdown does not wait on them. */
+  streams: Set<EventStream>;
+  maxBatchItems: number;
+  readiness: Record<string, ReadinessCheck>;
+  /** Registers a per-batch webhook for jobs; absent when no notifier is wired. */
+  subscribe: ((jobIds: string[], webhookUrl: string) => Promise<void>) | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The caller's non-secret id (which API key, or `local` without keys); set by the auth hook. */
+    principal: string;
+  }
+}
+
+export function principalOf(request: FastifyRequest): string {
+  return request.principal || 'anonymous';
+}

@@ -1,0 +1,126 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { isFinal, JOB_STATES, type JobState } from '../jobs/job.js';
+import type { JobStore } from '../jobs/store.js';
+
+export interface MetricsSources {
+  /** Jobs per state. The default pages through the job store, which is fine for the embedded store; a Redis store can count cheaper. */
+  countJobs?: () => Promise<Partial<Record<JobState, number>>>;
+  /** Tasks waiting to run. The default counts queued tasks of unfinished jobs; the BullMQ runner can report its queues' waiting counts. */
+  queueDepth?: () => Promise<number>;
+}
+
+/** Counting stops here per state, so a scrape stays bounded however many jobs are kept. */
+const COUNT_CAP = 10_000;
+const PAGE = 200;
+
+/**
+ * The API process's Prometheus metrics, in a registry of its own (so several servers in one
+ * process, as in tests, never collide). Gauges are computed when scraped; task durations and the
+ * realtime factor are observed from the job store's change events, which in distributed mode
+ * carry every worker's updates, so one API process sees the whole cluster's tasks.
+ */
+export class ApiMetrics {
+  readonly registry = new Registry();
+  private readonly started = new Map<string, number>();
+  private readonly stopWatching: () => void;
+
+  constructor(jobs: JobStore, sources: MetricsSources = {}, now: () => number = Date.now) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: 'mediaflow_' });
+    const countJobs = sources.countJobs ?? (() => defaultCounts(jobs));
+    const queueDepth = sources.queueDepth ?? (() => defaultQueueDepth(jobs));
+
+    new Gauge({
+      name: 'mediaflow_jobs',
+      help: `Jobs by state (each state counted up to ${COUNT_CAP} when counted from the job store).`,
+      labelNames: ['state'],
+      registers,
+      async collect() {
+        const counts = await countJobs();
+        for (const state of JOB_STATES) this.set({ state }, counts[state] ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'mediaflow_queue_depth',
+      help: 'Tasks waiting for a runner slot.',
+      registers,
+      async collect() {
+        this.set(await queueDepth());
+      },
+    });
+    const taskDuration = new Histogram({
+      name: 'mediaflow_task_duration_seconds',
+      help: 'Wall time of one task attempt, by task kind and how it ended.',
+      labelNames: ['kind', 'state'],
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+      registers,
+    });
+    const realtime = new Histogram({
+      name: 'mediaflow_realtime_factor',
+      help: 'Seconds of media produced per second of wall time, per succeeded job with timed outputs (video, audio).',
+      buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
+      registers,
+    });
+    const finished = new Counter({ name: 'mediaflow_jobs_finished_total', help: 'Jobs that reached a final state since this process started.', labelNames: ['state'], registers });
+
+    this.stopWatching = jobs.watch((event) => {
+      if (event.type === 'task') {
+        const key = `${event.jobId}/${event.taskId}`;
+        if (event.status.state === 'running') {
+          // Progress updates repeat 'running'; only the first marks the attempt's start.
+          if (!this.started.has(key) || event.status.progress === 0) this.started.set(key, now());
+          return;
+        }
+        const start = this.started.get(key);
+        this.started.delete(key);
+        // An attempt that failed and will be retried comes back as 'queued'.
+        const state = event.status.state === 'queued' ? 'retried' : event.status.state;
+        if (start !== undefined) taskDuration.observe({ kind: event.status.kind, state }, (now() - start) / 1000);
+        return;
+      }
+      if (!isFinal(event.state)) return;
+      finished.inc({ state: event.state });
+      for (const key of this.started.keys()) if (key.startsWith(`${event.jobId}/`)) this.started.delete(key);
+      if (event.state !== 'succeeded') return;
+      void jobs.get(event.jobId).then((job) => {
+        const media = Math.max(0, ...(job?.outputs ?? []).map((o) => o.durationSeconds ?? 0));
+        const wall = job ? (Date.parse(job.updatedAt) - Date.parse(job.createdAt)) / 1000 : 0;
+        if (media > 0 && wall > 0) realtime.observe(media / wall);
+      }, () => {});
+    });
+  }
+
+  close(): void {
+    this.stopWatching();
+  }
+}
+
+async function defaultCounts(jobs: JobStore): Promise<Partial<Record<JobState, number>>> {
+  const counts: Partial<Record<JobState, number>> = {};
+  for (const state of JOB_STATES) {
+    let count = 0;
+    let cursor: string | undefined;
+    do {
+      const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      count += page.jobs.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && count < COUNT_CAP);
+    counts[state] = count;
+  }
+  return counts;
+}
+
+async function defaultQueueDepth(jobs: JobStore): Promise<number> {
+  let depth = 0;
+  for (const state of ['queued', 'running'] as const) {
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      for (const job of page.jobs) depth += Object.values(job.tasks).filter((t) => t.state === 'queued').length;
+      seen += page.jobs.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && seen < COUNT_CAP);
+  }
+  return depth;
+}

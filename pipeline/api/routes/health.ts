@@ -1,0 +1,41 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext, ReadinessCheck } from '../context.js';
+
+/** A dependency that does not answer within this is as good as down for a readiness probe. */
+const CHECK_TIMEOUT_MS = 3000;
+
+/**
+ * `/healthz`: the process is up (liveness; never checks dependencies, so an outage elsewhere does
+ * not get healthy pods restarted). `/readyz`: storage (both buckets) and every extra check, such
+ * as Redis in distributed mode, answer; 503 otherwise, so a load balancer stops sending traffic.
+ */
+export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { store, config } = ctx.app;
+  const checks: Record<string, ReadinessCheck> = {
+    storage: async () => {
+      await store.ping(config.buckets.input);
+      await store.ping(config.buckets.output);
+    },
+    ...ctx.readiness,
+  };
+
+  server.get('/healthz', async () => ({ status: 'ok' }));
+
+  server.get('/readyz', async (_request, reply) => {
+    const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const));
+    const ok = results.every(([, r]) => r.ok);
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+  });
+}
+
+async function run(check: ReadinessCheck): Promise<{ ok: boolean; error?: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)))]);
+    return { ok: true };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}

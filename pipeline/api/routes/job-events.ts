@@ -1,0 +1,55 @@
+import type { FastifyInstance } from 'fastify';
+import { isFinal } from '../../jobs/job.js';
+import type { ApiContext } from '../context.js';
+import { jobSummary, jobView } from '../job-view.js';
+import { watchJobs } from '../job-watch.js';
+import { openEventStream, type EventStream } from '../sse.js';
+import { requireJob } from './jobs.js';
+
+/**
+ * Progress as Server-Sent Events.
+ *
+ * `GET /v1/jobs/:id/events`: `job` events carrying the whole job view (state, per-task progress,
+ * outputs, error), first a snapshot and then on every change (task progress at most every
+ * 250 ms), and when the job ends a final `job` event followed by `end`, after which the server
+ * closes the stream. Whole views rather than deltas: a client that reconnects or misses an
+ * event is correct again at the next one.
+ *
+ * `GET /v1/jobs/events`: `job` events with job summaries for every job that changes, for lists.
+ * It never ends by itself.
+ */
+export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const { app } = ctx;
+  const track = (stream: EventStream) => {
+    ctx.streams.add(stream);
+    stream.onClose(() => ctx.streams.delete(stream));
+  };
+  const onError = (stream: EventStream) => (error: unknown) => {
+    app.log.warn({ err: error }, 'job event stream failed');
+    stream.close();
+  };
+
+  server.get('/v1/jobs/events', async (request, reply) => {
+    const stream = openEventStream(request, reply);
+    track(stream);
+    const stop = watchJobs(app.jobs, { filter: () => true }, (job) => stream.send('job', jobSummary(job)), onError(stream));
+    stream.onClose(stop);
+  });
+
+  server.get<{ Params: { id: string } }>('/v1/jobs/:id/events', async (request, reply) => {
+    const id = request.params.id;
+    await requireJob(ctx, id);
+    const stream = openEventStream(request, reply);
+    track(stream);
+    const deliver = (job: Parameters<typeof jobView>[0]) => {
+      stream.send('job', jobView(job));
+      if (isFinal(job.state)) {
+        stream.send('end', { state: job.state });
+        stream.close();
+      }
+    };
+    // The snapshot is primed into the watcher, so it is read after subscribing and in order.
+    const stop = watchJobs(app.jobs, { filter: (jobId) => jobId === id, prime: [id] }, deliver, onError(stream));
+    stream.onClose(stop);
+  });
+}

@@ -1,0 +1,111 @@
+import fs from 'node:fs';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { App } from '../app.js';
+import type { Logger } from '../log.js';
+import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
+import type { ApiContext, ReadinessCheck } from './context.js';
+import { installErrorHandling } from './http-errors.js';
+import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
+import { ApiMetrics, type MetricsSources } from './metrics.js';
+import { DEFAULT_RATE_LIMIT, registerRateLimit, type RateLimitOptions } from './rate-limit.js';
+import { healthRoutes } from './routes/health.js';
+import { jobEventRoutes } from './routes/job-events.js';
+import { jobRoutes } from './routes/jobs.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { outputRoutes } from './routes/outputs.js';
+import { s3EventRoutes } from './routes/s3-events.js';
+import { staticRoutes } from './routes/static.js';
+
+/** How the server is built; every field defaults from the app's configuration. */
+export interface ServerOptions extends MetricsSources {
+  /** Bearer tokens for the API; default MEDIAFLOW_API_KEYS. Empty: no key needed (loopback only). */
+  apiKeys?: readonly string[];
+  /** Bearer token for the storage webhook; default MEDIAFLOW_WEBHOOK_TOKEN. Unset: webhook off. */
+  webhookToken?: string;
+  /** Most items in one batch (413 beyond). */
+  maxBatchItems?: number;
+  /** Largest request body in bytes (413 beyond). */
+  bodyLimit?: number;
+  /** `false` turns rate limiting off. */
+  rateLimit?: RateLimitOptions | false;
+  /** Where Idempotency-Key answers are kept; default this process's memory. */
+  idempotency?: IdempotencyStore;
+  /** Extra /readyz checks by name, e.g. `{ redis: () => redis.ping() }` in distributed mode. */
+  readiness?: Record<string, ReadinessCheck>;
+  /** Registers a batch's `webhookUrl` for its jobs; without it such batches are refused. */
+  subscribe?: (jobIds: string[], webhookUrl: string) => Promise<void>;
+  /** Logger for requests; default the app's. Authorization headers are redacted either way. */
+  log?: Logger;
+}
+
+export const DEFAULT_MAX_BATCH_ITEMS = 1000;
+const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * Builds the HTTP API, the storage webhook, probes, metrics, docs and dashboard over an app.
+ * Route groups live in routes/, one file each; this file only wires them with auth and limits.
+ * Listening is separate (`listen`), so tests can use `inject` without a port.
+ */
+export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
+  const log = (options.log ?? app.log).child({ component: 'api' }, { redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' } });
+  const server = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit ?? 1024 * 1024,
+    // SSE streams never go idle; close every connection when the server closes.
+    forceCloseConnections: true,
+    return503OnClosing: true,
+  });
+  installErrorHandling(server);
+  // The API speaks JSON only; fastify would otherwise hand text/plain bodies over as strings.
+  server.removeContentTypeParser('text/plain');
+
+  const auth = new BearerAuth(options.apiKeys ?? app.config.api.apiKeys);
+  const webhookToken = options.webhookToken ?? app.config.api.webhookToken;
+  const ctx: ApiContext = {
+    app,
+    auth,
+    webhookAuth: new BearerAuth(webhookToken ? [webhookToken] : []),
+    idempotency: options.idempotency ?? new MemoryIdempotencyStore(),
+    metrics: new ApiMetrics(app.jobs, options),
+    streams: new Set(),
+    maxBatchItems: options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS,
+    readiness: options.readiness ?? {},
+    subscribe: options.subscribe,
+  };
+  server.decorateRequest('principal', '');
+  server.addHook('preClose', async () => {
+    for (const stream of ctx.streams) stream.close();
+  });
+  server.addHook('onClose', async () => ctx.metrics.close());
+
+  // Public: probes, metrics, docs, dashboard shell, and the webhook (which has its own token).
+  await server.register(async (scope) => {
+    await healthRoutes(scope, ctx);
+    await metricsRoutes(scope, ctx);
+    await staticRoutes(scope, ctx, VERSION);
+    await s3EventRoutes(scope, ctx);
+  });
+
+  // The API: rate limited, then authenticated before the body is read.
+  await server.register(async (scope) => {
+    if (options.rateLimit !== false) await registerRateLimit(scope, auth, options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    scope.addHook('preParsing', async (request: FastifyRequest) => {
+      if (auth.enabled) request.principal = auth.require(request, 'mediaflow');
+      else {
+        assertLoopbackHostHeader(request);
+        request.principal = 'local';
+      }
+    });
+    await jobRoutes(scope, ctx);
+    await jobEventRoutes(scope, ctx);
+    await outputRoutes(scope, ctx);
+  });
+
+  return server;
+}
+
+/** Listens on the configured address, refusing a non-loopback one when no API keys are set. */
+export async function listen(server: FastifyInstance, host: string, port: number, apiKeys: readonly string[]): Promise<string> {
+  assertSafeBinding(host, apiKeys);
+  return server.listen({ host, port });
+}

@@ -1,0 +1,47 @@
+import cliProgress from 'cli-progress';
+
+/** What the API tells about a job's progress (a summary or a full view). */
+export interface RemoteJobState {
+  id: string;
+  state: string;
+  progress: number;
+  error?: { code: string; message: string };
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * Progress bars for jobs followed over the API, on stderr. Like JobProgressBars for local jobs,
+ * but fed with the API's already rolled-up progress. Without a terminal each job prints one line
+ * when it ends instead of bars.
+ */
+export class RemoteProgressBars {
+  private readonly multibar: cliProgress.MultiBar | undefined;
+  private readonly bars = new Map<string, cliProgress.SingleBar>();
+  private readonly labels = new Map<string, string>();
+  private readonly announced = new Set<string>();
+
+  constructor(interactive = Boolean(process.stderr.isTTY)) {
+    this.multibar = interactive
+      ? new cliProgress.MultiBar({ format: ' {bar} {percentage}% | {label} | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic)
+      : undefined;
+  }
+
+  add(id: string, label: string): void {
+    this.labels.set(id, label);
+    if (this.multibar && !this.bars.has(id)) this.bars.set(id, this.multibar.create(100, 0, { label, state: 'queued' }));
+  }
+
+  update(job: RemoteJobState): void {
+    const bar = this.bars.get(job.id);
+    if (bar) bar.update(Math.round(job.progress * 100), { state: job.state });
+    else if (FINAL.has(job.state) && this.labels.has(job.id) && !this.announced.has(job.id)) {
+      this.announced.add(job.id);
+      process.stderr.write(`${job.state.padEnd(10)}${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`);
+    }
+  }
+
+  stop(): void {
+    this.multibar?.stop();
+  }
+}

@@ -1,0 +1,40 @@
+import { once } from 'node:events';
+import { killAllChildren } from '../../functions/ffmpeg/run-process.js';
+import type { Config } from '../config/load.js';
+import { createDistributedApp, type DistributedOptions } from '../distributed-app.js';
+import type { Logger } from '../log.js';
+import { queueNames } from '../runner/bullmq-keys.js';
+import { EXIT } from './exit-codes.js';
+
+/**
+ * `mediaflow worker`: runs tasks from the BullMQ queues until SIGTERM or SIGINT, then shuts down
+ * gracefully: no new tasks are taken, running ones get MEDIAFLOW_SHUTDOWN_GRACE_S to finish, and
+ * whatever is still running is aborted (its ffmpeg process groups killed) and handed back to the
+ * queue for another worker. Exits 0 after a graceful stop; a second signal exits at once.
+ *
+ * `options` exists for tests and embedders (other handlers and workflows, shorter locks); the CLI
+ * passes none, so production workers run the production registries.
+ */
+export async function runWorker(config: Config, log: Logger, options: Omit<DistributedOptions, 'consume'> = {}): Promise<number> {
+  const app = await createDistributedApp(config, log, { ...options, consume: true });
+  log.info({ queue: queueNames(config.queuePrefix).tasks, concurrency: config.worker.concurrency, graceS: config.worker.shutdownGraceMs / 1000 }, 'worker ready');
+
+  const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+  const forced = () => {
+    log.warn({}, 'second signal: exiting without waiting');
+    killAllChildren();
+    process.exit(EXIT.UNAVAILABLE);
+  };
+  process.once('SIGTERM', forced).once('SIGINT', forced);
+  log.info({ signal, running: app.runner.activeTasks }, 'worker stopping');
+
+  await app.runner.shutdown(config.worker.shutdownGraceMs, () => {
+    const killed = killAllChildren();
+    log.warn({ killed }, 'grace period over: running tasks aborted and released');
+  });
+  // Anything a handler spawned and did not reap is killed on the way out.
+  killAllChildren();
+  await app.close();
+  log.info({}, 'worker stopped');
+  return EXIT.OK;
+}

@@ -1,0 +1,107 @@
+/**
+ * Lua for the Redis job store. Each write is one script, so the check ("does the job exist?"),
+ * the write, the state index and the change event happen atomically and in order: no reader sees
+ * a job in one state's index and another state in its hash, and events arrive in write order.
+ *
+ * The state index keys are derived inside the scripts (`ARGV` prefix + state), which is fine on
+ * a single Redis or a primary with replicas; Redis Cluster would need hash tags.
+ */
+
+/** KEYS: job, tasks, index:all, index:<state>. ARGV: id, channel, spec, state, createdAt, updatedAt, stage, outputs, error|'', score, then task id/status pairs. */
+export const CREATE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5], 'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
+if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[9]) end
+redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
+for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(ARGV[4])
+if ARGV[9] ~= '' then event = event .. ',"error":' .. ARGV[9] end
+redis.call('PUBLISH', ARGV[2], event .. '}')
+return 1
+`;
+
+/** KEYS: job. ARGV: id, channel, index prefix, updatedAt, then field/value pairs ('' deletes). */
+export const SET_STATE = `
+local old = redis.call('HGET', KEYS[1], 'state')
+if not old then return 0 end
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
+for i = 5, #ARGV, 2 do
+  local field, value = ARGV[i], ARGV[i + 1]
+  if value == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, value) end
+  if field == 'state' and value ~= old then
+    local score = redis.call('HGET', KEYS[1], 'score')
+    redis.call('ZREM', ARGV[3] .. old, ARGV[1])
+    redis.call('ZADD', ARGV[3] .. value, score, ARGV[1])
+  end
+end
+local state = redis.call('HGET', KEYS[1], 'state')
+local err = redis.call('HGET', KEYS[1], 'error')
+local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(state)
+if err then event = event .. ',"error":' .. err end
+redis.call('PUBLISH', ARGV[2], event .. '}')
+return 1
+`;
+
+/** KEYS: job, tasks. ARGV: id, channel, taskId, status JSON, updatedAt. One hash field per task: workers never overwrite each other's. */
+export const SET_TASK = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
+redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. ARGV[4] .. '}')
+return 1
+`;
+
+/** KEYS: tasks. ARGV: id, channel, taskId, progress. Changes only the progress of an existing task, in place. */
+export const SET_PROGRESS = `
+local raw = redis.call('HGET', KEYS[1], ARGV[3])
+if not raw then return 0 end
+local status = cjson.decode(raw)
+status['progress'] = tonumber(ARGV[4])
+local encoded = cjson.encode(status)
+redis.call('HSET', KEYS[1], ARGV[3], encoded)
+redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. encoded .. '}')
+return 1
+`;
+
+/** KEYS: job, target hash. ARGV: field/value pairs. Writes only when the job exists. */
+export const PUT_FIELDS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+return 1
+`;
+
+/** KEYS: job, tasks, results. ARGV: task ids. */
+export const RESET_TASKS = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+for i = 1, #ARGV do
+  redis.call('HDEL', KEYS[2], ARGV[i])
+  redis.call('HDEL', KEYS[3], ARGV[i])
+end
+return 1
+`;
+
+/**
+ * One page of an index, newest first. KEYS: index. ARGV: max score ('+inf' or the cursor's
+ * score), the cursor's id ('' for the first page), limit. Returns up to limit + 1 id/score pairs.
+ * Jobs created in the same millisecond share a score; within a score the order is by id, and the
+ * ids at or above the cursor's are skipped, so no job is shown twice or skipped at a page break.
+ */
+export const LIST_PAGE = `
+local max, after, want = ARGV[1], ARGV[2], tonumber(ARGV[3]) + 1
+local out, offset, batch = {}, 0, want + 16
+while #out < want * 2 do
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch)
+  if #rows == 0 then break end
+  for i = 1, #rows, 2 do
+    local id, score = rows[i], rows[i + 1]
+    if after == '' or score ~= max or id < after then
+      out[#out + 1] = id
+      out[#out + 1] = score
+      if #out >= want * 2 then break end
+    end
+  end
+  offset = offset + batch
+end
+return out
+`;
