@@ -1,0 +1,61 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolveBinaries } from '../../functions/ffmpeg/binaries.js';
+
+const CLI = path.resolve('bin/mediaflow.js');
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-cli-'));
+afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function mediaflow(args: string[], env: Record<string, string> = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, MEDIAFLOW_DATA_DIR: path.join(tmp, 'data'), MEDIAFLOW_SCRATCH_DIR: path.join(tmp, 'scratch'), ...env } });
+}
+
+describe('mediaflow CLI', () => {
+  it('describes every command in --help', () => {
+    const run = mediaflow(['--help']);
+    expect(run.status).toBe(0);
+    for (const command of ['demo', 'process']) expect(run.stdout).toContain(command);
+  });
+
+  it('process --json leaves playable outputs and a manifest per input, and reports failures by code', async () => {
+    const out = path.join(tmp, 'out');
+    const bogus = path.join(tmp, 'notes.mp4');
+    fs.writeFileSync(bogus, 'this is not a video\n');
+    const run = mediaflow(['process', 'samples/portrait.mp4', 'samples/tone.mp3', bogus, '--out', out, '--json']);
+    expect(run.status, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as { inputs: { input: string; status: string; jobId?: string; outputs?: { file: string; role: string }[]; error?: { code: string } }[] };
+    const byName = Object.fromEntries(report.inputs.map((r) => [path.basename(r.input), r]));
+    expect(byName['portrait.mp4']).toMatchObject({ status: 'succeeded', jobId: expect.stringMatching(/^j[0-9a-f]{24}$/) });
+    expect(byName['tone.mp3']!.status).toBe('succeeded');
+    expect(byName['notes.mp4']).toMatchObject({ status: 'failed', error: { code: 'MEDIA_UNSUPPORTED' } });
+
+    const dir = path.join(out, 'portrait.mp4');
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest.jobId).toBe(byName['portrait.mp4']!.jobId);
+    for (const o of manifest.outputs) expect(fs.statSync(path.join(dir, o.key.slice(o.key.indexOf('/video/') + 7))).size).toBe(o.bytes);
+
+    const { ffmpeg } = await resolveBinaries();
+    const mp4 = path.join(dir, 'mp4', '360p.mp4');
+    const decode = spawnSync(ffmpeg, ['-v', 'error', '-i', mp4, '-f', 'null', '-'], { encoding: 'utf8' });
+    expect(decode.status).toBe(0);
+    expect(decode.stderr).toBe('');
+    expect(fs.existsSync(path.join(dir, 'hls', 'master.m3u8'))).toBe(true);
+    expect(fs.readdirSync(path.join(out, 'tone.mp3')).sort()).toEqual(['audio.m4a', 'audio.mp3', 'audio.opus', 'manifest.json']);
+  });
+
+  it('names a bad configuration variable and exits 3', () => {
+    const run = mediaflow(['process', 'samples/photo.jpg'], { MEDIAFLOW_WORKER_CONCURRENCY: 'many' });
+    expect(run.status).toBe(3);
+    expect(run.stderr).toMatch(/CONFIG_INVALID: .*MEDIAFLOW_WORKER_CONCURRENCY/);
+  });
+
+  it('demo: uploads the samples, lets upload events trigger the jobs, and exits 0', () => {
+    const run = mediaflow(['demo']);
+    expect(run.status, run.stderr).toBe(0);
+    for (const sample of ['landscape.mp4', 'portrait.mp4', 'photo.jpg', 'tone.mp3']) expect(run.stdout).toMatch(new RegExp(`samples/${sample.replace('.', '\\.')} -> succeeded`));
+    expect(run.stdout).toContain('s3://mediaflow-output/samples/landscape.mp4/video/hls/master.m3u8');
+  });
+});
