@@ -1,4 +1,5 @@
 import { resolveBinaries } from '../functions/ffmpeg/binaries.js';
+import { configureSharp } from '../functions/image/sharp-settings.js';
 import type { Config } from './config/load.js';
 import { Orchestrator, type OrchestratorDeps } from './jobs/orchestrator.js';
 import { MemoryJobStore } from './jobs/memory-store.js';
@@ -43,6 +44,8 @@ export interface AppOverrides {
  */
 export async function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
   await resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
+  configureSharp({ parallelTasks: config.worker.concurrency });
   const embedded = config.s3.endpoint ? undefined : await startEmbeddedS3(config.embedded);
   const store = new S3Store({
     ...config.s3,

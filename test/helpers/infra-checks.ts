@@ -43,7 +43,7 @@ export function unknownEnvVars(names: Iterable<string>, where: string): string[]
 }
 
 /** Variables a container may set that are not mediaflow's own: Node's and the C library's. */
-const PLATFORM_ENV = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'UV_THREADPOOL_SIZE']);
+const PLATFORM_ENV = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX']);
 
 /**
  * The environment given to a mediaflow process: every key is a schema variable or one of
