@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { MediaflowError } from '../../functions/errors.js';
 
 /** A stored answer to replay: the status and JSON body the first request got. */
 export interface StoredResponse {
@@ -79,7 +80,8 @@ export interface IdempotencyRedis {
 
 /**
  * Shared by every API process. `SET NX` makes the first request's claim atomic, so two processes
- * receiving the same key at once cannot both run the batch.
+ * receiving the same key at once cannot both run the batch. Redis errors become
+ * QUEUE_UNAVAILABLE (503, retryable) here, at the adapter.
  */
 export class RedisIdempotencyStore implements IdempotencyStore {
   constructor(
@@ -87,23 +89,38 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     private readonly prefix = 'mediaflow:idempotency:',
   ) {}
 
-  async begin(key: string, fingerprint: string): Promise<IdempotencyStart> {
-    const claimed = await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint }), 'PX', PENDING_TTL_MS, 'NX');
-    if (claimed === 'OK') return { outcome: 'proceed' };
-    const raw = await this.redis.get(this.prefix + key);
-    // Expired between the two commands: claim it again.
-    if (raw === null) return this.begin(key, fingerprint);
-    return decide(JSON.parse(raw) as Entry, fingerprint);
+  begin(key: string, fingerprint: string): Promise<IdempotencyStart> {
+    return unavailableOnError(async () => {
+      for (;;) {
+        const claimed = await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint }), 'PX', PENDING_TTL_MS, 'NX');
+        if (claimed === 'OK') return { outcome: 'proceed' };
+        const raw = await this.redis.get(this.prefix + key);
+        // Expired between the two commands: claim it again.
+        if (raw !== null) return decide(JSON.parse(raw) as Entry, fingerprint);
+      }
+    });
   }
 
-  async complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint, response }), 'PX', IDEMPOTENCY_TTL_MS);
+  complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
+    return unavailableOnError(async () => {
+      await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint, response }), 'PX', IDEMPOTENCY_TTL_MS);
+    });
   }
 
-  async abandon(key: string, fingerprint: string): Promise<void> {
-    const raw = await this.redis.get(this.prefix + key);
-    const entry = raw ? (JSON.parse(raw) as Entry) : undefined;
-    if (entry && !entry.response && entry.fingerprint === fingerprint) await this.redis.del(this.prefix + key);
+  abandon(key: string, fingerprint: string): Promise<void> {
+    return unavailableOnError(async () => {
+      const raw = await this.redis.get(this.prefix + key);
+      const entry = raw ? (JSON.parse(raw) as Entry) : undefined;
+      if (entry && !entry.response && entry.fingerprint === fingerprint) await this.redis.del(this.prefix + key);
+    });
+  }
+}
+
+async function unavailableOnError<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    throw new MediaflowError('QUEUE_UNAVAILABLE', `Redis (idempotency keys) is unavailable: ${(error as Error).message}`, { cause: error });
   }
 }
 

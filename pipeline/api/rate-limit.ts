@@ -26,7 +26,8 @@ export async function registerRateLimit(scope: FastifyInstance, auth: BearerAuth
     global: true,
     max: options.max,
     timeWindow: options.timeWindowMs,
-    ...(options.redis ? { redis: options.redis as never, nameSpace: 'mediaflow:rate-limit:' } : {}),
+    // With Redis away, requests go through rather than fail here; the routes answer 503 themselves.
+    ...(options.redis ? { redis: options.redis as never, nameSpace: 'mediaflow:rate-limit:', skipOnError: true } : {}),
     keyGenerator: (request) => auth.principal(request) ?? `ip:${request.ip}`,
     addHeadersOnExceeding: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true },
     addHeaders: { 'x-ratelimit-limit': true, 'x-ratelimit-remaining': true, 'x-ratelimit-reset': true, 'retry-after': true },

@@ -31,7 +31,7 @@ export const submitBodySchema = z
     bucket: bucket.optional().describe('With prefix: the bucket to list; default the input bucket.'),
     preset: z.string().min(1).max(64).optional().describe('Preset name; default: chosen from the media type (video, image, audio).'),
     options: submitOptionsSchema.optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('CloudEvents about these jobs are POSTed here when they end (needs a notifier on the server).'),
+    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('When each job of the batch ends, a job.completed or job.failed CloudEvent is POSTed here, signed with MEDIAFLOW_NOTIFY_SECRET like every notification.'),
   })
   .superRefine((body, ctx) => {
     const has = (v: unknown) => v !== undefined;

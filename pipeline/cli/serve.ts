@@ -1,10 +1,15 @@
-import { MediaflowError } from '../../functions/errors.js';
-import { createApp, type App } from '../app.js';
+import { Redis } from 'ioredis';
 import { assertSafeBinding } from '../api/auth.js';
+import { BatchWebhooks, MemorySubscriptionStore, RedisSubscriptionStore } from '../api/batch-webhooks.js';
+import { RedisIdempotencyStore } from '../api/idempotency.js';
+import { DEFAULT_RATE_LIMIT } from '../api/rate-limit.js';
 import { buildServer, listen, type ServerOptions } from '../api/server.js';
+import type { App } from '../app.js';
 import type { Config } from '../config/load.js';
+import { appForConfig } from '../distributed-app.js';
 import type { Logger } from '../log.js';
-import { listenToEmbeddedEvents } from '../triggers/embedded-events.js';
+import { WebhookSender } from '../notify/webhook.js';
+import { startTriggers } from '../triggers/start.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** A running `mediaflow serve`: the app, its API, and the way to stop both. */
@@ -15,53 +20,70 @@ export interface ServeHandle {
 }
 
 /**
- * Starts the app and the API. Embedded (no REDIS_URL): the in-process runner, and uploads to the
- * embedded store trigger jobs through its own events; with an external S3 endpoint, uploads
- * arrive through the webhook (/v1/events/s3).
+ * Starts the app, its upload triggers and the API.
  *
- * Distributed (REDIS_URL): the Redis job store and BullMQ runner come from the distributed
- * composition (issue 5), which is not in the tree yet; until it is, serve refuses rather than
- * silently running tasks in this process where no worker would ever see them.
+ * Embedded (no REDIS_URL): the in-process runner and in-memory job state; uploads to the embedded
+ * store trigger jobs through its own events, and with an external endpoint through the webhook
+ * (and the sweep, when MEDIAFLOW_SWEEP_INTERVAL_S is set).
+ *
+ * Distributed (REDIS_URL): job state in Redis and tasks on BullMQ workers (`appForConfig`), and
+ * the API's own shared state goes to Redis too, so any number of serve processes behave as one:
+ * Idempotency-Key answers, rate-limit counters and per-batch webhook subscriptions. /readyz then
+ * also checks Redis.
  */
 export async function startServe(config: Config, log: Logger, options: ServerOptions = {}): Promise<ServeHandle> {
   // Refuse an unsafe binding before starting anything.
-  assertSafeBinding(config.api.host, options.apiKeys ?? config.api.apiKeys);
-  if (config.redisUrl) {
-    throw new MediaflowError('CONFIG_INVALID', 'REDIS_URL is set, but `mediaflow serve` has no distributed composition wired yet; unset REDIS_URL to serve embedded');
-  }
-  const app = await createApp(config, log);
-  const stopTrigger = app.embedded ? listenToEmbeddedEvents(app.embedded, app.orchestrator, config.buckets.input, log) : () => {};
-  let server;
-  try {
-    server = await buildServer(app, options);
-    const url = await listen(server, config.api.host, config.api.port, options.apiKeys ?? config.api.apiKeys);
-    return {
-      app,
-      url,
-      async close() {
-        stopTrigger();
-        // Stops accepting requests and ends SSE streams, then stops tasks and storage.
-        await server!.close();
-        await app.close();
-      },
-    };
-  } catch (error) {
-    stopTrigger();
+  const apiKeys = options.apiKeys ?? config.api.apiKeys;
+  assertSafeBinding(config.api.host, apiKeys);
+  const app = await appForConfig(config, log);
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
+  const stopTriggers = startTriggers(app);
+  const webhooks = new BatchWebhooks({
+    jobs: app.jobs,
+    subscriptions: redis ? new RedisSubscriptionStore(redis, `${config.queuePrefix}:subscriptions:`) : new MemorySubscriptionStore(),
+    sender: new WebhookSender({ secret: config.notify.secret, log, retry: { attempts: 5, backoffMs: config.worker.backoffMs } }),
+    log,
+  });
+  let server: Awaited<ReturnType<typeof buildServer>> | undefined;
+  const stop = async () => {
+    await stopTriggers();
+    // Stops accepting requests and ends SSE streams first, then stops tasks and storage.
     await server?.close();
+    await webhooks.close();
+    redis?.disconnect();
     await app.close();
+  };
+  try {
+    server = await buildServer(app, {
+      readiness: app.readiness,
+      subscribe: (jobIds, url) => webhooks.subscribe(jobIds, url),
+      ...(redis
+        ? {
+            idempotency: new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`),
+            rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
+          }
+        : {}),
+      ...options,
+    });
+    const url = await listen(server, config.api.host, config.api.port, apiKeys);
+    return { app, url, close: stop };
+  } catch (error) {
+    await stop();
     throw error;
   }
 }
 
 /**
  * `mediaflow serve`: runs until SIGTERM or SIGINT, then shuts down gracefully: no new requests,
- * open event streams ended, running tasks stopped, storage closed. A second signal, or a shutdown
- * longer than MEDIAFLOW_SHUTDOWN_GRACE_S, exits at once.
+ * open event streams ended, triggers stopped, running tasks stopped, storage closed. A second
+ * signal, or a shutdown longer than MEDIAFLOW_SHUTDOWN_GRACE_S, exits at once.
  */
 export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
   const handle = await startServe(config, log);
   const where = handle.app.embedded ? `, embedded S3 at ${handle.app.embedded.endpoint}` : '';
-  process.stderr.write(`mediaflow: API and dashboard on ${handle.url}/${where} (${config.api.apiKeys.length ? 'API keys required' : 'no API keys: loopback only'})\n`);
+  const mode = config.redisUrl ? 'distributed' : 'embedded';
+  process.stderr.write(`mediaflow: API and dashboard on ${handle.url}/${where} (${mode}; ${config.api.apiKeys.length ? 'API keys required' : 'no API keys: loopback only'})\n`);
 
   return new Promise<ExitCode>((resolve) => {
     let stopping = false;

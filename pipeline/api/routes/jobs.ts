@@ -18,7 +18,7 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
 
   server.post('/v1/jobs', async (request, reply) => {
     const body = parseInput(submitBodySchema, request.body, 'body');
-    if (body.webhookUrl && !ctx.subscribe) throw new MediaflowError('REQUEST_INVALID', 'Expected no webhookUrl: this server has no notifier configured (MEDIAFLOW_NOTIFY_URLS)');
+    if (body.webhookUrl && !ctx.subscribe) throw new MediaflowError('REQUEST_INVALID', 'Expected no webhookUrl: this server was built without per-batch webhooks');
     const header = request.headers['idempotency-key'];
     if (header === undefined) return reply.code(202).send(await runBatch(ctx, body));
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
