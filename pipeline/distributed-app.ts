@@ -33,24 +33,32 @@ export interface DistributedOptions extends Pick<AppOverrides, 'handlers' | 'wor
  */
 export async function createDistributedApp(config: Config, log: Logger, options: DistributedOptions = {}): Promise<DistributedApp> {
   const redisUrl = requireDistributed(config);
-  const onError = (error: unknown) => log.error({ err: error instanceof Error ? error.message : String(error) }, 'redis or queue error');
+  const onError = quietRepeats((message) => log.warn({ err: message }, 'redis or queue error'), 10_000);
   const jobs = new RedisJobStore(redisUrl, `${config.queuePrefix}:`, onError);
   const notifier = notifierFor(config, jobs, log);
   let runner: BullmqRunner | undefined;
-  const app = await createApp(config, log, {
-    ...(options.handlers ? { handlers: options.handlers } : {}),
-    ...(options.workflows ? { workflows: options.workflows } : {}),
-    jobs,
-    ...(notifier ? { onJobEnded: (job) => notifier.jobEnded(job) } : {}),
-    runner: (hooks) =>
-      (runner = new BullmqRunner(notifier ? notifier.wrapHooks(hooks) : hooks, {
-        redisUrl,
-        queuePrefix: config.queuePrefix,
-        retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
-        ...(options.consume ? { consume: { concurrency: config.worker.concurrency, ...(options.lock ? { lock: options.lock } : {}) } } : {}),
-        onError,
-      })),
-  });
+  let app: App;
+  try {
+    app = await createApp(config, log, {
+      ...(options.handlers ? { handlers: options.handlers } : {}),
+      ...(options.workflows ? { workflows: options.workflows } : {}),
+      jobs,
+      ...(notifier ? { onJobEnded: (job) => notifier.jobEnded(job) } : {}),
+      runner: (hooks) =>
+        (runner = new BullmqRunner(notifier ? notifier.wrapHooks(hooks) : hooks, {
+          redisUrl,
+          queuePrefix: config.queuePrefix,
+          retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+          ...(options.consume ? { consume: { concurrency: config.worker.concurrency, ...(options.lock ? { lock: options.lock } : {}) } } : {}),
+          onError,
+        })),
+    });
+  } catch (error) {
+    // Storage or ffmpeg failed the start: the Redis connections must not keep the process alive.
+    await runner?.close();
+    await jobs.close();
+    throw error;
+  }
   const started = runner!;
   try {
     await started.start();
@@ -113,7 +121,24 @@ export async function appForConfig(config: Config, log: Logger, options: Distrib
 export function notifierFor(config: Config, jobs: JobStore, log: Logger): JobNotifier | undefined {
   if (config.notify.urls.length === 0) return undefined;
   if (!config.notify.secret) log.warn({}, 'MEDIAFLOW_NOTIFY_URLS is set without MEDIAFLOW_NOTIFY_SECRET: notifications go unsigned');
+  // Deliveries back off like tasks do (MEDIAFLOW_TASK_BACKOFF_MS): one knob for "how patient".
   return new JobNotifier({ urls: config.notify.urls, jobs, log, sender: new WebhookSender({ secret: config.notify.secret, log, retry: { attempts: 5, backoffMs: config.worker.backoffMs } }) });
+}
+
+/**
+ * While Redis is away every connection reports every reconnection attempt; one line per distinct
+ * message per `windowMs` says the same.
+ */
+function quietRepeats(log: (message: string) => void, windowMs: number): (error: unknown) => void {
+  const last = new Map<string, number>();
+  return (error) => {
+    const message = error instanceof Error ? error.message : String(error);
+    const now = Date.now();
+    if ((last.get(message) ?? 0) + windowMs > now) return;
+    if (last.size > 100) last.clear();
+    last.set(message, now);
+    log(message);
+  };
 }
 
 function requireDistributed(config: Config): string {

@@ -5,6 +5,7 @@ import { createDistributedApp, type DistributedOptions } from '../distributed-ap
 import type { Logger } from '../log.js';
 import { queueNames } from '../runner/bullmq-keys.js';
 import { EXIT } from './exit-codes.js';
+import { startOrphanReaper } from './orphan-reaper.js';
 
 /**
  * `mediaflow worker`: runs tasks from the BullMQ queues until SIGTERM or SIGINT, then shuts down
@@ -15,8 +16,11 @@ import { EXIT } from './exit-codes.js';
  * `options` exists for tests and embedders (other handlers and workflows, shorter locks); the CLI
  * passes none, so production workers run the production registries.
  */
-export async function runWorker(config: Config, log: Logger, options: Omit<DistributedOptions, 'consume'> = {}): Promise<number> {
-  const app = await createDistributedApp(config, log, { ...options, consume: true });
+export async function runWorker(config: Config, log: Logger, options: Omit<DistributedOptions, 'consume'> & { reapIntervalMs?: number } = {}): Promise<number> {
+  const { reapIntervalMs = 5000, ...appOptions } = options;
+  const app = await createDistributedApp(config, log, { ...appOptions, consume: true });
+  // Media processes of workers that died on this machine (kill -9) are found and killed.
+  const stopReaper = startOrphanReaper(config.scratchDir, reapIntervalMs, (pids) => log.warn({ pids }, 'killed media processes orphaned by a dead worker'));
   log.info({ queue: queueNames(config.queuePrefix).tasks, concurrency: config.worker.concurrency, graceS: config.worker.shutdownGraceMs / 1000 }, 'worker ready');
 
   const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
@@ -34,6 +38,7 @@ export async function runWorker(config: Config, log: Logger, options: Omit<Distr
   });
   // Anything a handler spawned and did not reap is killed on the way out.
   killAllChildren();
+  stopReaper();
   await app.close();
   log.info({}, 'worker stopped');
   return EXIT.OK;

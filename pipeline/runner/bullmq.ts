@@ -22,7 +22,7 @@ export interface BullmqRunnerOptions {
 const KEEP_COMPLETED_S = 24 * 3600;
 const KEEP_FAILED_S = 7 * 24 * 3600;
 /** Retries of the stage job itself, for when joining or planning hits a transient error (Redis, storage). */
-const STAGE_ATTEMPTS = 5;
+const STAGE_ATTEMPTS = 10;
 
 /**
  * The distributed runner. Each stage is a BullMQ flow: a parent job on the stage queue whose
