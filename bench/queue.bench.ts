@@ -61,7 +61,7 @@ const prefix = () => `mfb-${crypto.randomBytes(4).toString('hex')}`;
 /** One no-op task per job, which notes when it started. */
 function firstTaskProbe(): { workflow: Workflow; handlers: Map<string, AnyTaskHandler>; started: Map<string, number> } {
   const started = new Map<string, number>();
-  const workflow: Workflow = { kind: 'image', next: (_job, done) => (done['first'] ? [] : [{ id: 'first', kind: 'first', params: {} }]) };
+  const workflow: Workflow = { kind: 'image', stageWeights: [1], next: (_job, done) => (done['first'] ? [] : [{ id: 'first', kind: 'first', params: {} }]) };
   const handler = defineHandler({
     kind: 'first',
     params: z.object({}),

@@ -17,6 +17,7 @@ export interface Config {
   api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
   notify: { urls: string[]; secret: string | undefined };
   sweepIntervalMs: number;
+  minioListen: boolean;
   queuePrefix: string;
   logLevel: Env['MEDIAFLOW_LOG_LEVEL'];
   ffmpegPath: string | undefined;
@@ -95,6 +96,7 @@ function resolve(env: Env): Config {
     api: { host: env.MEDIAFLOW_HOST, port: env.MEDIAFLOW_PORT, apiKeys: env.MEDIAFLOW_API_KEYS, webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN },
     notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
+    minioListen: env.MEDIAFLOW_MINIO_LISTEN,
     queuePrefix: env.MEDIAFLOW_QUEUE_PREFIX,
     logLevel: env.MEDIAFLOW_LOG_LEVEL,
     ffmpegPath: env.FFMPEG_PATH,

@@ -62,6 +62,8 @@ export const envSchema = z.object({
   /** CloudEvents about jobs are POSTed here, signed with MEDIAFLOW_NOTIFY_SECRET. */
   MEDIAFLOW_NOTIFY_URLS: csv.default([]),
   MEDIAFLOW_NOTIFY_SECRET: z.string().optional(),
+  /** Also listen to MinIO's bucket notifications (its listen API) besides the webhook; MinIO only. */
+  MEDIAFLOW_MINIO_LISTEN: bool.default(false),
   /** Every this many seconds the input bucket is swept for sources without a finished job; 0 turns it off. */
   MEDIAFLOW_SWEEP_INTERVAL_S: nonNegativeInt.default(0),
   MEDIAFLOW_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mediaflow'),

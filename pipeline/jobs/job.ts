@@ -7,6 +7,8 @@ export type TaskState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 
 export interface TaskStatus {
   kind: string;
+  /** The stage the task was planned in (1 for the first). */
+  stage: number;
   state: TaskState;
   /** Fraction in [0, 1]. */
   progress: number;
@@ -32,16 +34,21 @@ export function isFinal(state: JobState): boolean {
 }
 
 /**
- * The job's progress rolled up from its tasks. Tasks of later stages are unknown until planned,
- * so the roll-up is weighted by stage: it never moves backwards when a stage fans out.
+ * The job's progress rolled up from its tasks, weighted by stage. Later stages are unknown until
+ * planned (a stage fans out over what the one before found), so each workflow states the expected
+ * weight of its stages; finished stages count in full and the current one by its tasks' progress.
+ * It never moves backwards when a stage fans out, and never shows 100% before the job succeeded.
  */
-export function jobProgress(job: Pick<JobRecord, 'state' | 'tasks'>): number {
+export function jobProgress(job: Pick<JobRecord, 'spec' | 'state' | 'stage' | 'tasks'>): number {
+  const stageWeights = job.spec.stageWeights ?? [];
   if (job.state === 'succeeded') return 1;
-  const tasks = Object.values(job.tasks);
-  if (tasks.length === 0) return 0;
-  const done = tasks.reduce((sum, t) => sum + (t.state === 'succeeded' ? 1 : t.progress), 0);
-  // Leave room for stages not yet planned: a job is never shown as done before it is.
-  return Math.min(0.99, done / tasks.length);
+  if (job.stage === 0) return 0;
+  const weights = stageWeights.length >= job.stage ? stageWeights : [...stageWeights, ...new Array<number>(job.stage - stageWeights.length).fill(0)];
+  const total = weights.reduce((a, b) => a + b, 0) || 1;
+  const current = Object.values(job.tasks).filter((t) => t.stage === job.stage);
+  const fraction = current.length ? current.reduce((sum, t) => sum + (t.state === 'succeeded' ? 1 : t.progress), 0) / current.length : 0;
+  const before = weights.slice(0, job.stage - 1).reduce((a, b) => a + b, 0);
+  return Math.min(0.99, (before + weights[job.stage - 1]! * fraction) / total);
 }
 
 /** Announced to listeners (SSE, notifications) whenever a job or one of its tasks changes. */

@@ -78,6 +78,7 @@ export class Orchestrator {
       outputBucket: this.deps.config.buckets.output,
       outputPrefix: `${outputPrefix}${request.key}/${preset.name}/`,
       scratchPrefix: `${outputPrefix}.mediaflow-scratch/${id}/`,
+      stageWeights: this.workflowFor(preset.kind).stageWeights,
     };
     const now = new Date().toISOString();
     const record: JobRecord = { spec, state: 'queued', createdAt: now, updatedAt: now, stage: 0, tasks: {}, outputs: [] };
@@ -103,18 +104,21 @@ export class Orchestrator {
     const results = await this.deps.jobs.getResults(jobId);
     let tasks: TaskSpec[];
     try {
-      tasks = this.workflowFor(job).next(job.spec, results);
+      tasks = this.workflowFor(job.spec.preset.kind).next(job.spec, results);
     } catch (error) {
       return this.fail(jobId, toErrorRecord(error));
     }
     if (tasks.length === 0) return this.complete(job, results);
     const stage = job.stage + 1;
     await this.deps.jobs.setState(jobId, { state: 'running', stage });
-    for (const task of tasks) await this.deps.jobs.setTask(jobId, task.id, { kind: task.kind, state: 'queued', progress: 0, attempts: 0 });
+    for (const task of tasks) await this.deps.jobs.setTask(jobId, task.id, { kind: task.kind, stage, state: 'queued', progress: 0, attempts: 0 });
     await this.requireRunner().runStage({ jobId, stage, tasks });
   }
 
-  async stageDone(jobId: string, _stage: number, results: Record<string, TaskResult>): Promise<void> {
+  async stageDone(jobId: string, stage: number, results: Record<string, TaskResult>): Promise<void> {
+    // A stage completion delivered twice (a queue replay after a crash) must not plan twice.
+    const job = await this.requireJob(jobId);
+    if (stage !== job.stage || isFinal(job.state)) return;
     await this.deps.jobs.putResults(jobId, results);
     await this.advance(jobId);
   }
@@ -218,9 +222,9 @@ export class Orchestrator {
     }
   }
 
-  private workflowFor(job: JobRecord): Workflow {
-    const workflow = this.deps.workflows.get(job.spec.preset.kind);
-    if (!workflow) throw new MediaflowError('PRESET_UNKNOWN', `No workflow for ${job.spec.preset.kind} presets`);
+  private workflowFor(kind: Preset['kind']): Workflow {
+    const workflow = this.deps.workflows.get(kind);
+    if (!workflow) throw new MediaflowError('PRESET_UNKNOWN', `No workflow for ${kind} presets`);
     return workflow;
   }
 

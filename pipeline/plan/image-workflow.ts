@@ -6,6 +6,7 @@ import type { Workflow } from './types.js';
  */
 export const imageWorkflow: Workflow = {
   kind: 'image',
+  stageWeights: [1],
   next(_job, done) {
     return done['image'] ? [] : [{ id: 'image', kind: 'image', params: {} }];
   },

@@ -21,6 +21,8 @@ export interface JobSpec {
   /** Intermediates go under this key prefix of the output bucket (ends with '/'); removed when the job ends. */
   scratchPrefix: string;
   outputBucket: string;
+  /** The workflow's expected share of work per stage, fixed at creation: drives the progress bar. */
+  stageWeights: readonly number[];
 }
 
 /** One unit of work a runner schedules: a stateless function call over storage. */
@@ -62,5 +64,7 @@ export interface TaskResult {
  */
 export interface Workflow {
   kind: Preset['kind'];
+  /** Expected share of the work in each stage, in order: drives the job's progress bar. */
+  stageWeights: readonly number[];
   next(job: JobSpec, done: Readonly<Record<string, TaskResult>>): TaskSpec[];
 }

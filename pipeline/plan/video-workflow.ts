@@ -14,6 +14,8 @@ export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
  */
 export const videoWorkflow: Workflow = {
   kind: 'video',
+  // probe, split+thumbnails, transcodes+audio, merges, master: transcoding dominates.
+  stageWeights: [1, 4, 40, 4, 1],
   next(_job, done) {
     const probe = resultOf<ProbeTaskResult>(done, 'probe');
     if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
@@ -62,6 +64,7 @@ export const videoWorkflow: Workflow = {
 /** An audio preset: probe, then loudness-normalised encodes. */
 export const audioWorkflow: Workflow = {
   kind: 'audio',
+  stageWeights: [1, 9],
   next(_job, done: Readonly<Record<string, TaskResult>>) {
     const probe = resultOf<ProbeTaskResult>(done, 'probe');
     if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];

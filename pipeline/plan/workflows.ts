@@ -4,3 +4,4 @@ import type { Workflow } from './types.js';
 import { audioWorkflow, videoWorkflow } from './video-workflow.js';
 
 export const WORKFLOWS: ReadonlyMap<Preset['kind'], Workflow> = new Map([imageWorkflow, videoWorkflow, audioWorkflow].map((w) => [w.kind, w]));
+

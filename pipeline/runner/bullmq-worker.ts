@@ -134,14 +134,14 @@ export class BullmqConsumer {
   }
 
   private async processTask(job: Job<TaskData, TaskReturn>, token: string | undefined): Promise<TaskReturn> {
-    const { jobId, task, epoch } = job.data;
+    const { jobId, task, epoch, stage } = job.data;
     const attempt = job.attemptsMade + 1;
     if (await this.isCancelled(jobId, epoch)) throw new UnrecoverableError(encodeError(CANCELLED));
     const running: RunningTask = { jobId, epoch, controller: new AbortController(), releasing: false };
     this.running.add(running);
     const progress = throttleProgress((f) => this.hooks.taskProgress(jobId, task.id, f), this.progressIntervalMs, this.options.onError);
     const status = (state: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'queued', extra: { progress?: number; attempts?: number; error?: ErrorRecord } = {}) =>
-      this.hooks.taskChanged(jobId, task.id, { kind: task.kind, state, progress: extra.progress ?? 0, attempts: extra.attempts ?? attempt, ...(extra.error ? { error: extra.error } : {}) });
+      this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state, progress: extra.progress ?? 0, attempts: extra.attempts ?? attempt, ...(extra.error ? { error: extra.error } : {}) });
     try {
       await status('running');
       const result: TaskResult = await this.hooks.execute(jobId, task, running.controller.signal, (f) => progress.report(f));

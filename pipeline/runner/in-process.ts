@@ -71,7 +71,7 @@ export class InProcessRunner implements Runner {
         this.queue.add(async () => {
           if (signal.aborted) return;
           try {
-            results[task.id] = await this.runWithRetries(jobId, task, signal);
+            results[task.id] = await this.runWithRetries(jobId, stage, task, signal);
           } catch (error) {
             const record = signal.aborted && !failure ? { code: 'CANCELLED' as const, message: 'The job was cancelled.', retryable: false } : toErrorRecord(error);
             if (!failure) failure = { taskId: task.id, error: record };
@@ -86,20 +86,20 @@ export class InProcessRunner implements Runner {
     else await this.hooks.stageDone(jobId, stage, results);
   }
 
-  private async runWithRetries(jobId: string, task: TaskSpec, signal: AbortSignal): Promise<TaskResult> {
+  private async runWithRetries(jobId: string, stage: number, task: TaskSpec, signal: AbortSignal): Promise<TaskResult> {
     for (let attempt = 1; ; attempt++) {
-      await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, state: 'running', progress: 0, attempts: attempt });
+      await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state: 'running', progress: 0, attempts: attempt });
       try {
         const result = await this.hooks.execute(jobId, task, signal, (fraction) => {
           void this.hooks.taskProgress(jobId, task.id, fraction).catch(this.onError);
         });
-        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, state: 'succeeded', progress: 1, attempts: attempt });
+        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state: 'succeeded', progress: 1, attempts: attempt });
         return result;
       } catch (error) {
         const record = toErrorRecord(error);
         const final = signal.aborted || !record.retryable || attempt >= this.retry.attempts;
         const state = signal.aborted ? 'cancelled' : final ? 'failed' : 'queued';
-        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, state, progress: 0, attempts: attempt, error: record });
+        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state, progress: 0, attempts: attempt, error: record });
         if (final) throw error;
         await sleep(backoffDelay(this.retry, attempt), undefined, { signal }).catch(() => {});
       }

@@ -14,6 +14,7 @@ import { defineHandler, type AnyTaskHandler } from '../../pipeline/tasks/handler
  */
 export const copyWorkflow: Workflow = {
   kind: 'image',
+  stageWeights: [1, 3],
   next(_job, done) {
     const inspect = done['inspect'] as { parts: number } | undefined;
     if (!inspect) return [{ id: 'inspect', kind: 'inspect', params: {} }];

@@ -15,6 +15,7 @@ import { defineHandler, type AnyTaskHandler } from '../../pipeline/tasks/handler
  */
 export const ffmpegWorkflow: Workflow = {
   kind: 'video',
+  stageWeights: [1],
   next(_job, done) {
     return done['burn'] ? [] : [{ id: 'burn', kind: 'burn', params: {} }];
   },

@@ -23,6 +23,7 @@ export function jobRecord(createdAt: string, overrides: Partial<JobRecord> = {},
       outputBucket: 'out',
       outputPrefix: `k/${id}.jpg/image/`,
       scratchPrefix: `.mediaflow-scratch/${id}/`,
+      stageWeights: [1],
     },
     state: 'queued',
     createdAt,
@@ -34,7 +35,7 @@ export function jobRecord(createdAt: string, overrides: Partial<JobRecord> = {},
   };
 }
 
-const running = (attempts = 1): TaskStatus => ({ kind: 'image', state: 'running', progress: 0, attempts });
+const running = (attempts = 1): TaskStatus => ({ kind: 'image', stage: 1, state: 'running', progress: 0, attempts });
 
 /**
  * The JobStore port's conformance suite, run on every store: what the orchestrator, the runners'
@@ -87,8 +88,8 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       const got = (await store.get(job.spec.id))!;
       expect(Object.keys(got.tasks).sort()).toEqual(ids);
       expect(Object.values(got.tasks).every((t) => t.state === 'running' && t.progress === 0.5)).toBe(true);
-      await store.setTask(job.spec.id, ids[0]!, { kind: 'image', state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
-      expect((await store.get(job.spec.id))!.tasks[ids[0]!]).toEqual({ kind: 'image', state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
+      await store.setTask(job.spec.id, ids[0]!, { kind: 'image', stage: 1, state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
+      expect((await store.get(job.spec.id))!.tasks[ids[0]!]).toEqual({ kind: 'image', stage: 1, state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
       // Progress for a task that was never recorded creates nothing.
       await store.setTaskProgress(job.spec.id, 'ghost', 0.9);
       expect((await store.get(job.spec.id))!.tasks['ghost']).toBeUndefined();
