@@ -29,6 +29,12 @@ export interface VideoStreamInfo {
   /** Average frame rate (r_frame_rate when the average is unknown). */
   frameRate: Rational;
   fps: number;
+  /**
+   * ffprobe's r_frame_rate: its guess of the base rate on whose grid every timestamp lies (null
+   * when unknown). It differs from the average for sources with dropped or held frames; the split
+   * uses it to pick the output frame grid (see `frameGrid`).
+   */
+  baseFrameRate: Rational | null;
   pixFmt: string | null;
   /** Seconds; the stream's own start time. */
   startTime: number;
@@ -146,6 +152,7 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
     sampleAspectRatio: sar,
     frameRate,
     fps: frameRate.num / frameRate.den,
+    baseFrameRate: parseRational(stream.r_frame_rate),
     pixFmt: stream.pix_fmt ?? null,
     startTime: num(stream.start_time) ?? 0,
     duration: num(stream.duration),

@@ -139,6 +139,24 @@ export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: n
   return { peak: Math.ceil(Math.max(peak, average)), average: Math.ceil(average) };
 }
 
+/**
+ * The smallest MPEG-TS segment ffmpeg's own HLS client (and so ffplay, mpv) recognises: its TS
+ * probe needs ten 204-byte packets' worth of data, and below that it guesses MPEG-PS and fails
+ * with "could not find codec parameters" (a 2-frame still video makes a 1.7 kB segment).
+ */
+export const MIN_TS_SEGMENT_BYTES = 12 * 188;
+const TS_PACKET_BYTES = 188;
+/** A TS null packet (PID 0x1FFF, payload only): stuffing every demuxer skips. */
+const NULL_TS_PACKET = Buffer.concat([Buffer.from([0x47, 0x1f, 0xff, 0x10]), Buffer.alloc(TS_PACKET_BYTES - 4, 0xff)]);
+
+/** Pads a TS segment shorter than {@link MIN_TS_SEGMENT_BYTES} with null packets. Exported for tests. */
+export async function padShortTsSegment(file: string): Promise<void> {
+  const { size } = await fs.stat(file);
+  if (size >= MIN_TS_SEGMENT_BYTES || size % TS_PACKET_BYTES !== 0) return;
+  const count = Math.ceil((MIN_TS_SEGMENT_BYTES - size) / TS_PACKET_BYTES);
+  await fs.appendFile(file, Buffer.concat(Array.from({ length: count }, () => NULL_TS_PACKET)));
+}
+
 async function readHlsSegments(playlistFile: string, hlsDir: string): Promise<HlsSegmentInfo[]> {
   const playlist = parseMediaPlaylist(await fs.readFile(playlistFile, 'utf8'));
   let start = 0;
@@ -147,6 +165,7 @@ async function readHlsSegments(playlistFile: string, hlsDir: string): Promise<Hl
     const file = path.join(hlsDir, segment.uri);
     const at = start;
     start += segment.duration;
+    await padShortTsSegment(file);
     const { size } = await fs.stat(file);
     return { uri: segment.uri, file, start: at, duration: segment.duration, bytes: size };
   }));

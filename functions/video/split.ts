@@ -3,9 +3,10 @@ import path from 'node:path';
 import type { FunctionContext } from '../context.js';
 import { MediaflowError } from '../errors.js';
 import { splitArgs } from '../ffmpeg/args/split.js';
+import type { FrameTiming } from '../ffmpeg/args/transcode-ladder.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
-import type { MediaInfo } from './media-info.js';
+import type { MediaInfo, Rational, VideoStreamInfo } from './media-info.js';
 import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
 import { planSplit } from './split-plan.js';
 
@@ -21,6 +22,8 @@ export interface VideoSegment {
   /** Exact length on the output timeline; the next piece starts at start + duration. */
   duration: number;
   frameCount: number;
+  /** The output frame grid, and a resample plan for variable-frame-rate sources (see `frameGrid`). */
+  timing?: FrameTiming;
 }
 
 export interface SplitResult {
@@ -64,17 +67,21 @@ export async function splitVideo(inputFile: string, info: MediaInfo, options: Sp
   if (packets.length === 0) throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
 
   const first = timed.length ? minPts(timed) : 0;
-  const duration = timed.length ? videoEnd(timed, video.fps) - first : (video.duration ?? info.duration);
+  const sourceDuration = timed.length ? videoEnd(timed, video.fps) - first : (video.duration ?? info.duration);
+  const grid = timed.length === packets.length ? frameGrid(timed.map((p) => p.pts! - first), video) : null;
+  if (grid?.resample) ctx.log.info({ rate: grid.rate }, 'variable frame rate: resampling to constant rate');
+  // Resampled output is a whole number of grid slots long; the audio is cut to the same length.
+  const duration = grid?.resample ? placeOnGrid(0, sourceDuration, packets.length, grid).duration : sourceDuration;
   const whole = (reason: string): SplitResult => {
     ctx.log.info({ reason }, 'not splitting');
     ctx.onProgress(1);
-    return { mode: 'whole', reason, duration, segments: [{ index: 0, file: inputFile, format: info.demuxer, start: 0, duration, frameCount: packets.length }] };
+    return { mode: 'whole', reason, duration, segments: [{ index: 0, file: inputFile, format: info.demuxer, ...placeOnGrid(0, sourceDuration, packets.length, grid) }] };
   };
 
   if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
   if (timed.length !== packets.length) return whole('some packets have no timestamp');
   const closed = closedKeyframeTimes(packets).map((t) => t - first);
-  const plan = planSplit(closed, duration, options);
+  const plan = planSplit(closed, sourceDuration, options);
   if (plan.cuts.length === 0) return whole('short source or no usable keyframes');
 
   const dir = path.join(ctx.scratchDir, 'segments');
@@ -103,12 +110,70 @@ export async function splitVideo(inputFile: string, info: MediaInfo, options: Sp
     index,
     file: piece.file,
     format: 'nut',
-    start: starts[index]!,
-    duration: (index + 1 < starts.length ? starts[index + 1]! : duration) - starts[index]!,
-    frameCount: piece.packets.length,
+    ...placeOnGrid(starts[index]!, index + 1 < starts.length ? starts[index + 1]! : sourceDuration, piece.packets.length, grid),
   }));
+  if (segments.some((s) => !(s.frameCount > 0))) {
+    await fs.rm(dir, { recursive: true, force: true });
+    return whole('a piece is shorter than one frame of the output grid');
+  }
   ctx.onProgress(1);
   return { mode: 'split', duration, segments };
+}
+
+export interface FrameGrid {
+  rate: Rational;
+  /** Frames collide on every candidate grid: resample to constant rate. */
+  resample: boolean;
+}
+
+/**
+ * The output frame grid for a source whose frames sit at `times` (seconds from the first frame).
+ * Frames pass through with their own timestamps rounded onto a grid of 1/rate, which is exact
+ * as long as no two frames round into the same slot (gaps are fine: a frame is simply shown
+ * longer). The base rate (r_frame_rate) is tried first, as ffmpeg itself would, then the average;
+ * if frames collide on both, the source is variable-frame-rate in a way passthrough cannot keep
+ * (the encoder and muxer would see equal timestamps), and it is resampled to constant rate at the
+ * average. A base rate far above any real frame rate (90000 from a jittery clock) is not a grid.
+ * Null when the frame rate is unknown. Pure; exported for tests.
+ */
+export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo, 'frameRate' | 'baseFrameRate'>): FrameGrid | null {
+  const average = video.frameRate;
+  if (!(average.num > 0 && average.den > 0)) return null;
+  const averageFps = average.num / average.den;
+  const base = video.baseFrameRate;
+  const candidates = base && base.num / base.den <= Math.max(120, averageFps * 1.001) ? [base, average] : [average];
+  const sorted = [...times].sort((a, b) => a - b);
+  for (const rate of candidates) {
+    if (!collides(sorted, rate)) return { rate, resample: false };
+  }
+  return { rate: average, resample: true };
+}
+
+/** True when two of the (sorted) times round into the same slot of a 1/rate grid. */
+function collides(sorted: readonly number[], rate: Rational): boolean {
+  let previous = -Infinity;
+  for (const t of sorted) {
+    const slot = Math.round((t * rate.num) / rate.den);
+    if (slot <= previous) return true;
+    previous = slot;
+  }
+  return false;
+}
+
+/**
+ * Where a piece from `start` to `end` (seconds from the first frame) lands on the output. Passed
+ * through, it keeps its times and frames. Resampled, it covers the grid slots from round(start)
+ * to round(end): the same slots the `fps` filter would give those frames over the whole file, so
+ * the pieces join with no slot missing or doubled. Exported for tests.
+ */
+export function placeOnGrid(start: number, end: number, frameCount: number, grid: FrameGrid | null): Pick<VideoSegment, 'start' | 'duration' | 'frameCount' | 'timing'> {
+  if (!grid) return { start, duration: end - start, frameCount };
+  if (!grid.resample) return { start, duration: end - start, frameCount, timing: { rate: grid.rate } };
+  const { num, den } = grid.rate;
+  const first = Math.round((start * num) / den);
+  const frames = Math.round((end * num) / den) - first;
+  const gridStart = (first * den) / num;
+  return { start: gridStart, duration: (frames * den) / num, frameCount: frames, timing: { rate: grid.rate, resample: { offset: start - gridStart, frames } } };
 }
 
 /** Smallest pts (a loop: spreading 100k+ values into Math.min overflows the stack). */

@@ -74,6 +74,7 @@ export async function transcodeSegment(segment: VideoSegment, options: Transcode
     forceKeyframesAt: keyframeTimesInSegment(segment.start, segment.duration, options.hlsSegmentSeconds),
     encoder: { ...encoder, gopFrames },
     watermark: options.watermark,
+    timing: segment.timing,
     progress: true,
   }, options.fps);
   const { wallMs } = await runFfmpeg(options.tools, args, ctx, { label: `transcode segment ${segment.index}`, progressSeconds: segment.duration });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
+import type { MediaLimits as VideoLimits } from '../../functions/video/limits.js';
 import { envSchema, type Env } from './schema.js';
 
 /** The resolved, frozen configuration: no `undefined` for anything that has a default. */
@@ -24,12 +25,8 @@ export interface Config {
   ffprobePath: string | undefined;
 }
 
-export interface MediaLimits {
-  maxInputBytes: number;
-  maxDurationSeconds: number;
-  maxPixels: number;
-  maxFps: number;
-  maxStreams: number;
+/** The video limits the probe enforces, plus the image frame limit. */
+export interface MediaLimits extends VideoLimits {
   maxImageFrames: number;
 }
 

@@ -1,3 +1,4 @@
+import type { FrameTiming } from '../../functions/ffmpeg/args/transcode-ladder.js';
 import type { MediaInfo } from '../../functions/video/media-info.js';
 import type { Rendition } from '../../functions/video/ladder.js';
 import type { OutputRecord } from './types.js';
@@ -21,6 +22,8 @@ export interface SegmentRef {
   start: number;
   duration: number;
   frameCount: number;
+  /** The output frame grid (and resample plan) the split chose; absent when the frame rate is unknown. */
+  timing?: FrameTiming;
 }
 
 export interface SplitTaskResult {

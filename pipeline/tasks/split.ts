@@ -19,7 +19,7 @@ export const splitHandler = defineHandler({
       // An unsplit source is not copied again: its transcode task fetches the source itself.
       const name = result.mode === 'split' ? `seg-${String(s.index).padStart(5, '0')}${path.extname(s.file)}` : null;
       if (name) await io.putScratch(name, s.file);
-      segments.push({ index: s.index, name, format: s.format, start: s.start, duration: s.duration, frameCount: s.frameCount });
+      segments.push({ index: s.index, name, format: s.format, start: s.start, duration: s.duration, frameCount: s.frameCount, ...(s.timing ? { timing: s.timing } : {}) });
     }
     return { mode: result.mode, ...(result.reason ? { reason: result.reason } : {}), duration: result.duration, segments };
   },

@@ -21,7 +21,7 @@ export const transcodeHandler = defineHandler({
     const file = segment.name ? await io.fetchScratch(segment.name) : await io.fetchSource();
     const watermark = await videoWatermark(io);
     const encoded = await transcodeSegment(
-      { index: segment.index, file, format: segment.name ? segment.format : media.demuxer, start: segment.start, duration: segment.duration, frameCount: segment.frameCount },
+      { index: segment.index, file, format: segment.name ? segment.format : media.demuxer, start: segment.start, duration: segment.duration, frameCount: segment.frameCount, ...(segment.timing ? { timing: segment.timing } : {}) },
       {
         tools,
         renditions,

@@ -1,4 +1,4 @@
-import { ffmpegGlobalArgs, ffprobeGlobalArgs, fileUrl, inputArgs, PROTOCOL_WHITELIST } from './common.js';
+import { ffmpegGlobalArgs, ffprobeGlobalArgs, fileUrl, inputArgs, PROTOCOL_WHITELIST, seconds } from './common.js';
 
 /**
  * ffprobe of the container and streams. `-format_whitelist` makes libavformat refuse, after
@@ -42,11 +42,15 @@ export function probePacketsArgs(file: string, demuxer: string): string[] {
  * Limits are by time, not `-frames`: in this ffmpeg, a stream reaching its frame limit closes every
  * stream of the output.
  */
-export function decodeCheckArgs(file: string, demuxer: string, check: { video: boolean; audio: boolean; from: 'head' | 'tail'; tailSeekSeconds?: number }): string[] {
-  const seekSeconds = check.from === 'tail' ? check.tailSeekSeconds : undefined;
+export function decodeCheckArgs(file: string, demuxer: string, check: { video: boolean; audio: boolean; from: 'head' | 'tail'; tailSeekSeconds?: number; seek?: 'input' | 'decode' }): string[] {
+  // `decode`: read from the start and drop frames before the tail (an output -ss), for files that
+  // cannot be seeked, such as Matroska without a usable index, where an input seek decodes nothing.
+  const decodeToTail = check.from === 'tail' && check.seek === 'decode';
+  const seekSeconds = check.from === 'tail' && !decodeToTail ? check.tailSeekSeconds : undefined;
   const args = [...ffmpegGlobalArgs('error'), ...inputArgs({ file, format: demuxer, seekSeconds, options: ['-noautorotate'] })];
   if (check.video) args.push('-map', '0:v:0');
   if (check.audio) args.push('-map', '0:a:0');
+  if (decodeToTail && check.tailSeekSeconds) args.push('-ss', seconds(check.tailSeekSeconds));
   if (check.from === 'head') args.push('-t', '1');
   args.push('-f', 'framecrc', 'pipe:1');
   return args;

@@ -20,6 +20,26 @@ export interface LadderOutput {
   file: string;
 }
 
+/**
+ * The output frame grid of a segment, decided by the split from the source's packet times.
+ * `rate` becomes the encoder time base (1/rate): frames keep their own timestamps (vsync
+ * passthrough), rounded onto that grid. Without it the encoder takes ffmpeg's own guess of the
+ * input's rate, which for a split piece can differ from the source's (H.263 in NUT is guessed at
+ * 30000/1001 where the source is 15 fps, stretching every timestamp by 0.1%).
+ * `resample` is set for variable-frame-rate sources, where two frames would round into one slot
+ * of the grid (the encoder and muxer then see equal timestamps): the piece is resampled to
+ * constant rate with the `fps` filter on the source's global grid, so pieces still join exactly.
+ */
+export interface FrameTiming {
+  rate: { num: number; den: number };
+  resample?: {
+    /** Seconds from the grid slot this piece starts at to its first source frame (within half a slot). */
+    offset: number;
+    /** Exact number of output frames (grid slots) of this piece. */
+    frames: number;
+  };
+}
+
 export interface TranscodeLadderSpec {
   input: InputSpec;
   /**
@@ -35,6 +55,7 @@ export interface TranscodeLadderSpec {
   forceKeyframesAt: readonly number[];
   encoder: EncoderSettings;
   watermark?: WatermarkSpec | undefined;
+  timing?: FrameTiming | undefined;
   /** Adds `-progress pipe:1`. */
   progress?: boolean;
 }
@@ -44,9 +65,9 @@ export interface TranscodeLadderSpec {
  * explicit kernel (this ffmpeg's filter_complex default is softer than -vf's), square pixels and
  * yuv420p, and optionally overlay the watermark.
  */
-export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & { rotate?: 'explicit' | 'auto' }, videoInput = '0:v:0', imageInput = '1:v:0'): string {
+export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & { rotate?: 'explicit' | 'auto'; timing?: FrameTiming | undefined }, videoInput = '0:v:0', imageInput = '1:v:0'): string {
   const count = spec.outputs.length;
-  const head = ['setpts=PTS-STARTPTS', ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation))].join(',');
+  const head = [...timingFilters(spec.timing), ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation))].join(',');
   const branches = spec.outputs.map((_, i) => `[b${i}]`).join('');
   const chains = [count > 1 ? `[${videoInput}]${head},split=${count}${branches}` : `[${videoInput}]${head}[b0]`];
   const marked = spec.watermark !== undefined;
@@ -57,6 +78,25 @@ export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | '
     chains.push(...watermarkGraph(spec.watermark, imageInput, spec.outputs.map((o, i) => ({ width: o.width, in: `s${i}`, out: `v${i}` }))));
   }
   return chains.join(';');
+}
+
+/**
+ * Start the piece at t=0; when resampling, first shift it so that t=0 is its first grid slot, take
+ * one frame per slot (the latest frame at or before it, as `fps` does for the whole file), then
+ * pad with copies of the last frame and cut to exactly `frames` (the `fps` filter stops at the
+ * last input frame's end, which can be a slot short).
+ */
+export function timingFilters(timing: FrameTiming | undefined): string[] {
+  const resample = timing?.resample;
+  if (!timing || !resample) return ['setpts=PTS-STARTPTS'];
+  if (!(Number.isInteger(resample.frames) && resample.frames > 0)) throw new RangeError(`Expected a positive integer for frames but received ${resample.frames}`);
+  const { num, den } = timing.rate;
+  return [
+    `setpts=PTS-STARTPTS+(${resample.offset.toFixed(6)})/TB`,
+    `fps=fps=${num}/${den}:start_time=0`,
+    `tpad=stop_mode=clone:stop=${resample.frames}`,
+    `trim=end_frame=${resample.frames}`,
+  ];
 }
 
 /** Keyframe times for `-force_key_frames`, nudged a quarter frame early so rounding never pushes one a frame late. */
@@ -87,10 +127,12 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
       '-sc_threshold', '0',
       '-flags', '+cgop',
       // Keep every decoded frame with its own timestamp: no duplicates or drops at the joins.
-      // (The encoder time base stays 1/fps: a finer one makes x264 derive the level from it, e.g. 6.2.)
+      // (The encoder time base is 1/rate of the frame grid: this x264 wrapper derives the frame rate,
+      // and so the level, from it; a finer one such as the source's 1/90000 gives level 6.2.)
       '-vsync', 'passthrough',
     );
     if (keyframes) args.push('-force_key_frames', keyframes);
+    if (spec.timing) args.push('-enc_time_base', `${spec.timing.rate.den}:${spec.timing.rate.num}`);
     args.push('-f', 'mp4', fileUrl(o.file));
   });
   return args;
