@@ -4,16 +4,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { toErrorRecord, ERROR_CODES } from '../../functions/errors.js';
 import { loadConfig, type Config } from '../config/load.js';
 import { createLogger } from '../log.js';
-import { runDemo } from './demo.js';
 import { EXIT } from './exit-codes.js';
-import { runProcess } from './process.js';
 import { ApiClient, ApiRequestError } from './api-client.js';
-import { runJobs } from './jobs.js';
-import { runServe } from './serve.js';
-import { runStatus } from './status.js';
-import { runSubmit } from './submit.js';
-import { runWorker } from './worker.js';
 
+// Commands load their modules when they run: `--help` and the HTTP client commands stay quick
+// instead of loading sharp, the AWS SDK and BullMQ first.
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The CLI's command names, checked against the deployment files by the infra tests. */
@@ -38,6 +33,7 @@ export function buildProgram(): Command {
     .option('--samples <dir>', 'folder of sample media to upload', path.join(ROOT, 'samples'))
     .action(async (options: { samples: string }) => {
       const { config, log } = cliConfig();
+      const { runDemo } = await import('./demo.js');
       process.exitCode = await runDemo(config, log, path.resolve(options.samples));
     });
 
@@ -50,6 +46,7 @@ export function buildProgram(): Command {
     .option('--json', 'print one JSON report on stdout', false)
     .action(async (files: string[], options: { preset?: string; out: string; json: boolean }) => {
       const { config, log } = cliConfig();
+      const { runProcess } = await import('./process.js');
       process.exitCode = await runProcess(files, options, config, log);
     });
 
@@ -58,6 +55,7 @@ export function buildProgram(): Command {
     .description('Run tasks from the BullMQ queues (distributed mode: REDIS_URL and MEDIAFLOW_S3_ENDPOINT) until SIGTERM/SIGINT, then stop gracefully within MEDIAFLOW_SHUTDOWN_GRACE_S')
     .action(async () => {
       const config = loadConfig();
+      const { runWorker } = await import('./worker.js');
       process.exitCode = await runWorker(config, createLogger(config.logLevel));
     });
 
@@ -69,6 +67,7 @@ export function buildProgram(): Command {
       const base = loadConfig();
       const port = options.port ?? base.api.port;
       const config: Config = Object.freeze({ ...base, api: { ...base.api, port } });
+      const { runServe } = await import('./serve.js');
       process.exitCode = await runServe(config, createLogger(config.logLevel));
     });
 
@@ -86,10 +85,12 @@ export function buildProgram(): Command {
       .option('--prefix', 'treat every target as a key prefix', false)
       .option('--wait', 'follow the jobs with progress bars until they end; exit 1 if any failed', false),
   ).action(async (targets: string[], options: { api: string; preset?: string; prefix: boolean; wait: boolean; json: boolean }) => {
+    const { runSubmit } = await import('./submit.js');
     process.exitCode = await runSubmit(targets, options, client(options));
   });
 
   apiOption(program.command('status').description("A job's state, per-task progress, outputs and error").argument('<id>', 'job id')).action(async (id: string, options: { api: string; json: boolean }) => {
+    const { runStatus } = await import('./status.js');
     process.exitCode = await runStatus(id, options, client(options));
   });
 
@@ -101,6 +102,7 @@ export function buildProgram(): Command {
       .option('--limit <n>', 'how many', '20')
       .option('--cursor <cursor>', 'continue a previous listing'),
   ).action(async (options: { api: string; state?: string; limit: string; cursor?: string; json: boolean }) => {
+    const { runJobs } = await import('./jobs.js');
     process.exitCode = await runJobs(options, client(options));
   });
 
