@@ -132,8 +132,8 @@ export interface FrameGrid {
  * as long as no two frames round into the same slot (gaps are fine: a frame is simply shown
  * longer). The base rate (r_frame_rate) is tried first, as ffmpeg itself would, then the average;
  * if frames collide on both, the source is variable-frame-rate in a way passthrough cannot keep
- * (the encoder and muxer would see equal timestamps), and it is resampled to constant rate at the
- * average. A base rate far above any real frame rate (90000 from a jittery clock) is not a grid.
+ * (the encoder and muxer would see equal timestamps), and it is resampled to a constant rate
+ * (see `resampleRate`). A base rate far above any real frame rate (90000 from a jittery clock) is not a grid.
  * Null when the frame rate is unknown. Pure; exported for tests.
  */
 export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo, 'frameRate' | 'baseFrameRate'>): FrameGrid | null {
@@ -146,7 +146,27 @@ export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo,
   for (const rate of candidates) {
     if (!collides(sorted, rate)) return { rate, resample: false };
   }
-  return { rate: average, resample: true };
+  return { rate: resampleRate(base, average), resample: true };
+}
+
+const STANDARD_RATES: readonly Rational[] = [
+  { num: 24000, den: 1001 }, { num: 24, den: 1 }, { num: 25, den: 1 }, { num: 30000, den: 1001 }, { num: 30, den: 1 },
+  { num: 50, den: 1 }, { num: 60000, den: 1001 }, { num: 60, den: 1 },
+];
+
+/**
+ * The constant rate a variable-frame-rate source is resampled to: its base rate when that is a
+ * plausible nominal rate (at most twice the average: a phone's 30 fps that drops to 15 in low
+ * light), else a standard rate within 3% of the average, else the average rounded to whole frames
+ * per second. Never the raw average (e.g. 30.1): ffmpeg's own rate guess snaps such a stream to
+ * 30/1, and tools that trust it (players, `ffmpeg -f null`) then see colliding timestamps.
+ */
+export function resampleRate(base: Rational | null, average: Rational): Rational {
+  const fps = average.num / average.den;
+  if (base && base.num / base.den >= fps * 0.999 && base.num / base.den <= fps * 2) return base;
+  const near = STANDARD_RATES.map((r) => ({ r, error: Math.abs(r.num / r.den - fps) / fps })).sort((a, b) => a.error - b.error)[0]!;
+  if (near.error <= 0.03) return near.r;
+  return { num: Math.max(1, Math.round(fps)), den: 1 };
 }
 
 /** True when two of the (sorted) times round into the same slot of a 1/rate grid. */

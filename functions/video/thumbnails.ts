@@ -103,7 +103,10 @@ export async function makeThumbnails(inputFile: string, info: MediaInfo, options
   const vttFile = path.join(dir, 'sprite.vtt');
   const input = { file: inputFile, format: info.demuxer };
 
-  await runFfmpeg(options.tools, posterArgs({ input: { ...input, seekSeconds: posterAt }, rotation: video.rotation, width: posterWidth, height: posterHeight, candidates, output: posterFile }), ctx, { label: 'poster' });
+  const poster = (seekSeconds: number) => runFfmpeg(options.tools, posterArgs({ input: { ...input, seekSeconds }, rotation: video.rotation, width: posterWidth, height: posterHeight, candidates, output: posterFile }), ctx, { label: 'poster' });
+  await poster(posterAt);
+  // A file without a usable index cannot be seeked (ffmpeg only warns and writes nothing): take the poster from the start.
+  if (posterAt > 0 && (await fs.stat(posterFile).catch(() => ({ size: 0 }))).size === 0) await poster(0);
   ctx.onProgress(0.2);
   await runFfmpeg(options.tools, spriteArgs({ input, rotation: video.rotation, intervalSeconds: layout.intervalSeconds, thumbWidth, thumbHeight, columns: layout.columns, rows: layout.rows, output: spriteFile }), ctx, { label: 'sprite' });
   for (const file of [posterFile, spriteFile]) {
