@@ -20,7 +20,7 @@ export function projectMakespan(stages: TaskTiming[][], outsideSeconds: number, 
 }
 
 /** The video workflow's stages by task kind (stages are barriers; tasks within one run in parallel). */
-const STAGE_OF: Record<string, number> = { probe: 0, split: 1, thumbnails: 1, transcode: 2, audio: 2, merge: 3, master: 4, loudnorm: 1, image: 0 };
+const STAGE_OF: Record<string, number> = { probe: 0, split: 1, thumbnails: 2, transcode: 2, audio: 2, merge: 3, master: 4, loudnorm: 1, image: 0 };
 
 export function groupStages(timings: TaskTiming[]): TaskTiming[][] {
   const stages: TaskTiming[][] = [];

@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FunctionContext } from '../context.js';
 import { MediaflowError } from '../errors.js';
-import { posterArgs, spriteArgs } from '../ffmpeg/args/thumbnails.js';
+import { posterArgs, seekSpriteArgs, spriteArgs } from '../ffmpeg/args/thumbnails.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import { even } from './ladder.js';
@@ -92,7 +92,8 @@ export async function makeThumbnails(inputFile: string, info: MediaInfo, options
   const thumbWidth = even(Math.min(options.thumbWidth ?? 160, video.displayWidth));
   const thumbHeight = even(thumbWidth * aspect);
   const layout = spriteLayout(duration, options.intervalSeconds ?? 10, options.maxThumbnails ?? 100, options.columns ?? 10);
-  const candidates = Math.max(1, Math.min(50, Math.round((video.fps || 25) * 2)));
+  // About a second of frames: enough to skip a black or blurred one, little to decode at 1080p.
+  const candidates = Math.max(1, Math.min(30, Math.round(video.fps || 25)));
   // Seek on the file's own timeline; leave room for the candidates before the end.
   const posterAt = info.startTime + Math.max(0, Math.min(duration * 0.1, duration - candidates / (video.fps || 25)));
 
@@ -108,7 +109,18 @@ export async function makeThumbnails(inputFile: string, info: MediaInfo, options
   // A file without a usable index cannot be seeked (ffmpeg only warns and writes nothing): take the poster from the start.
   if (posterAt > 0 && (await fs.stat(posterFile).catch(() => ({ size: 0 }))).size === 0) await poster(0);
   ctx.onProgress(0.2);
-  await runFfmpeg(options.tools, spriteArgs({ input, rotation: video.rotation, intervalSeconds: layout.intervalSeconds, thumbWidth, thumbHeight, columns: layout.columns, rows: layout.rows, output: spriteFile }), ctx, { label: 'sprite' });
+  const grid = { input, rotation: video.rotation, thumbWidth, thumbHeight, columns: layout.columns, rows: layout.rows, output: spriteFile };
+  // One seek per thumbnail decodes a GOP each; a file that cannot be seeked gets the full decode.
+  const times = Array.from({ length: layout.count }, (_, i) => info.startTime + i * layout.intervalSeconds);
+  const seeked = await runFfmpeg(options.tools, seekSpriteArgs({ ...grid, times }), ctx, { label: 'sprite' }).then(
+    async () => (await fs.stat(spriteFile).catch(() => ({ size: 0 }))).size > 0,
+    (error: unknown) => {
+      if (ctx.signal.aborted) throw error;
+      ctx.log.warn({ err: (error as Error).message }, 'seeking sprite failed; decoding the whole video');
+      return false;
+    },
+  );
+  if (!seeked) await runFfmpeg(options.tools, spriteArgs({ ...grid, intervalSeconds: layout.intervalSeconds }), ctx, { label: 'sprite' });
   for (const file of [posterFile, spriteFile]) {
     const { size } = await fs.stat(file).catch(() => ({ size: 0 }));
     if (size === 0) throw new MediaflowError('FFMPEG_FAILED', `ffmpeg wrote no ${path.basename(file)}.`);

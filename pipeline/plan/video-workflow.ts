@@ -8,14 +8,14 @@ export const transcodeTaskId = (index: number) => `transcode-${String(index).pad
 export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
 
 /**
- * probe → split and thumbnails → one transcode per segment, and the audio → one merge per
+ * probe → split → one transcode per segment, with the audio and the thumbnails → one merge per
  * rendition → master playlist. A source without video takes the audio path (loudness-normalised outputs).
  * Each task's params carry what it needs from earlier results, so handlers read no job history.
  */
 export const videoWorkflow: Workflow = {
   kind: 'video',
-  // probe, split+thumbnails, transcodes+audio, merges, master: transcoding dominates.
-  stageWeights: [1, 4, 40, 4, 1],
+  // probe, split, transcodes+audio+thumbnails, merges, master: transcoding dominates.
+  stageWeights: [1, 2, 40, 4, 1],
   next(_job, done) {
     const probe = resultOf<ProbeTaskResult>(done, 'probe');
     if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
@@ -23,19 +23,18 @@ export const videoWorkflow: Workflow = {
 
     const split = resultOf<SplitTaskResult>(done, 'split');
     if (!split) {
-      return [
-        { id: 'split', kind: 'split', params: { media: probe.media } },
-        { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
-      ];
+      return [{ id: 'split', kind: 'split', params: { media: probe.media } }];
     }
 
-    // The audio is encoded beside the transcodes: it needs the video's exact length from the split.
+    // The audio (which needs the video's exact length from the split) and the thumbnails run
+    // beside the transcodes: off the critical path, and the split stage stays a quick stream copy.
     const transcodes = split.segments.map((segment) => ({ id: transcodeTaskId(segment.index), segment }));
     const needsAudio = probe.media.audio !== null;
-    if (transcodes.some((t) => !done[t.id]) || (needsAudio && !done['audio'])) {
+    if (transcodes.some((t) => !done[t.id]) || (needsAudio && !done['audio']) || !done['thumbnails']) {
       return [
         ...transcodes.map(({ id, segment }): TaskSpec => ({ id, kind: 'transcode', params: { segment, media: probe.media, renditions: probe.renditions } })),
         ...(needsAudio ? [{ id: 'audio', kind: 'audio', params: { media: probe.media, durationSeconds: split.duration } }] : []),
+        { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
       ];
     }
 

@@ -6,7 +6,7 @@ import { loudnormApplyArgs, loudnormMeasureArgs, parseLoudnormJson } from '../..
 import { decodeCheckArgs, probeFormatArgs, probePacketsArgs } from '../../functions/ffmpeg/args/probe.js';
 import { rotationFilters } from '../../functions/ffmpeg/args/rotation.js';
 import { splitArgs } from '../../functions/ffmpeg/args/split.js';
-import { posterArgs, spriteArgs } from '../../functions/ffmpeg/args/thumbnails.js';
+import { posterArgs, seekSpriteArgs, spriteArgs } from '../../functions/ffmpeg/args/thumbnails.js';
 import { forceKeyframeList, ladderFilterGraph, transcodeLadderArgs } from '../../functions/ffmpeg/args/transcode-ladder.js';
 import { overlayPosition, validateWatermark, watermarkDemuxer, watermarkGraph, type WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
 
@@ -238,6 +238,16 @@ describe('thumbnail args', () => {
   it('sprite: one frame per interval into a tile', () => {
     const args = spriteArgs({ input: { file: '/s/in', format: 'mov' }, rotation: 0, intervalSeconds: 2.5, thumbWidth: 160, thumbHeight: 90, columns: 5, rows: 2, output: '/s/s.jpg' });
     expect(after(args, '-vf')).toBe("setpts=PTS-STARTPTS,select='gte(t,selected_n*2.5)',scale=160:90:flags=bicubic,setsar=1,tile=5x2");
+  });
+  it('seeking sprite: one hardened, seeked input per thumbnail, one frame each, concatenated into the tile', () => {
+    const args = seekSpriteArgs({ input: { file: '/s/in', format: 'mov' }, rotation: 270, times: [0, 2.5, 5], thumbWidth: 90, thumbHeight: 160, columns: 3, rows: 1, output: '/s/s.jpg' });
+    expectHardenedInputs(args);
+    expect(args.filter((a) => a === '-i')).toHaveLength(3);
+    expect(args.filter((a, i) => args[i - 1] === '-ss')).toEqual(['2.5', '5']);
+    expect(after(args, '-filter_complex')).toBe(
+      [0, 1, 2].map((i) => `[${i}:v:0]transpose=cclock,trim=end_frame=1,setpts=PTS-STARTPTS,scale=90:160:flags=bicubic,setsar=1[t${i}]`).join(';') + ';[t0][t1][t2]concat=n=3:v=1:a=0,tile=3x1[sprite]',
+    );
+    expect(() => seekSpriteArgs({ input: { file: '/s/in' }, rotation: 0, times: [], thumbWidth: 1, thumbHeight: 1, columns: 1, rows: 1, output: '/s/s.jpg' })).toThrow(/at least one thumbnail time/);
   });
 });
 

@@ -25,7 +25,7 @@ function runToEnd(answer: (kind: string, id: string, params: Record<string, unkn
 }
 
 describe('video workflow', () => {
-  it('plans probe, split/thumbnails, a transcode per segment with the audio, a merge per rendition, then the master', () => {
+  it('plans probe, split, a transcode per segment with the audio and thumbnails, a merge per rendition, then the master', () => {
     const seen: Record<string, Record<string, unknown>> = {};
     const stages = runToEnd((kind, id, params) => {
       seen[id] = params;
@@ -38,8 +38,8 @@ describe('video workflow', () => {
     });
     expect(stages).toEqual([
       ['probe'],
-      ['split', 'thumbnails'],
-      ['transcode-0000', 'transcode-0001', 'transcode-0002', 'audio'],
+      ['split'],
+      ['transcode-0000', 'transcode-0001', 'transcode-0002', 'audio', 'thumbnails'],
       ['merge-720p', 'merge-360p'],
       ['master'],
     ]);
