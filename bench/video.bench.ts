@@ -12,16 +12,16 @@ import { groupStages, projectMakespan, stageWalls } from './makespan.js';
 const CACHE = path.resolve('.cache/bench');
 const SECONDS = Number(process.env.BENCH_VIDEO_SECONDS ?? 40);
 
-/** The reference clip: 1080p30 with moving detail and a tone, keyframes every 2 s like a camera's. */
+/** The reference clip: 1080p30 with moving detail and a tone, about 12 Mb/s with keyframes every 2 s, like a camera's. */
 async function referenceClip(ffmpeg: string): Promise<string> {
-  const file = path.join(CACHE, `ref-1080p-${SECONDS}s.mp4`);
+  const file = path.join(CACHE, `ref-1080p-${SECONDS}s-12M.mp4`);
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(CACHE, { recursive: true });
   await runCommand(ffmpeg, [
     '-hide_banner', '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${SECONDS},noise=alls=8:allf=t`,
+    '-f', 'lavfi', '-i', `testsrc2=size=1920x1080:rate=30:duration=${SECONDS},noise=alls=3:allf=t`,
     '-f', 'lavfi', '-i', `sine=frequency=330:sample_rate=48000:duration=${SECONDS}`,
-    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '160k', '-shortest', file,
+    '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-maxrate', '12M', '-bufsize', '24M', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '160k', '-shortest', file,
   ]);
   return file;
 }

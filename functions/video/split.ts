@@ -47,7 +47,10 @@ export interface SplitOptions {
 /**
  * Codecs whose packets stream-copy into NUT and decode on their own from a keyframe. Anything else
  * (e.g. Theora, whose headers live outside the packets, or codecs with pts-less packets) is not
- * split: one whole-source segment is slower but always correct.
+ * split: one whole-source segment is slower but always correct. H.264 High 4:4:4 is not split
+ * either: for lossless 4:4:4 from x264 before build 151, ffmpeg's decoder switches to x264's
+ * (non-standard) intra prediction only after reading x264's version SEI in the first access unit,
+ * so a piece that starts at a later IDR decodes to garbage (seen in the corpus: cockatoo.mp4).
  */
 export const SPLITTABLE_CODECS: ReadonlySet<string> = new Set([
   'h264', 'hevc', 'mpeg4', 'mpeg2video', 'mpeg1video', 'vp8', 'vp9', 'av1', 'mjpeg', 'prores', 'dnxhd', 'h263', 'flv1',
@@ -79,6 +82,7 @@ export async function splitVideo(inputFile: string, info: MediaInfo, options: Sp
   };
 
   if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
+  if (video.codec === 'h264' && /4:4:4/.test(video.profile ?? '')) return whole('H.264 High 4:4:4 is not split');
   if (timed.length !== packets.length) return whole('some packets have no timestamp');
   const closed = closedKeyframeTimes(packets).map((t) => t - first);
   const plan = planSplit(closed, sourceDuration, options);
@@ -129,12 +133,14 @@ export interface FrameGrid {
 /**
  * The output frame grid for a source whose frames sit at `times` (seconds from the first frame).
  * Frames pass through with their own timestamps rounded onto a grid of 1/rate, which is exact
- * as long as no two frames round into the same slot (gaps are fine: a frame is simply shown
- * longer). The base rate (r_frame_rate) is tried first, as ffmpeg itself would, then the average;
- * if frames collide on both, the source is variable-frame-rate in a way passthrough cannot keep
- * (the encoder and muxer would see equal timestamps), and it is resampled to a constant rate
- * (see `resampleRate`). A base rate far above any real frame rate (90000 from a jittery clock) is not a grid.
- * Null when the frame rate is unknown. Pure; exported for tests.
+ * only when the frames fill the grid one per slot. Two frames in one slot give the encoder and
+ * muxer equal timestamps; an empty slot (a frame held longer, a dropped frame) is not carried
+ * into x264's packet durations, so the HLS muxer, which sums them, writes EXTINFs short by the
+ * gap. The base rate (r_frame_rate) is tried first, as ffmpeg itself would, then the average; a
+ * source that fits neither is variable-frame-rate and is resampled to a constant rate (see
+ * `resampleRate`): held frames are repeated, frames sharing a slot are dropped. A base rate far
+ * above any real frame rate (90000 from a jittery clock) is not a grid. Null when the frame rate
+ * is unknown. Pure; exported for tests.
  */
 export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo, 'frameRate' | 'baseFrameRate'>): FrameGrid | null {
   const average = video.frameRate;
@@ -144,7 +150,7 @@ export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo,
   const candidates = base && base.num / base.den <= Math.max(120, averageFps * 1.001) ? [base, average] : [average];
   const sorted = [...times].sort((a, b) => a - b);
   for (const rate of candidates) {
-    if (!collides(sorted, rate)) return { rate, resample: false };
+    if (fillsGrid(sorted, rate)) return { rate, resample: false };
   }
   return { rate: resampleRate(base, average), resample: true };
 }
@@ -169,15 +175,9 @@ export function resampleRate(base: Rational | null, average: Rational): Rational
   return { num: Math.max(1, Math.round(fps)), den: 1 };
 }
 
-/** True when two of the (sorted) times round into the same slot of a 1/rate grid. */
-function collides(sorted: readonly number[], rate: Rational): boolean {
-  let previous = -Infinity;
-  for (const t of sorted) {
-    const slot = Math.round((t * rate.num) / rate.den);
-    if (slot <= previous) return true;
-    previous = slot;
-  }
-  return false;
+/** True when the (sorted) times, from 0, round onto consecutive slots of a 1/rate grid. */
+function fillsGrid(sorted: readonly number[], rate: Rational): boolean {
+  return sorted.every((t, k) => Math.round((t * rate.num) / rate.den) === k);
 }
 
 /**

@@ -93,7 +93,8 @@ export async function makeThumbnails(inputFile: string, info: MediaInfo, options
   const thumbHeight = even(thumbWidth * aspect);
   const layout = spriteLayout(duration, options.intervalSeconds ?? 10, options.maxThumbnails ?? 100, options.columns ?? 10);
   // About a second of frames: enough to skip a black or blurred one, little to decode at 1080p.
-  const candidates = Math.max(1, Math.min(30, Math.round(video.fps || 25)));
+  // At least 2: `thumbnail` refuses n=1, and this ffmpeg then segfaults (a 1 fps source).
+  const candidates = Math.max(2, Math.min(30, Math.round(video.fps || 25)));
   // Seek on the file's own timeline; leave room for the candidates before the end.
   const posterAt = info.startTime + Math.max(0, Math.min(duration * 0.1, duration - candidates / (video.fps || 25)));
 

@@ -82,9 +82,11 @@ export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | '
 
 /**
  * Start the piece at t=0; when resampling, first shift it so that t=0 is its first grid slot, take
- * one frame per slot (the latest frame at or before it, as `fps` does for the whole file), then
- * pad with copies of the last frame and cut to exactly `frames` (the `fps` filter stops at the
- * last input frame's end, which can be a slot short).
+ * one frame per slot (the latest frame at or before it, as `fps` does for the whole file), and cut
+ * to exactly `frames`. This ffmpeg ends the `fps` filter at the last frame's own time, so that
+ * frame would never fill its slot (a frame lost at every join, as in a plain `-vf fps` run):
+ * copies of it are added first, past the piece's end, and after `fps` too in case the input's
+ * frame rate is unknown to `tpad`. `trim` ends the graph, so the copies cost nothing.
  */
 export function timingFilters(timing: FrameTiming | undefined): string[] {
   const resample = timing?.resample;
@@ -93,6 +95,7 @@ export function timingFilters(timing: FrameTiming | undefined): string[] {
   const { num, den } = timing.rate;
   return [
     `setpts=PTS-STARTPTS+(${resample.offset.toFixed(6)})/TB`,
+    `tpad=stop_mode=clone:stop_duration=${seconds(((resample.frames + 1) * den) / num)}`,
     `fps=fps=${num}/${den}:start_time=0`,
     `tpad=stop_mode=clone:stop=${resample.frames}`,
     `trim=end_frame=${resample.frames}`,

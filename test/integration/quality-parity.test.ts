@@ -1,0 +1,197 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quietContext } from '../../functions/context.js';
+import type { Binaries } from '../../functions/ffmpeg/binaries.js';
+import type { MediaTools } from '../../functions/ffmpeg/tools.js';
+import { transcodeSegment, type TranscodedSegment } from '../../functions/video/transcode.js';
+import { runVideoChain, type ChainResult } from '../helpers/video-chain.js';
+import { decodeErrors, ffmpeg, ffprobeJson, streamFacts, tempDir, testTools } from '../helpers/video-fixtures.js';
+
+/**
+ * Quality parity of the chunked encode: the pipeline's split → per-segment transcode → merge must
+ * look and weigh the same as one encode of the whole source with the same settings. The single
+ * pass is built by the same function and argument builder (`transcodeSegment` →
+ * `transcodeLadderArgs`) with the whole source as its one segment, so x264 preset, CRF, maxrate,
+ * bufsize, GOP and forced keyframes are identical by construction; only the chunking differs.
+ *
+ * Bounds: within 0.5 VMAF (model v0.6.1 from ../shared/vmaf, read by the bundled ffmpeg's
+ * libvmaf) and 2% of the video bytes. Where the model file is absent, SSIM within 0.005 and PSNR
+ * within 0.3 dB stand in for it. The SSIM/PSNR path is always measured too (it is cheap), so both
+ * paths stay exercised; which one decided is logged.
+ *
+ * The source is testsrc2 under light temporal noise: real detail that moves, encoded at ~740 kb/s,
+ * just under the 800 kb/s cap of the 360p rung. Content that sits on the cap the whole time is
+ * the known gap below: every piece starts with x264's VBV buffer 90% full, so each one may spend
+ * almost a buffer's worth of extra bits at its start.
+ */
+
+const WIDTH = 640;
+const HEIGHT = 360;
+const FPS = 30;
+const SECONDS = 16;
+const SEGMENT_SECONDS = 4;
+const HLS_SECONDS = 2;
+const VMAF_MODEL = path.resolve('../shared/vmaf/vmaf_v0.6.1.pkl');
+
+type Quality =
+  | { metric: 'vmaf'; vmaf: number }
+  | { metric: 'ssim-psnr'; ssim: number; psnr: number };
+
+function runFfmpeg(bin: Binaries, args: string[]): { status: number | null; stderr: string } {
+  const result = spawnSync(bin.ffmpeg, ['-hide_banner', '-nostdin', ...args], { encoding: 'utf8', env: { ...process.env, ...bin.env }, maxBuffer: 64 * 1024 * 1024, timeout: 300_000 });
+  return { status: result.status, stderr: result.stderr ?? '' };
+}
+
+/** VMAF of `distorted` against `reference` (distorted first, same size), from libvmaf's summary line. */
+function vmaf(bin: Binaries, distorted: string, reference: string, model = VMAF_MODEL): number {
+  const { status, stderr } = runFfmpeg(bin, ['-i', distorted, '-i', reference, '-lavfi', `[0:v][1:v]libvmaf=model_path=${model}:n_threads=2`, '-f', 'null', '-']);
+  const match = /VMAF score[^0-9]*([0-9.]+)/.exec(stderr);
+  if (status !== 0 || !match) throw new Error(`libvmaf gave no score (exit ${status}): ${stderr.slice(-800)}`);
+  return Number(match[1]);
+}
+
+/** Average SSIM (All) and PSNR (average, dB) of `distorted` against `reference`. */
+function ssimPsnr(bin: Binaries, distorted: string, reference: string): { ssim: number; psnr: number } {
+  const { status, stderr } = runFfmpeg(bin, ['-i', distorted, '-i', reference, '-lavfi', '[0:v]split[a0][a1];[1:v]split[b0][b1];[a0][b0]ssim;[a1][b1]psnr', '-f', 'null', '-']);
+  const ssim = /SSIM .*All:([0-9.]+)/.exec(stderr);
+  const psnr = /PSNR .*average:([0-9.]+|inf)/.exec(stderr);
+  if (status !== 0 || !ssim || !psnr) throw new Error(`no SSIM/PSNR (exit ${status}): ${stderr.slice(-800)}`);
+  return { ssim: Number(ssim[1]), psnr: psnr[1] === 'inf' ? Infinity : Number(psnr[1]) };
+}
+
+/** VMAF when the model is there, else SSIM/PSNR. */
+function quality(bin: Binaries, distorted: string, reference: string): Quality {
+  if (fs.existsSync(VMAF_MODEL) && fs.existsSync(`${VMAF_MODEL}.model`)) return { metric: 'vmaf', vmaf: vmaf(bin, distorted, reference) };
+  return { metric: 'ssim-psnr', ...ssimPsnr(bin, distorted, reference) };
+}
+
+/** Sum of the video stream's packet sizes: the encoded video alone, without container or audio. */
+function videoBytes(bin: Binaries, file: string): number {
+  const { packets } = ffprobeJson<{ packets: Array<{ size: string }> }>(bin, ['-select_streams', 'v:0', '-show_entries', 'packet=size', file]);
+  return packets.reduce((sum, p) => sum + Number(p.size), 0);
+}
+
+let dir: string;
+let tools: MediaTools;
+let source: string;
+let chain: ChainResult;
+let single: TranscodedSegment;
+let chunkedFile: string;
+let singleFile: string;
+
+beforeAll(async () => {
+  tools = await testTools();
+  dir = await tempDir('parity');
+  source = path.join(dir, 'source.mp4');
+  // Real detail that moves: testsrc2 under temporal noise, near-lossless, a closed GOP every 2 s.
+  ffmpeg(tools.binaries, [
+    '-f', 'lavfi', '-i', `testsrc2=s=${WIDTH}x${HEIGHT}:r=${FPS}:d=${SECONDS},noise=alls=4:allf=t+u`,
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '8', '-pix_fmt', 'yuv420p', '-g', String(2 * FPS), '-keyint_min', String(2 * FPS), '-sc_threshold', '0',
+    '-an', '-f', 'mp4', source,
+  ]);
+  chain = await runVideoChain(tools, source, path.join(dir, 'chunked'), { heights: [HEIGHT], segmentSeconds: SEGMENT_SECONDS, hlsSeconds: HLS_SECONDS });
+  chunkedFile = chain.merged[0]!.mp4File;
+
+  // The same function and settings, the whole source as its only segment.
+  const singleDir = path.join(dir, 'single');
+  fs.mkdirSync(singleDir);
+  const whole = chain.split.segments;
+  single = await transcodeSegment(
+    {
+      index: 0,
+      file: source,
+      format: chain.info.demuxer,
+      start: 0,
+      duration: chain.split.duration,
+      frameCount: whole.reduce((n, s) => n + s.frameCount, 0),
+      ...(whole[0]!.timing ? { timing: { rate: whole[0]!.timing.rate } } : {}),
+    },
+    { tools, renditions: chain.ladder, rotation: chain.info.video!.rotation, fps: chain.info.video!.fps, hlsSegmentSeconds: HLS_SECONDS },
+    quietContext(singleDir),
+  );
+  singleFile = single.outputs[0]!.file;
+}, 300_000);
+
+afterAll(() => {
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('quality parity: chunked vs single-pass encode', () => {
+  it('really is chunked: at least three segments, one rendition at the source size', () => {
+    expect(chain.split.mode).toBe('split');
+    expect(chain.split.segments.length).toBeGreaterThanOrEqual(3);
+    expect(chain.ladder.map((r) => `${r.width}x${r.height}`)).toEqual([`${WIDTH}x${HEIGHT}`]);
+  });
+
+  it('both decode cleanly with the same frames and length', () => {
+    for (const file of [chunkedFile, singleFile]) expect(decodeErrors(tools.binaries, file)).toBe('');
+    const [a, b] = [streamFacts(tools.binaries, chunkedFile), streamFacts(tools.binaries, singleFile)];
+    expect(a.videoFrames).toBe(SECONDS * FPS);
+    expect(b.videoFrames).toBe(SECONDS * FPS);
+    expect(Math.abs(a.videoDuration! - b.videoDuration!)).toBeLessThan(0.001);
+  });
+
+  it('is within 2% of the single pass in video bytes', () => {
+    const chunked = videoBytes(tools.binaries, chunkedFile);
+    const whole = videoBytes(tools.binaries, singleFile);
+    console.log(`[quality-parity] video bytes: chunked ${chunked}, single pass ${whole} (${(((chunked - whole) / whole) * 100).toFixed(2)}%)`);
+    expect(Math.abs(chunked - whole) / whole).toBeLessThanOrEqual(0.02);
+  });
+
+  it('stays within 0.5 VMAF of the single pass (SSIM 0.005 / PSNR 0.3 dB without the model)', () => {
+    const a = quality(tools.binaries, chunkedFile, source);
+    const b = quality(tools.binaries, singleFile, source);
+    console.log(`[quality-parity] metric ${a.metric}: chunked ${JSON.stringify(a)}, single pass ${JSON.stringify(b)}`);
+    if (a.metric === 'vmaf' && b.metric === 'vmaf') {
+      expect(a.vmaf).toBeGreaterThan(50); // a real score, not a parse of something else
+      expect(() => vmaf(tools.binaries, chunkedFile, source, path.join(dir, 'missing.pkl'))).toThrow(/no score/);
+      expect(Math.abs(a.vmaf - b.vmaf)).toBeLessThanOrEqual(0.5);
+    } else if (a.metric === 'ssim-psnr' && b.metric === 'ssim-psnr') {
+      expect(Math.abs(a.ssim - b.ssim)).toBeLessThanOrEqual(0.005);
+      expect(Math.abs(a.psnr - b.psnr)).toBeLessThanOrEqual(0.3);
+    } else {
+      throw new Error('the two encodes were measured with different metrics');
+    }
+  });
+
+  it('the SSIM/PSNR fallback agrees too, and is sensitive enough to see a worse encode', () => {
+    const a = ssimPsnr(tools.binaries, chunkedFile, source);
+    const b = ssimPsnr(tools.binaries, singleFile, source);
+    console.log(`[quality-parity] ssim/psnr: chunked ${JSON.stringify(a)}, single pass ${JSON.stringify(b)}`);
+    expect(Math.abs(a.ssim - b.ssim)).toBeLessThanOrEqual(0.005);
+    expect(Math.abs(a.psnr - b.psnr)).toBeLessThanOrEqual(0.3);
+    // A control: the same source at CRF 35 must fall outside the bounds, or they prove nothing.
+    const worse = path.join(dir, 'worse.mp4');
+    ffmpeg(tools.binaries, ['-i', source, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '35', '-an', worse]);
+    const c = ssimPsnr(tools.binaries, worse, source);
+    expect(Math.abs(c.psnr - b.psnr)).toBeGreaterThan(0.3);
+  });
+
+  // KNOWN GAP, measured here: on content held at the bitrate cap (heavy noise) the chunked encode
+  // came out 13.7% larger (4 pieces of 4 s; x264 vbv-init 0.9 per piece). A fixed lower vbv-init
+  // for pieces after the first is no cure: 0.5 gave -0.6% on this source but -4.5% on a lighter
+  // one. Overlapping pieces (encode and drop a lead-in GOP) or a per-piece bit budget would be.
+  // `it.fails` keeps the gap visible: it passes while the gap exists and fails once it is fixed.
+  it.fails('KNOWN GAP: on content held at the bitrate cap, stays within 2% of the single pass in video bytes', async () => {
+    const capped = path.join(dir, 'capped.mp4');
+    ffmpeg(tools.binaries, [
+      '-f', 'lavfi', '-i', `testsrc2=s=${WIDTH}x${HEIGHT}:r=${FPS}:d=${SECONDS},noise=alls=14:allf=t+u`,
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '8', '-pix_fmt', 'yuv420p', '-g', String(2 * FPS), '-keyint_min', String(2 * FPS), '-sc_threshold', '0',
+      '-an', '-f', 'mp4', capped,
+    ]);
+    const cappedChain = await runVideoChain(tools, capped, path.join(dir, 'capped-chunked'), { heights: [HEIGHT], segmentSeconds: SEGMENT_SECONDS, hlsSeconds: HLS_SECONDS });
+    fs.mkdirSync(path.join(dir, 'capped-single'));
+    const whole = await transcodeSegment(
+      { index: 0, file: capped, format: cappedChain.info.demuxer, start: 0, duration: cappedChain.split.duration, frameCount: SECONDS * FPS, ...(cappedChain.split.segments[0]!.timing ? { timing: { rate: cappedChain.split.segments[0]!.timing.rate } } : {}) },
+      { tools, renditions: cappedChain.ladder, rotation: 0, fps: FPS, hlsSegmentSeconds: HLS_SECONDS },
+      quietContext(path.join(dir, 'capped-single')),
+    );
+    const a = videoBytes(tools.binaries, cappedChain.merged[0]!.mp4File);
+    const b = videoBytes(tools.binaries, whole.outputs[0]!.file);
+    console.log(`[quality-parity] capped source: chunked ${a}, single pass ${b} (${(((a - b) / b) * 100).toFixed(2)}%)`);
+    expect(cappedChain.split.segments.length).toBeGreaterThanOrEqual(3);
+    expect(Math.abs(a - b) / b).toBeLessThanOrEqual(0.02);
+  });
+});
