@@ -19,7 +19,7 @@ export interface TranscodeOptions {
   fps: number;
   /** HLS segment length; keyframes are forced at every multiple of it on the output timeline. */
   hlsSegmentSeconds: number;
-  encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf'>>;
+  encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>>;
   watermark?: WatermarkSpec;
 }
 

