@@ -8,6 +8,7 @@ import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
 import { isFinal, type JobRecord } from './job.js';
 import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
+import { tasksToReset } from './retry-plan.js';
 import type { JobStore } from './store.js';
 
 /** A request to process one object, from an event, the API, the sweep or the CLI. */
@@ -141,15 +142,10 @@ export class Orchestrator {
    * Runs a failed or cancelled job again, in place: same id, same output keys, so watchers see it
    * go back to queued and finish.
    *
-   * What is re-run: the failed task and its stage, and every earlier task whose work lived in
-   * storage. Compensation deleted the job's outputs and its whole scratch prefix when it failed,
-   * so a stored result is only still true if the task wrote nothing: results list their outputs,
-   * but not the intermediates they put in scratch (a split's segments, a copy of the source), so
-   * no stored result can be shown to have survived, and keeping one would send later tasks to
-   * fetch intermediates that no longer exist. Every task is therefore reset and the plan replayed
-   * from its first stage. The work lost is small in practice: the only tasks that could have
-   * been kept are metadata-only ones such as probe, while transcodes and splits live in scratch.
-   * Reusing more needs tasks to record their scratch writes in their results.
+   * It re-runs the failed tasks and every task whose work compensation removed: a task that put
+   * outputs or intermediates (`scratchWrites`, recorded by the executor) must run again, since
+   * the failure deleted the job's outputs and scratch; a task that only computed (probe) keeps its
+   * result. The plan then continues from the first stage that is not complete.
    *
    * Stage numbers keep counting up rather than restarting, so the replayed stages get fresh
    * runner ids and are never taken for the failed run's stages (BullMQ deduplicates by them).
@@ -165,7 +161,7 @@ export class Orchestrator {
     if (head.etag !== job.spec.source.etag) throw new MediaflowError('SOURCE_CHANGED', `The source changed since job ${jobId} was created; submit it again for a new job`);
 
     const results = await this.deps.jobs.getResults(jobId);
-    await this.deps.jobs.resetTasks(jobId, [...new Set([...Object.keys(job.tasks), ...Object.keys(results)])]);
+    await this.deps.jobs.resetTasks(jobId, tasksToReset(Object.keys(job.tasks), results));
     await this.deps.jobs.setState(jobId, { state: 'queued', outputs: [], error: undefined });
     this.deps.log.info({ jobId, previous: job.state, code: job.error?.code }, 'job retried');
     await this.advance(jobId);

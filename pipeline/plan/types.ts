@@ -52,6 +52,8 @@ export interface OutputRecord {
 /** What a task returns: JSON only, since it crosses processes and is stored on the job. */
 export interface TaskResult {
   outputs?: OutputRecord[];
+  /** Intermediates the task stored under the job's scratch prefix (added by the task executor). */
+  scratchWrites?: string[];
   [name: string]: unknown;
 }
 

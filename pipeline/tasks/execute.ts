@@ -33,14 +33,17 @@ export async function executeTask(job: JobSpec, task: TaskSpec, deps: ExecuteDep
   await fs.promises.mkdir(deps.config.scratchDir, { recursive: true });
   const scratchDir = await fs.promises.mkdtemp(path.join(deps.config.scratchDir, `${job.id}-${task.id}-`));
   try {
-    const io = taskIO(job, deps, { scratchDir, signal, onProgress, log: deps.log });
-    return await handler.run(parsed.data, io);
+    const scratchWrites: string[] = [];
+    const io = taskIO(job, deps, { scratchDir, signal, onProgress, log: deps.log }, scratchWrites);
+    const result = await handler.run(parsed.data, io);
+    // Recorded so a retry knows which results compensation made stale (their intermediates are gone).
+    return scratchWrites.length ? { ...result, scratchWrites } : result;
   } finally {
     await fs.promises.rm(scratchDir, { recursive: true, force: true });
   }
 }
 
-function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx']): TaskIO {
+function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx'], scratchWrites: string[]): TaskIO {
   const { store, config } = deps;
   const local = (name: string) => {
     if (!SAFE_NAME.test(name)) throw new MediaflowError('INTERNAL', `Unsafe intermediate name "${name}"`);
@@ -65,6 +68,7 @@ function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx']): TaskIO {
     async putScratch(name, file) {
       local(name);
       await store.upload(job.outputBucket, job.scratchPrefix + name, file);
+      scratchWrites.push(name);
     },
     async putOutput(relativeKey, file, describe) {
       if (relativeKey.split('/').some((part) => !SAFE_NAME.test(part))) throw new MediaflowError('INTERNAL', `Unsafe output key "${relativeKey}"`);
