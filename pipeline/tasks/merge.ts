@@ -3,6 +3,7 @@ import type { Rendition } from '../../functions/video/ladder.js';
 import { mergeRendition } from '../../functions/video/merge.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { Variant } from '../plan/video-results.js';
+import { mapConcurrently } from './concurrently.js';
 import { defineHandler } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
@@ -18,9 +19,10 @@ export const mergeHandler = defineHandler({
   async run({ rendition, audio, pieces }, io) {
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);
-    const local = [];
-    for (const piece of pieces) local.push({ file: await io.fetchScratch(piece.name), duration: piece.duration });
-    const audioFile = audio ? await io.fetchScratch(audio) : null;
+    const [local, audioFile] = await Promise.all([
+      mapConcurrently(pieces, async (piece) => ({ file: await io.fetchScratch(piece.name), duration: piece.duration })),
+      audio ? io.fetchScratch(audio) : null,
+    ]);
     const merged = await mergeRendition(
       { rendition: rendition.name, width: rendition.width, height: rendition.height, pieces: local, audioFile, hlsSegmentSeconds: preset.hlsSegmentSeconds },
       { tools },
@@ -29,17 +31,16 @@ export const mergeHandler = defineHandler({
 
     const facts = { width: merged.width, height: merged.height };
     const outputs: OutputRecord[] = [];
-    if (preset.mp4) {
-      outputs.push(await io.putOutput(`mp4/${rendition.name}.mp4`, merged.mp4File, { role: 'mp4', ...facts, durationSeconds: merged.mp4.duration, bitrate: Math.round((merged.mp4.bytes * 8) / merged.mp4.duration) }));
-    }
+    const mp4 = preset.mp4
+      ? io.putOutput(`mp4/${rendition.name}.mp4`, merged.mp4File, { role: 'mp4', ...facts, durationSeconds: merged.mp4.duration, bitrate: Math.round((merged.mp4.bytes * 8) / merged.mp4.duration) })
+      : undefined;
     if (preset.hls) {
       // Segments first, playlist after: a player that finds the playlist finds every segment.
-      for (const segment of merged.hlsSegments) {
-        outputs.push(await io.putOutput(`hls/${rendition.name}/${segment.uri}`, segment.file, { role: 'hls-segment', durationSeconds: segment.duration }));
-      }
+      outputs.push(...(await mapConcurrently(merged.hlsSegments, (segment) => io.putOutput(`hls/${rendition.name}/${segment.uri}`, segment.file, { role: 'hls-segment', durationSeconds: segment.duration }))));
       const total = merged.hlsSegments.reduce((sum, s) => sum + s.duration, 0);
       outputs.push(await io.putOutput(`hls/${rendition.name}/index.m3u8`, merged.playlistFile, { role: 'hls-playlist', ...facts, durationSeconds: total, bitrate: merged.averageBitrate }));
     }
+    if (mp4) outputs.unshift(await mp4);
     const variant: Variant = {
       name: rendition.name,
       ...facts,

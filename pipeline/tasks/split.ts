@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { MediaInfo } from '../../functions/video/media-info.js';
 import { splitVideo } from '../../functions/video/split.js';
 import type { SegmentRef } from '../plan/video-results.js';
+import { mapConcurrently } from './concurrently.js';
 import { defineHandler } from './handler.js';
 import { mediaTools } from './media-tools.js';
 
@@ -14,13 +15,12 @@ export const splitHandler = defineHandler({
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();
     const result = await splitVideo(file, media, { tools, segmentSeconds: io.config.video.segmentSeconds, maxSegments: io.config.video.maxSegments }, io.ctx);
-    const segments: SegmentRef[] = [];
-    for (const s of result.segments) {
+    const segments = await mapConcurrently(result.segments, async (s): Promise<SegmentRef> => {
       // An unsplit source is not copied again: its transcode task fetches the source itself.
       const name = result.mode === 'split' ? `seg-${String(s.index).padStart(5, '0')}${path.extname(s.file)}` : null;
       if (name) await io.putScratch(name, s.file);
-      segments.push({ index: s.index, name, format: s.format, start: s.start, duration: s.duration, frameCount: s.frameCount, ...(s.timing ? { timing: s.timing } : {}) });
-    }
+      return { index: s.index, name, format: s.format, start: s.start, duration: s.duration, frameCount: s.frameCount, ...(s.timing ? { timing: s.timing } : {}) };
+    });
     return { mode: result.mode, ...(result.reason ? { reason: result.reason } : {}), duration: result.duration, segments };
   },
 });

@@ -5,6 +5,7 @@ import type { Rendition } from '../../functions/video/ladder.js';
 import type { MediaInfo } from '../../functions/video/media-info.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import type { SegmentRef } from '../plan/video-results.js';
+import { mapConcurrently } from './concurrently.js';
 import { defineHandler, type TaskIO } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
@@ -34,13 +35,12 @@ export const transcodeHandler = defineHandler({
       },
       io.ctx,
     );
-    const files: Record<string, string> = {};
-    for (const o of encoded.outputs) {
+    const names = await mapConcurrently(encoded.outputs, async (o) => {
       const name = `enc-${o.rendition}-${String(segment.index).padStart(5, '0')}.mp4`;
       await io.putScratch(name, o.file);
-      files[o.rendition] = name;
-    }
-    return { files };
+      return [o.rendition, name] as const;
+    });
+    return { files: Object.fromEntries(names) };
   },
 });
 
