@@ -1,25 +1,14 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Derivative } from './derivatives.js';
+import type { Derivative, DerivativeJob } from './derivatives.js';
 import { applyEncoder, outputName } from './encoders.js';
 import { PIPELINE_TIMEOUT_SECONDS, throwIfAborted, toImageError } from './image-errors.js';
 import { decodeOptions } from './inspect.js';
-import type { ImageParams } from './params.js';
-import { overlayInput, type PreparedWatermark, watermarkOverlay } from './watermark.js';
+import { overlayInput, watermarkOverlay } from './watermark.js';
 
-/** What {@link makeAnimatedWebp} needs; built by process-image.ts. */
-export interface AnimatedJob {
-  file: string;
-  widths: number[];
-  quality: ImageParams['quality'];
-  /** The total-pixel limit (all frames), repeated inside libvips. */
-  pixelLimit: number;
-  watermark: PreparedWatermark | undefined;
-  outDir: string;
-  signal: AbortSignal;
-  onOutput: (derivative: Derivative) => void;
-}
+/** What {@link makeAnimatedWebp} needs: one animated WebP per width. */
+export type AnimatedJob = DerivativeJob;
 
 /**
  * Animated sources (GIF or WebP with more than one frame) keep their animation in the WebP

@@ -19,17 +19,22 @@ export interface Derivative {
   frames: number;
 }
 
-export interface StillJob {
+/** What both the still and the animated paths need; built by process-image.ts. */
+export interface DerivativeJob {
   file: string;
   /** Ascending, already planned against the source width (see ladder.ts). */
   widths: number[];
-  formats: OutputFormat[];
   quality: ImageParams['quality'];
+  /** The pixel limit, repeated inside libvips (all frames, for animations). */
   pixelLimit: number;
   watermark: PreparedWatermark | undefined;
   outDir: string;
   signal: AbortSignal;
   onOutput: (derivative: Derivative) => void;
+}
+
+export interface StillJob extends DerivativeJob {
+  formats: OutputFormat[];
 }
 
 type Raw = { data: Buffer; info: OutputInfo };

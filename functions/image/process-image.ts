@@ -6,21 +6,13 @@ import { type Derivative, makeStillDerivatives } from './derivatives.js';
 import { throwIfAborted } from './image-errors.js';
 import { inspectImage } from './inspect.js';
 import { planWidths } from './ladder.js';
-import { type ImageParamsInput, OUTPUT_FORMATS, type OutputFormat, parseImageParams } from './params.js';
+import { type ImageParamsInput, OUTPUT_FORMATS, parseImageParams } from './params.js';
 import { ensureSharpConfigured } from './sharp-settings.js';
 import type { AllowedFormat } from './sniff.js';
 import { prepareWatermark } from './watermark.js';
 
 /** One derivative the image function wrote, under `ctx.scratchDir`. */
-export interface ImageOutput {
-  file: string;
-  width: number;
-  height: number;
-  format: OutputFormat;
-  bytes: number;
-  /** 1 for a still; the frame count of an animated WebP. */
-  frames: number;
-}
+export type ImageOutput = Derivative;
 
 /** The source as its header describes it (display dimensions, after EXIF orientation). */
 export interface ImageSource {

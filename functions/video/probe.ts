@@ -79,15 +79,15 @@ async function checkDecodes(file: string, info: MediaInfo, tools: MediaTools, ct
   // The tail starts a second before the end, on the file's own timeline (ffmpeg adds start_time).
   const tailSeekSeconds = Math.max(0, info.duration - 1);
   const [head, seeked] = await Promise.all([
-    decodedStreams(file, decodeCheckArgs(file, info.demuxer, { video, audio, from: 'head' }), tools, ctx),
-    decodedStreams(file, decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds }), tools, ctx),
+    decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'head' }), tools, ctx),
+    decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds }), tools, ctx),
   ]);
   if (video && !head.has(0)) throw new MediaflowError('MEDIA_UNREADABLE', 'No video frame could be decoded from the source.');
   if (audio && !head.has(video ? 1 : 0)) throw new MediaflowError('MEDIA_UNREADABLE', 'No audio could be decoded from the source.');
   // A seek that finds nothing may be a file without a usable index (ffmpeg only warns that it
   // could not seek), not a truncated one: decode the whole file before calling it truncated.
   const tail = seeked.size === 0 && tailSeekSeconds > 0
-    ? await decodedStreams(file, decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds, seek: 'decode' }), tools, ctx, 'process')
+    ? await decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds, seek: 'decode' }), tools, ctx, 'process')
     : seeked;
   if (tail.size === 0) {
     throw new MediaflowError('MEDIA_UNREADABLE', `The source is truncated: nothing decodes near its declared end (${info.duration.toFixed(3)} s).`);
@@ -95,7 +95,7 @@ async function checkDecodes(file: string, info: MediaInfo, tools: MediaTools, ct
 }
 
 /** Runs a decode check and returns the output stream indexes that produced at least one frame. */
-async function decodedStreams(file: string, args: string[], tools: MediaTools, ctx: FunctionContext, limit: 'probe' | 'process' = 'probe'): Promise<Set<number>> {
+async function decodedStreams(args: string[], tools: MediaTools, ctx: FunctionContext, limit: 'probe' | 'process' = 'probe'): Promise<Set<number>> {
   try {
     const { stdout } = await runFfmpeg(tools, args, ctx, { label: 'decode check', limit });
     // framecrc lines are "stream_index, dts, pts, duration, size, crc"; comments start with '#'.

@@ -11,7 +11,7 @@ export class JobProgressBars {
   private readonly announced = new Set<string>();
   private readonly labels = new Map<string, string>();
 
-  constructor(private readonly interactive = Boolean(process.stderr.isTTY)) {
+  constructor(interactive = Boolean(process.stderr.isTTY)) {
     this.multibar = interactive
       ? new cliProgress.MultiBar(
           { format: ' {bar} {percentage}% | {label} | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
