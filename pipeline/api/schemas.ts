@@ -10,7 +10,14 @@ import { HTTP_ERROR_CODES, RequestValidationError } from './http-errors.js';
  * tests parse real responses with the response schemas for the same reason.
  */
 
-const objectKey = z.string().min(1).max(1024);
+/**
+ * Keys and prefixes are sent to storage as UTF-8, which an unpaired surrogate (`"\ud800"`, valid
+ * JSON) cannot be encoded in: refused here as a 400, rather than failing at the S3 client as a
+ * retryable STORAGE_UNAVAILABLE.
+ */
+const wellFormed = (s: string) => !/\p{Cs}/u.test(s);
+const WELL_FORMED = 'well-formed Unicode (no unpaired surrogates)';
+const objectKey = z.string().min(1).max(1024).refine(wellFormed, WELL_FORMED);
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
 
 export const submitItemSchema = z.strictObject({ bucket, key: objectKey });
@@ -27,7 +34,7 @@ export const submitOptionsSchema = z.strictObject({}).describe('Reserved. No opt
 export const submitBodySchema = z
   .strictObject({
     items: z.array(submitItemSchema).min(1).optional().describe("Objects to process; at most the server's batch limit (413 beyond)."),
-    prefix: z.string().max(1024).optional().describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
+    prefix: z.string().max(1024).refine(wellFormed, WELL_FORMED).optional().describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
     bucket: bucket.optional().describe('With prefix: the bucket to list; default the input bucket.'),
     preset: z.string().min(1).max(64).optional().describe('Preset name; default: chosen from the media type (video, image, audio).'),
     options: submitOptionsSchema.optional(),

@@ -4,7 +4,7 @@ import type { App } from '../app.js';
 import type { Logger } from '../log.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
 import type { ApiContext, ReadinessCheck } from './context.js';
-import { installErrorHandling } from './http-errors.js';
+import { installErrorHandling, sendError } from './http-errors.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 import { ApiMetrics, type MetricsSources } from './metrics.js';
 import { DEFAULT_RATE_LIMIT, registerRateLimit, type RateLimitOptions } from './rate-limit.js';
@@ -54,6 +54,9 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     // SSE streams never go idle; close every connection when the server closes.
     forceCloseConnections: true,
     return503OnClosing: true,
+    // The router's own rejections (a malformed percent-encoding, an overlong id) come before any
+    // route or error handler; they get the same `{ error: { code, message } }` body as the rest.
+    frameworkErrors: (error, _request, reply) => void sendError(reply, 'REQUEST_INVALID', error.message),
   });
   installErrorHandling(server);
   // The API speaks JSON only; fastify would otherwise hand text/plain bodies over as strings.

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
+import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import { createApp } from '../app.js';
 import type { Config } from '../config/load.js';
 import { MANIFEST_NAME } from '../jobs/manifest.js';
@@ -32,8 +32,10 @@ export async function runProcess(files: string[], options: { preset?: string; ou
   try {
     const bars = options.json ? undefined : new JobProgressBars();
     const started: { file: string; jobId: string }[] = [];
+    const names = new Set<string>();
     for (const file of files) {
       try {
+        checkInput(file, names);
         const key = `process/${path.basename(file)}`;
         await app.store.upload(config.buckets.input, key, path.resolve(file), { contentType: contentTypeFor(file) });
         const outcome = await app.orchestrator.submit({ bucket: config.buckets.input, key, ...(options.preset ? { preset: options.preset } : {}) });
@@ -71,4 +73,22 @@ export async function runProcess(files: string[], options: { preset?: string; ou
   if (options.json) process.stdout.write(JSON.stringify({ inputs: reports }, null, 2) + '\n');
   else for (const r of reports) process.stdout.write(`${r.input}: ${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`);
   return reports.every((r) => r.status === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
+}
+
+/**
+ * Refuses an input before anything is uploaded: a path that is not a readable file, or a second
+ * input with the same file name. Inputs share one key and one output folder per file name, so a
+ * second `clip.mp4` would overwrite the first's source mid-job and its outputs.
+ */
+function checkInput(file: string, names: Set<string>): void {
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(file);
+  } catch {
+    throw new MediaflowError('SOURCE_NOT_FOUND', `No file ${file}`);
+  }
+  if (!stat.isFile()) throw new MediaflowError('REQUEST_INVALID', `Expected a file for ${file} but received ${stat.isDirectory() ? 'a directory' : 'something else'}`);
+  const name = path.basename(file);
+  if (names.has(name)) throw new MediaflowError('REQUEST_INVALID', `Expected one input per file name but received ${name} twice; outputs go to <out>/${name}/`);
+  names.add(name);
 }

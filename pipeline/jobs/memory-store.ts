@@ -65,7 +65,8 @@ export class MemoryJobStore implements JobStore {
   async list(query: JobListQuery): Promise<JobPage> {
     // Newest first; the cursor is the position after the last job returned.
     const all = [...this.jobs.values()].filter((j) => !query.state || j.state === query.state).reverse();
-    const start = query.cursor ? Number.parseInt(query.cursor, 10) || 0 : 0;
+    // A cursor this store never issued (negative, not a number) starts over rather than paging backwards.
+    const start = query.cursor ? Math.max(0, Number.parseInt(query.cursor, 10) || 0) : 0;
     const page = all.slice(start, start + query.limit);
     const next = start + page.length;
     return { jobs: structuredClone(page), nextCursor: next < all.length ? String(next) : null };

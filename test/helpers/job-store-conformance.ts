@@ -137,6 +137,17 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       }
       expect(seen).toEqual(newestFirst);
 
+      // A cursor the store never issued must not send a client paging in circles.
+      const again: string[] = [];
+      let forged: string | null = '-3';
+      for (let pages = 0; forged && pages < 10; pages++) {
+        const page = await store.list({ limit: 2, cursor: forged });
+        again.push(...page.jobs.map((j) => j.spec.id));
+        forged = page.nextCursor;
+      }
+      expect(forged).toBeNull();
+      expect(new Set(again).size).toBe(again.length);
+
       await store.setState(jobs[1]!.spec.id, { state: 'succeeded' });
       await store.setState(jobs[4]!.spec.id, { state: 'succeeded' });
       const succeeded = await store.list({ state: 'succeeded', limit: 10 });

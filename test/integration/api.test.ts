@@ -49,6 +49,16 @@ describe('jobs API', () => {
       ]);
     });
 
+    it('answers a key or prefix with an unpaired surrogate with 400, not a retryable 503', async () => {
+      for (const body of [{ items: [{ bucket: input, key: 'a\ud800.jpg' }] }, { prefix: 'x\udc00/' }]) {
+        const res = await post(body);
+        expect(res.statusCode, JSON.stringify(body)).toBe(400);
+        expect(errorOf(res)).toMatchObject({ code: 'REQUEST_INVALID', message: expect.stringMatching(/^Expected well-formed Unicode \(no unpaired surrogates\) for body\.(items\.0\.key|prefix) but received/) });
+      }
+      // A surrogate pair (an emoji) is well-formed.
+      expect((await post({ items: [{ bucket: input, key: 'smile-\u{1F600}.jpg' }] })).statusCode).toBe(202);
+    });
+
     it('rejects unknown keys and options, and a webhookUrl without a notifier', async () => {
       const extra = await post({ items: [{ bucket: input, key: 'a.jpg' }], colour: 'red' });
       expect(errorOf(extra).issues).toEqual([{ path: 'body', message: 'Expected only known keys for body but received colour' }]);
@@ -86,6 +96,14 @@ describe('jobs API', () => {
         expect(errorOf(res).code, `${method} ${url}`).toBe('JOB_NOT_FOUND');
       }
       expect(errorOf(await get('/v1/nothing-here')).code).toBe('NOT_FOUND');
+    });
+
+    it('answers URLs the router rejects (bad percent-encoding, an overlong id) in the error envelope', async () => {
+      for (const url of ['/v1/jobs/%E0%A4%A', `/v1/jobs/${'x'.repeat(500)}`]) {
+        const res = await get(url);
+        expect(res.statusCode, url).toBe(400);
+        expect(errorOf(res).code, url).toBe('REQUEST_INVALID');
+      }
     });
 
     it('validates list queries', async () => {

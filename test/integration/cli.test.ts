@@ -46,6 +46,23 @@ describe('mediaflow CLI', () => {
     expect(fs.readdirSync(path.join(out, 'tone.mp3')).sort()).toEqual(['audio.m4a', 'audio.mp3', 'audio.opus', 'manifest.json']);
   });
 
+  it('process refuses a missing path, a directory and a second input with the same file name, one error each', () => {
+    const out = path.join(tmp, 'out-inputs');
+    const dup = path.join(tmp, 'dup', 'photo.jpg');
+    fs.mkdirSync(path.dirname(dup), { recursive: true });
+    fs.writeFileSync(dup, fs.readFileSync('samples/photo.jpg').subarray(0, 5000));
+    const missing = path.join(tmp, 'no-such.jpg');
+    const run = mediaflow(['process', 'samples/photo.jpg', dup, missing, path.dirname(dup), '--out', out, '--json']);
+    expect(run.status, run.stderr).toBe(1);
+    const report = JSON.parse(run.stdout) as { inputs: { input: string; status: string; error?: { code: string; message: string } }[] };
+    const byInput = Object.fromEntries(report.inputs.map((r) => [r.input, r]));
+    // The first photo.jpg is not overwritten by the second one (it used to fail SOURCE_CHANGED).
+    expect(byInput['samples/photo.jpg']).toMatchObject({ status: 'succeeded' });
+    expect(byInput[dup]).toMatchObject({ status: 'failed', error: { code: 'REQUEST_INVALID', message: expect.stringContaining('photo.jpg twice') } });
+    expect(byInput[missing]).toMatchObject({ status: 'failed', error: { code: 'SOURCE_NOT_FOUND', message: `No file ${missing}` } });
+    expect(byInput[path.dirname(dup)]).toMatchObject({ status: 'failed', error: { code: 'REQUEST_INVALID', message: expect.stringContaining('a directory') } });
+  });
+
   it('names a bad configuration variable and exits 3', () => {
     const run = mediaflow(['process', 'samples/photo.jpg'], { MEDIAFLOW_WORKER_CONCURRENCY: 'many' });
     expect(run.status).toBe(3);
