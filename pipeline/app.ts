@@ -1,5 +1,7 @@
 import { resolveBinaries } from '../functions/ffmpeg/binaries.js';
 import { configureSharp } from '../functions/image/sharp-settings.js';
+import { MediaflowError } from '../functions/errors.js';
+import { isFinal } from './jobs/job.js';
 import type { Config } from './config/load.js';
 import { Orchestrator, type OrchestratorDeps } from './jobs/orchestrator.js';
 import { MemoryJobStore } from './jobs/memory-store.js';
@@ -89,6 +91,8 @@ export function runnerHooks(deps: { config: Config; log: Logger; store: ObjectSt
     async execute(jobId, task, signal, onProgress) {
       const job = await jobs.get(jobId);
       if (!job) throw new Error(`job ${jobId} not found`);
+      // A task queued just before its job was cancelled or failed must not run against deleted scratch.
+      if (job.error || isFinal(job.state)) throw new MediaflowError('CANCELLED', `job ${jobId} has ended`);
       return executeTask(job.spec, task, { handlers, store, config, log: log.child({ jobId, taskId: task.id }) }, signal, onProgress);
     },
     taskChanged: (jobId, taskId, status) => jobs.setTask(jobId, taskId, status),

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { TaskResult } from '../plan/types.js';
-import type { JobEvent, JobRecord, TaskStatus } from './job.js';
+import { isFinal, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
 import type { JobListQuery, JobPage, JobStore } from './store.js';
 
 /**
@@ -25,10 +25,12 @@ export class MemoryJobStore implements JobStore {
     return job ? structuredClone(job) : null;
   }
 
-  async setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>): Promise<void> {
+  async setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>, guard?: 'open'): Promise<boolean> {
     const job = this.require(id);
+    if (guard === 'open' && (isFinal(job.state) || job.error)) return false;
     Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
     this.emit({ type: 'job', jobId: id, state: job.state, ...(job.error ? { error: job.error } : {}) });
+    return true;
   }
 
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {

@@ -111,7 +111,8 @@ export class Orchestrator {
     }
     if (tasks.length === 0) return this.complete(job, results);
     const stage = job.stage + 1;
-    await this.deps.jobs.setState(jobId, { state: 'running', stage });
+    // Refused once a cancel or a failure has claimed the job: no new stage starts after that.
+    if (!(await this.deps.jobs.setState(jobId, { state: 'running', stage }, 'open'))) return;
     for (const task of tasks) await this.deps.jobs.setTask(jobId, task.id, { kind: task.kind, stage, state: 'queued', progress: 0, attempts: 0 });
     await this.requireRunner().runStage({ jobId, stage, tasks });
   }
@@ -131,10 +132,7 @@ export class Orchestrator {
 
   /** Cancels a job: stops its tasks (killing their processes) and removes what it wrote. */
   async cancel(jobId: string): Promise<JobRecord> {
-    const job = await this.requireJob(jobId);
-    if (isFinal(job.state)) return job;
-    await this.requireRunner().cancel(jobId);
-    await this.end(job, 'cancelled', { code: 'CANCELLED', message: 'The job was cancelled.', retryable: false });
+    await this.end(await this.requireJob(jobId), 'cancelled', { code: 'CANCELLED', message: 'The job was cancelled.', retryable: false });
     return this.requireJob(jobId);
   }
 
@@ -174,7 +172,11 @@ export class Orchestrator {
       // The manifest is written last: it is the job's commit record.
       await this.deps.store.putBytes(job.spec.outputBucket, job.spec.outputPrefix + MANIFEST_NAME, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
       await this.removeScratch(job);
-      await this.deps.jobs.setState(job.spec.id, { state: 'succeeded', outputs: manifest.outputs });
+      if (!(await this.deps.jobs.setState(job.spec.id, { state: 'succeeded', outputs: manifest.outputs }, 'open'))) {
+        // A cancel or failure claimed the job meanwhile and is compensating: take the commit back.
+        await this.deps.store.delete(job.spec.outputBucket, [job.spec.outputPrefix + MANIFEST_NAME]);
+        return;
+      }
       this.deps.log.info({ jobId: job.spec.id, outputs: manifest.outputs.length }, 'job succeeded');
       await this.announce(job.spec.id);
     } catch (error) {
@@ -183,23 +185,27 @@ export class Orchestrator {
   }
 
   private async fail(jobId: string, error: ErrorRecord): Promise<void> {
-    const job = await this.requireJob(jobId);
-    if (isFinal(job.state)) return;
-    await this.requireRunner().cancel(jobId);
-    await this.end(job, 'failed', error);
+    await this.end(await this.requireJob(jobId), 'failed', error);
   }
 
-  /** Compensation: a job that did not succeed leaves no partial outputs and no intermediates. */
+  /**
+   * Compensation: a job that did not succeed leaves no partial outputs and no intermediates.
+   * Recording the error first claims the job (atomically, only while it is open), so of a cancel,
+   * a failure and a completing stage racing each other exactly one ends the job; the claim also
+   * stops new stages and tasks from starting. The final state is recorded after compensation, so
+   * whoever sees it sees a clean bucket.
+   */
   private async end(job: JobRecord, state: 'failed' | 'cancelled', error: ErrorRecord): Promise<void> {
     const { outputBucket, outputPrefix, id } = job.spec;
+    if (!(await this.deps.jobs.setState(id, { error }, 'open'))) return;
+    await this.requireRunner().cancel(id);
     try {
       await this.deps.store.deletePrefix(outputBucket, outputPrefix);
       await this.removeScratch(job);
     } catch (cleanupError) {
       this.deps.log.error({ jobId: id, err: toErrorRecord(cleanupError) }, 'compensation could not remove every object');
     }
-    // The final state is recorded after compensation, so whoever sees it sees a clean bucket.
-    await this.deps.jobs.setState(id, { state, error, outputs: [] });
+    await this.deps.jobs.setState(id, { state, outputs: [] });
     this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);
     await this.announce(id);
   }

@@ -21,12 +21,13 @@ redis.call('PUBLISH', ARGV[2], event .. '}')
 return 1
 `;
 
-/** KEYS: job. ARGV: id, channel, index prefix, updatedAt, then field/value pairs ('' deletes). */
+/** KEYS: job. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), then field/value pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard. */
 export const SET_STATE = `
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
+if ARGV[5] == 'open' and (old == 'succeeded' or old == 'failed' or old == 'cancelled' or redis.call('HEXISTS', KEYS[1], 'error') == 1) then return 2 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   if value == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, value) end
   if field == 'state' and value ~= old then

@@ -58,14 +58,15 @@ export class RedisJobStore implements JobStore {
     return record ?? null;
   }
 
-  async setState(id: string, patch: Patch): Promise<void> {
+  async setState(id: string, patch: Patch, guard?: 'open'): Promise<boolean> {
     const fields: string[] = [];
     if ('state' in patch) fields.push('state', patch.state ?? '');
     if ('stage' in patch) fields.push('stage', patch.stage === undefined ? '' : String(patch.stage));
     if ('outputs' in patch) fields.push('outputs', JSON.stringify(patch.outputs ?? []));
     if ('error' in patch) fields.push('error', patch.error ? JSON.stringify(patch.error) : '');
-    const done = await this.eval(SET_STATE, [this.jobKey(id)], [id, this.channel, this.indexKey(''), new Date().toISOString(), ...fields]);
-    if (done !== 1) throw notFound(id);
+    const done = await this.eval(SET_STATE, [this.jobKey(id)], [id, this.channel, this.indexKey(''), new Date().toISOString(), guard ?? '', ...fields]);
+    if (done === 0) throw notFound(id);
+    return done === 1;
   }
 
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {

@@ -62,6 +62,19 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect(await store.get('j-missing')).toBeNull();
     });
 
+    it("applies a guarded patch only while the job is open, so exactly one of racing enders wins", async () => {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      await store.create(job);
+      const error = { code: 'CANCELLED' as const, message: 'cancelled', retryable: false };
+      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.setState(job.spec.id, i % 2 ? { error } : { state: 'succeeded' }, 'open')));
+      expect(claims.filter(Boolean)).toHaveLength(1);
+      expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(false);
+      // Unguarded writes (compensation recording its end, a retry reopening the job) always apply.
+      expect(await store.setState(job.spec.id, { state: 'queued', error: undefined })).toBe(true);
+      expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(true);
+      expect(await store.get(job.spec.id)).toMatchObject({ state: 'running', stage: 2 });
+    });
+
     it('patches state, stage, outputs and error, and returns copies', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);
