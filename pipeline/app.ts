@@ -93,7 +93,7 @@ export function runnerHooks(deps: { config: Config; log: Logger; store: ObjectSt
       if (!job) throw new Error(`job ${jobId} not found`);
       // A task queued just before its job was cancelled or failed must not run against deleted scratch.
       if (job.error || isFinal(job.state)) throw new MediaflowError('CANCELLED', `job ${jobId} has ended`);
-      return executeTask(job.spec, task, { handlers, store, config, log: log.child({ jobId, taskId: task.id }) }, signal, onProgress);
+      return executeTask(job.spec, task, { handlers, store, config, log: log.child({ jobId, taskId: task.id }), recordWrite: (key) => jobs.recordWrites(jobId, [key]) }, signal, onProgress);
     },
     taskChanged: (jobId, taskId, status) => jobs.setTask(jobId, taskId, status),
     taskProgress: (jobId, taskId, fraction) => jobs.setTaskProgress(jobId, taskId, fraction),

@@ -10,6 +10,7 @@ import type { JobListQuery, JobPage, JobStore } from './store.js';
 export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly results = new Map<string, Record<string, TaskResult>>();
+  private readonly writes = new Map<string, Set<string>>();
   private readonly events = new EventEmitter().setMaxListeners(0);
 
   async create(job: JobRecord): Promise<boolean> {
@@ -53,6 +54,18 @@ export class MemoryJobStore implements JobStore {
 
   async getResults(id: string): Promise<Record<string, TaskResult>> {
     return structuredClone(this.requireResults(id));
+  }
+
+  async recordWrites(id: string, keys: string[]): Promise<void> {
+    this.require(id);
+    const set = this.writes.get(id) ?? new Set<string>();
+    for (const key of keys) set.add(key);
+    this.writes.set(id, set);
+  }
+
+  async getWrites(id: string): Promise<string[]> {
+    this.require(id);
+    return [...(this.writes.get(id) ?? [])].sort();
   }
 
   async resetTasks(id: string, taskIds: string[]): Promise<void> {

@@ -200,7 +200,9 @@ export class Orchestrator {
     if (!(await this.deps.jobs.setState(id, { error }, 'open'))) return;
     await this.requireRunner().cancel(id);
     try {
-      await this.deps.store.deletePrefix(outputBucket, outputPrefix);
+      // Exactly what the job wrote (recorded before each write), not its whole prefix: keys may
+      // contain '/', so another job's outputs can live under this one's prefix.
+      await this.deps.store.delete(outputBucket, [...(await this.deps.jobs.getWrites(id)), outputPrefix + MANIFEST_NAME]);
       await this.removeScratch(job);
     } catch (cleanupError) {
       this.deps.log.error({ jobId: id, err: toErrorRecord(cleanupError) }, 'compensation could not remove every object');

@@ -89,6 +89,15 @@ export class RedisJobStore implements JobStore {
     return Object.fromEntries(Object.entries(raw).map(([taskId, json]) => [taskId, JSON.parse(json) as TaskResult]));
   }
 
+  async recordWrites(id: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.guard(() => this.redis.sadd(this.writesKey(id), ...keys));
+  }
+
+  async getWrites(id: string): Promise<string[]> {
+    return (await this.guard(() => this.redis.smembers(this.writesKey(id)))).sort();
+  }
+
   async resetTasks(id: string, taskIds: string[]): Promise<void> {
     if ((await this.eval(RESET_TASKS, [this.jobKey(id), this.tasksKey(id), this.resultsKey(id)], taskIds)) !== 1) throw notFound(id);
   }
@@ -182,6 +191,9 @@ export class RedisJobStore implements JobStore {
   }
   private tasksKey(id: string): string {
     return `${this.prefix}job:${id}:tasks`;
+  }
+  private writesKey(id: string): string {
+    return `${this.prefix}job:${id}:writes`;
   }
   private resultsKey(id: string): string {
     return `${this.prefix}job:${id}:results`;

@@ -32,6 +32,14 @@ export interface JobStore {
   setTaskProgress(id: string, taskId: string, progress: number): Promise<void>;
   putResults(id: string, results: Record<string, TaskResult>): Promise<void>;
   getResults(id: string): Promise<Record<string, TaskResult>>;
+  /**
+   * Records output keys a task is about to write (before it writes them), so compensation can
+   * remove exactly what the job wrote: another job's outputs may sit under its prefix, since
+   * object keys may contain '/'.
+   */
+  recordWrites(id: string, keys: string[]): Promise<void>;
+  /** Every key recorded by `recordWrites`. */
+  getWrites(id: string): Promise<string[]>;
   /** Forget the results and task statuses of the named tasks (for retrying failed tasks). */
   resetTasks(id: string, taskIds: string[]): Promise<void>;
   list(query: JobListQuery): Promise<JobPage>;

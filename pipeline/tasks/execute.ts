@@ -15,6 +15,8 @@ const SAFE_NAME = /^[a-z0-9][a-z0-9._-]{0,120}$/;
 
 export interface ExecuteDeps {
   handlers: ReadonlyMap<string, AnyTaskHandler>;
+  /** Records an output key before it is written (write-ahead), for compensation. */
+  recordWrite: (key: string) => Promise<void>;
   store: ObjectStore;
   config: Config;
   log: FunctionLogger;
@@ -74,6 +76,7 @@ function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx'], scratchWrit
       if (relativeKey.split('/').some((part) => !SAFE_NAME.test(part))) throw new MediaflowError('INTERNAL', `Unsafe output key "${relativeKey}"`);
       const key = job.outputPrefix + relativeKey;
       const contentType = contentTypeFor(relativeKey);
+      await deps.recordWrite(key);
       await store.upload(job.outputBucket, key, file, { contentType });
       const [bytes, sha256] = await Promise.all([fs.promises.stat(file).then((s) => s.size), sha256File(file)]);
       return { key, bytes, sha256, contentType, ...describe } satisfies OutputRecord;

@@ -62,6 +62,15 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect(await store.get('j-missing')).toBeNull();
     });
 
+    it('records written keys once each, for compensation', async () => {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      await store.create(job);
+      expect(await store.getWrites(job.spec.id)).toEqual([]);
+      await Promise.all(['k/b', 'k/a', 'k/b'].map((key) => store.recordWrites(job.spec.id, [key])));
+      await store.recordWrites(job.spec.id, []);
+      expect(await store.getWrites(job.spec.id)).toEqual(['k/a', 'k/b']);
+    });
+
     it("applies a guarded patch only while the job is open, so exactly one of racing enders wins", async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);

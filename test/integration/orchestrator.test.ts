@@ -83,6 +83,23 @@ describe('orchestrator on the embedded store', () => {
     expect(fs.readdirSync(app.config.scratchDir)).toEqual([]);
   });
 
+  it("compensates only what the job wrote, not another job's outputs under its prefix", async () => {
+    // Keys may contain '/': the outputs of `nest.jpg/image/inner.jpg` live under `nest.jpg/image/`.
+    await app.store.putBytes(input, 'nest.jpg/image/inner.jpg', 'inner');
+    const inner = (await eventFor('nest.jpg/image/inner.jpg')) as { jobId: string };
+    await waitForJobs(app.jobs, [inner.jobId]);
+    await app.store.putBytes(input, 'nest.jpg', 'FAIL');
+    const outer = (await eventFor('nest.jpg')) as { jobId: string };
+    const [failed] = await waitForJobs(app.jobs, [outer.jobId]);
+    expect(failed!.state).toBe('failed');
+    expect(await listKeys(app, output, 'nest.jpg/')).toEqual([
+      'nest.jpg/image/inner.jpg/image/manifest.json',
+      'nest.jpg/image/inner.jpg/image/part-0.txt',
+      'nest.jpg/image/inner.jpg/image/part-1.txt',
+      'nest.jpg/image/inner.jpg/image/part-2.txt',
+    ]);
+  });
+
   it('cancels a running job and removes what it wrote', async () => {
     await app.store.putBytes(input, 'slow.jpg', 'SLOW 5000');
     const outcome = (await eventFor('slow.jpg')) as { jobId: string };
