@@ -129,7 +129,7 @@ export const submitItemResultSchema = z.object({
   status: z.enum(['created', 'existing', 'ignored']),
   jobId: z.string().optional(),
   state: z.enum(JOB_STATES).optional(),
-  reason: z.string().optional().describe('Why an item was ignored: output-location, missing, stale.'),
+  reason: z.string().optional().describe('Why an item was ignored: output-location, folder-marker, missing, stale.'),
 });
 
 export const submitResponseSchema = z.object({

@@ -23,7 +23,7 @@ export interface SubmitRequest {
 
 export type SubmitOutcome =
   | { status: 'created' | 'existing'; jobId: string; state: JobRecord['state'] }
-  | { status: 'ignored'; reason: 'output-location' | 'missing' | 'stale' };
+  | { status: 'ignored'; reason: 'output-location' | 'folder-marker' | 'missing' | 'stale' };
 
 export interface OrchestratorDeps {
   config: Config;
@@ -63,6 +63,8 @@ export class Orchestrator {
 
   async submit(request: SubmitRequest): Promise<SubmitOutcome> {
     if (this.isOutputLocation(request.bucket, request.key)) return { status: 'ignored', reason: 'output-location' };
+    // Consoles create 'folders' as zero-byte keys ending in '/': not media, whatever the trigger.
+    if (request.key.endsWith('/')) return { status: 'ignored', reason: 'folder-marker' };
     const head = await this.deps.store.head(request.bucket, request.key);
     if (!head) return { status: 'ignored', reason: 'missing' };
     const stale = (request.etag && request.etag !== head.etag) || (request.versionId && head.versionId && request.versionId !== head.versionId);

@@ -40,7 +40,8 @@ describe('orchestrator on the embedded store', () => {
     expect(manifest).toMatchObject({ jobId: job!.spec.id, preset: 'image', outputs: job!.outputs });
     expect(manifest.outputs[0].sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(await listKeys(app, output, '.mediaflow-scratch/')).toEqual([]);
-    // Events for mediaflow's own outputs never trigger jobs.
+    // Events for mediaflow's own outputs, and console folder markers, never trigger jobs.
+    expect(await app.orchestrator.submit({ bucket: input, key: 'photos/' })).toEqual({ status: 'ignored', reason: 'folder-marker' });
     expect(outcomes.filter((o) => o.event.type === 'created' && o.event.bucket === output).every((o) => o.outcome.status === 'ignored')).toBe(true);
   });
 
