@@ -158,6 +158,7 @@ export class S3Store implements ObjectStore {
       try {
         page = await this.client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
       } catch (error) {
+        if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `Bucket ${bucket} does not exist`);
         throw translate(error, `list s3://${bucket}/${prefix}`);
       }
       const contents = page.Contents ?? [];

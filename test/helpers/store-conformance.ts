@@ -50,6 +50,10 @@ export function storeConformance(name: string, open: () => Promise<{ store: Obje
       expect(await store.head(bucket, 'missing')).toBeNull();
       await expect(store.download(bucket, 'missing', path.join(dir, 'x'))).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
       await expect(store.getBytes(bucket, 'missing')).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+      const listMissingBucket = async () => {
+        for await (const _ of store.list('no-such-bucket-here', '')) void _;
+      };
+      await expect(listMissingBucket()).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
     });
 
     it('refuses a changed object (stale ETag) and an oversized one', async () => {
