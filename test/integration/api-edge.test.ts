@@ -156,7 +156,7 @@ describe('API edges', () => {
       expect(res.body).toContain('# TYPE mediaflow_realtime_factor histogram');
     });
 
-    it('answers /readyz 503 when a check fails, naming it', async () => {
+    it('answers /readyz 503 when a check fails, naming it without its error text', async () => {
       const ready = await ctx.server.inject({ url: '/readyz' });
       expect(healthSchema.parse(ready.json())).toEqual({ status: 'ok', checks: { storage: { ok: true } } });
       const withRedis = await buildServer(ctx.app, {
@@ -170,7 +170,7 @@ describe('API edges', () => {
       try {
         const res = await withRedis.inject({ url: '/readyz' });
         expect(res.statusCode).toBe(503);
-        expect(res.json()).toEqual({ status: 'unavailable', checks: { storage: { ok: true }, redis: { ok: false, error: 'connect ECONNREFUSED 127.0.0.1:6390' } } });
+        expect(res.json()).toEqual({ status: 'unavailable', checks: { storage: { ok: true }, redis: { ok: false } } });
         expect((await withRedis.inject({ url: '/healthz' })).statusCode).toBe(200);
       } finally {
         await withRedis.close();
@@ -187,7 +187,7 @@ describe('readiness with storage down', () => {
       await ctx.app.embedded!.close();
       const res = await ctx.server.inject({ url: '/readyz' });
       expect(res.statusCode).toBe(503);
-      expect(res.json()).toMatchObject({ status: 'unavailable', checks: { storage: { ok: false, error: expect.any(String) } } });
+      expect(res.json()).toEqual({ status: 'unavailable', checks: { storage: { ok: false } } });
       expect((await ctx.server.inject({ url: '/healthz' })).statusCode).toBe(200);
     } finally {
       await ctx.server.close();

@@ -21,10 +21,13 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
 
   server.get('/healthz', async () => ({ status: 'ok' }));
 
-  server.get('/readyz', async (_request, reply) => {
+  // The probe is public, so it names the failing dependency but keeps its error (addresses,
+  // credentials in a URL) for the log.
+  server.get('/readyz', async (request, reply) => {
     const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const));
+    for (const [name, r] of results) if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
     const ok = results.every(([, r]) => r.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results) });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])) });
   });
 }
 
