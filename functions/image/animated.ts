@@ -1,10 +1,9 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Derivative, DerivativeJob } from './derivatives.js';
+import { decodeBase, type Derivative, type DerivativeJob } from './derivatives.js';
 import { applyEncoder, outputName } from './encoders.js';
-import { PIPELINE_TIMEOUT_SECONDS, throwIfAborted, toImageError } from './image-errors.js';
-import { decodeOptions } from './inspect.js';
+import { throwIfAborted, toImageError } from './image-errors.js';
 import { overlayInput, watermarkOverlay } from './watermark.js';
 
 /** What {@link makeAnimatedWebp} needs: one animated WebP per width. */
@@ -31,13 +30,7 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
     throwIfAborted(job.signal);
     const file = path.join(job.outDir, outputName(width, 'webp'));
     try {
-      const frames = await sharp(job.file, decodeOptions(job.pixelLimit, true))
-        .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
-        .autoOrient()
-        .resize({ width, withoutEnlargement: true })
-        .toColourspace('srgb')
-        .raw({ depth: 'uchar' })
-        .toBuffer({ resolveWithObject: true });
+      const frames = await decodeBase(job.file, width, job.pixelLimit, true);
       const { width: outWidth, pageHeight = frames.info.height, pages = 1, channels } = frames.info;
       const image = sharp(frames.data, { raw: { width: outWidth, height: frames.info.height, channels: channels as 3 | 4, pageHeight } });
       const overlay = job.watermark ? await watermarkOverlay(job.watermark, outWidth, pageHeight) : undefined;

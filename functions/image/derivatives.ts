@@ -37,7 +37,7 @@ export interface StillJob extends DerivativeJob {
   formats: OutputFormat[];
 }
 
-type Raw = { data: Buffer; info: OutputInfo };
+export type Raw = { data: Buffer; info: OutputInfo };
 
 /**
  * Makes every still derivative while decoding the source once.
@@ -87,9 +87,10 @@ async function encode(image: Sharp, width: number, format: OutputFormat, job: St
   }
 }
 
-async function decodeBase(file: string, width: number, pixelLimit: number): Promise<Raw> {
+/** Decodes, orients, shrinks to `width` and converts to sRGB raw pixels (every frame, for animations). */
+export async function decodeBase(file: string, width: number, pixelLimit: number, animated = false): Promise<Raw> {
   try {
-    return await sharp(file, decodeOptions(pixelLimit))
+    return await sharp(file, decodeOptions(pixelLimit, animated))
       .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
       .autoOrient()
       .resize({ width, withoutEnlargement: true })

@@ -82,6 +82,10 @@ export class InProcessRunner implements Runner {
     );
     // A cancelled job is compensated by whoever cancelled it.
     if (controller.signal.aborted) return;
+    // Forget the finished stage before the hooks plan the next one (which gets a fresh
+    // controller), so a long-running process does not keep every job it ever ran.
+    this.started.delete(`${jobId}:${stage}`);
+    if (this.jobs.get(jobId) === controller) this.jobs.delete(jobId);
     if (failure) await this.hooks.stageFailed(jobId, stage, failure.taskId, failure.error);
     else await this.hooks.stageDone(jobId, stage, results);
   }
