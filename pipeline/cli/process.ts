@@ -28,12 +28,13 @@ export async function runProcess(files: string[], options: { preset?: string; ou
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-process-'));
   const config: Config = { ...baseConfig, embedded: { dataDir, port: 0 } };
   const app = await createApp(config, log);
-  const reports: ProcessReport[] = [];
+  // One slot per input, so the report follows the command line whatever order the inputs end in.
+  const reports: ProcessReport[] = new Array(files.length);
   try {
     const bars = options.json ? undefined : new JobProgressBars();
-    const started: { file: string; jobId: string }[] = [];
+    const started: { index: number; file: string; jobId: string }[] = [];
     const names = new Set<string>();
-    for (const file of files) {
+    for (const [index, file] of files.entries()) {
       try {
         checkInput(file, names);
         const key = `process/${path.basename(file)}`;
@@ -41,18 +42,18 @@ export async function runProcess(files: string[], options: { preset?: string; ou
         const outcome = await app.orchestrator.submit({ bucket: config.buckets.input, key, ...(options.preset ? { preset: options.preset } : {}) });
         if (outcome.status === 'ignored') throw new Error(`ignored: ${outcome.reason}`);
         bars?.add(outcome.jobId, path.basename(file));
-        started.push({ file, jobId: outcome.jobId });
+        started.push({ index, file, jobId: outcome.jobId });
       } catch (error) {
         const { code, message } = toErrorRecord(error);
-        reports.push({ input: file, status: 'failed', error: { code, message } });
+        reports[index] = { input: file, status: 'failed', error: { code, message } };
       }
     }
     const finished = await waitForJobs(app.jobs, started.map((s) => s.jobId), (job) => bars?.update(job));
     bars?.stop();
     for (const [i, job] of finished.entries()) {
-      const file = started[i]!.file;
+      const { index, file } = started[i]!;
       if (job.state !== 'succeeded') {
-        reports.push({ input: file, status: job.state === 'cancelled' ? 'cancelled' : 'failed', jobId: job.spec.id, ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}) });
+        reports[index] = { input: file, status: job.state === 'cancelled' ? 'cancelled' : 'failed', jobId: job.spec.id, ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}) };
         continue;
       }
       const outputDir = path.resolve(options.out, path.basename(file));
@@ -64,7 +65,7 @@ export async function runProcess(files: string[], options: { preset?: string; ou
         const info = await app.store.download(job.spec.outputBucket, o.key, target);
         outputs.push({ key: o.key, file: target, bytes: info.size, role: o.role });
       }
-      reports.push({ input: file, status: 'succeeded', jobId: job.spec.id, outputDir, outputs });
+      reports[index] = { input: file, status: 'succeeded', jobId: job.spec.id, outputDir, outputs };
     }
   } finally {
     await app.close();

@@ -73,6 +73,9 @@ export class Orchestrator {
     const preset = findPreset(request.preset ?? presetNameFor(request.key, head.contentType), this.presets);
     const source = { bucket: head.bucket, key: head.key, etag: head.etag, versionId: head.versionId, size: head.size, contentType: head.contentType };
     const id = deriveJobId(source, preset.name);
+    // The common case for a repeated event or a sweep pass: the job exists, so skip the manifest look-up.
+    const known = await this.deps.jobs.get(id);
+    if (known) return { status: 'existing', jobId: id, state: known.state };
     const { outputPrefix } = this.deps.config.buckets;
     const spec: JobSpec = {
       id,

@@ -55,6 +55,8 @@ describe('mediaflow CLI', () => {
     const run = mediaflow(['process', 'samples/photo.jpg', dup, missing, path.dirname(dup), '--out', out, '--json']);
     expect(run.status, run.stderr).toBe(1);
     const report = JSON.parse(run.stdout) as { inputs: { input: string; status: string; error?: { code: string; message: string } }[] };
+    // In command-line order, though the refused inputs were reported before the photo's job ended.
+    expect(report.inputs.map((r) => r.input)).toEqual(['samples/photo.jpg', dup, missing, path.dirname(dup)]);
     const byInput = Object.fromEntries(report.inputs.map((r) => [r.input, r]));
     // The first photo.jpg is not overwritten by the second one (it used to fail SOURCE_CHANGED).
     expect(byInput['samples/photo.jpg']).toMatchObject({ status: 'succeeded' });
