@@ -54,8 +54,6 @@ export const listQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
-export const jobIdParamsSchema = z.strictObject({ id: z.string().regex(/^j[0-9a-f]{24}$/, 'a job id (j + 24 hex digits)') });
-
 export const errorRecordSchema = z.object({
   code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES]),
   message: z.string(),
