@@ -78,9 +78,29 @@ export function sampleTreeRss(intervalMs = 50, root = process.pid): { stop(): nu
 
 export function formatTable(rows: (Row & { bench: string })[]): string {
   const header = ['bench', 'figure', 'value', 'baseline', 'ratio', 'note'];
-  const fmt = (n: number | undefined) => (n === undefined ? '' : Math.abs(n) >= 100 ? n.toFixed(0) : Math.abs(n) >= 1 ? n.toFixed(2) : n.toPrecision(3));
-  const lines = rows.map((r) => [r.bench, r.name, `${fmt(r.value)} ${r.unit}`, r.baseline === undefined ? '' : `${fmt(r.baseline)} ${r.unit}`, fmt(r.ratio), r.note ?? '']);
+  const fmt = (n: number | undefined) =>
+    n === undefined
+      ? ''
+      : Math.abs(n) >= 100
+        ? n.toFixed(0)
+        : Math.abs(n) >= 1
+          ? n.toFixed(2)
+          : n.toPrecision(3);
+  const lines = rows.map((r) => [
+    r.bench,
+    r.name,
+    `${fmt(r.value)} ${r.unit}`,
+    r.baseline === undefined ? '' : `${fmt(r.baseline)} ${r.unit}`,
+    fmt(r.ratio),
+    r.note ?? '',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
-  const render = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ').trimEnd();
-  return [render(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(render)].join('\n');
+  const render = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join(' | ')
+      .trimEnd();
+  return [render(header), widths.map((w) => '-'.repeat(w)).join('-|-'), ...lines.map(render)].join(
+    '\n',
+  );
 }

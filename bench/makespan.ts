@@ -6,7 +6,11 @@ import type { TaskTiming } from './embedded.js';
  * the measured time outside tasks (planning, queueing, manifest). It assumes a worker runs a task
  * as fast as it ran here, which holds when each worker has the cores a task used here.
  */
-export function projectMakespan(stages: TaskTiming[][], outsideSeconds: number, workers: number): number {
+export function projectMakespan(
+  stages: TaskTiming[][],
+  outsideSeconds: number,
+  workers: number,
+): number {
   let total = outsideSeconds;
   for (const stage of stages) {
     const loads = new Array<number>(workers).fill(0);
@@ -19,8 +23,20 @@ export function projectMakespan(stages: TaskTiming[][], outsideSeconds: number, 
   return total;
 }
 
-/** The video workflow's stages by task kind (stages are barriers; tasks within one run in parallel). */
-const STAGE_OF: Record<string, number> = { probe: 0, split: 1, thumbnails: 2, transcode: 2, audio: 2, merge: 3, master: 4, loudnorm: 1, image: 0 };
+/**
+ * The video workflow's stages by task kind (stages are barriers; tasks within one run in parallel).
+ */
+const STAGE_OF: Record<string, number> = {
+  probe: 0,
+  split: 1,
+  thumbnails: 2,
+  transcode: 2,
+  audio: 2,
+  merge: 3,
+  master: 4,
+  loudnorm: 1,
+  image: 0,
+};
 
 export function groupStages(timings: TaskTiming[]): TaskTiming[][] {
   const stages: TaskTiming[][] = [];
@@ -30,5 +46,7 @@ export function groupStages(timings: TaskTiming[]): TaskTiming[][] {
 
 /** Wall time of each stage: from its first task's start to its last task's end. */
 export function stageWalls(stages: TaskTiming[][]): number[] {
-  return stages.map((s) => (Math.max(...s.map((t) => t.end)) - Math.min(...s.map((t) => t.start))) / 1000);
+  return stages.map(
+    (s) => (Math.max(...s.map((t) => t.end)) - Math.min(...s.map((t) => t.start))) / 1000,
+  );
 }

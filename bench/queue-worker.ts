@@ -7,12 +7,21 @@ import { BullmqRunner } from '../pipeline/runner/bullmq.js';
 import type { RunnerHooks } from '../pipeline/runner/port.js';
 
 const noop = async () => {};
-const hooks: RunnerHooks = { execute: async () => ({}), taskChanged: noop, taskProgress: noop, stageDone: noop, stageFailed: noop };
+const hooks: RunnerHooks = {
+  execute: async () => ({}),
+  taskChanged: noop,
+  taskProgress: noop,
+  stageDone: noop,
+  stageFailed: noop,
+};
 const runner = new BullmqRunner(hooks, {
   redisUrl: process.env.REDIS_URL!,
   queuePrefix: process.env.BENCH_QUEUE_PREFIX!,
   retry: { attempts: 1, backoffMs: 10 },
-  consume: { concurrency: Number(process.env.BENCH_CONCURRENCY ?? 8), queues: { tasks: true, stages: false } },
+  consume: {
+    concurrency: Number(process.env.BENCH_CONCURRENCY ?? 8),
+    queues: { tasks: true, stages: false },
+  },
   onError: () => {},
 });
 await runner.start();

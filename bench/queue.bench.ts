@@ -45,7 +45,11 @@ export default async function run(): Promise<Row[]> {
   const own = process.env.REDIS_URL ? undefined : await startOwnRedis({ persist: false });
   const redisUrl = process.env.REDIS_URL ?? own!.url;
   try {
-    return [...(await latency(redisUrl)), ...(await overhead(redisUrl)), ...(await throughput(redisUrl))];
+    return [
+      ...(await latency(redisUrl)),
+      ...(await overhead(redisUrl)),
+      ...(await throughput(redisUrl)),
+    ];
   } finally {
     await own?.close();
   }
@@ -59,9 +63,17 @@ function percentile(values: number[], p: number): number {
 const prefix = () => `mfb-${crypto.randomBytes(4).toString('hex')}`;
 
 /** One no-op task per job, which notes when it started. */
-function firstTaskProbe(): { workflow: Workflow; handlers: Map<string, AnyTaskHandler>; started: Map<string, number> } {
+function firstTaskProbe(): {
+  workflow: Workflow;
+  handlers: Map<string, AnyTaskHandler>;
+  started: Map<string, number>;
+} {
   const started = new Map<string, number>();
-  const workflow: Workflow = { kind: 'image', stageWeights: [1], next: (_job, done) => (done['first'] ? [] : [{ id: 'first', kind: 'first', params: {} }]) };
+  const workflow: Workflow = {
+    kind: 'image',
+    stageWeights: [1],
+    next: (_job, done) => (done['first'] ? [] : [{ id: 'first', kind: 'first', params: {} }]),
+  };
   const handler = defineHandler({
     kind: 'first',
     params: z.object({}),
@@ -90,8 +102,17 @@ async function latency(redisUrl: string): Promise<Row[]> {
         ...(mode === 'bullmq' ? { REDIS_URL: redisUrl } : {}),
       };
       const config = loadConfig(env);
-      const overrides = { handlers: probe.handlers, workflows: new Map([['image', probe.workflow]] as const) };
-      const app: App = mode === 'bullmq' ? await createDistributedApp(config, createLogger('silent'), { ...overrides, consume: true }) : await createApp(config, createLogger('silent'), overrides);
+      const overrides = {
+        handlers: probe.handlers,
+        workflows: new Map([['image', probe.workflow]] as const),
+      };
+      const app: App =
+        mode === 'bullmq'
+          ? await createDistributedApp(config, createLogger('silent'), {
+              ...overrides,
+              consume: true,
+            })
+          : await createApp(config, createLogger('silent'), overrides);
       const samples: number[] = [];
       try {
         for (let i = 0; i < LATENCY_SAMPLES + 5; i++) {
@@ -99,12 +120,23 @@ async function latency(redisUrl: string): Promise<Row[]> {
           await app.store.putBytes(config.buckets.input, key, `sample ${i}`);
           const etag = (await app.store.head(config.buckets.input, key))!.etag;
           const arrived = performance.now();
-          const [outcome] = await submitStorageEvents(app.orchestrator, config.buckets.input, [{ type: 'created', bucket: config.buckets.input, key, etag, versionId: undefined, size: 8, sequencer: undefined }]);
+          const [outcome] = await submitStorageEvents(app.orchestrator, config.buckets.input, [
+            {
+              type: 'created',
+              bucket: config.buckets.input,
+              key,
+              etag,
+              versionId: undefined,
+              size: 8,
+              sequencer: undefined,
+            },
+          ]);
           const jobId = (outcome!.outcome as { jobId: string }).jobId;
           while (!probe.started.has(jobId)) await sleep(0);
           // The first five warm up connections and code paths.
           if (i >= 5) samples.push(probe.started.get(jobId)! - arrived);
-          for (let j = 0; j < 500 && !isFinal((await app.jobs.get(jobId))!.state); j++) await sleep(2);
+          for (let j = 0; j < 500 && !isFinal((await app.jobs.get(jobId))!.state); j++)
+            await sleep(2);
         }
       } finally {
         await app.close();
@@ -119,9 +151,21 @@ async function latency(redisUrl: string): Promise<Row[]> {
   const rows: Row[] = [];
   for (const p of [50, 99]) {
     const base = percentile(results['in-process']!, p);
-    rows.push({ name: `event -> first task p${p}, in-process`, value: base, unit: 'ms', note: `${LATENCY_SAMPLES} jobs, s3rver` });
+    rows.push({
+      name: `event -> first task p${p}, in-process`,
+      value: base,
+      unit: 'ms',
+      note: `${LATENCY_SAMPLES} jobs, s3rver`,
+    });
     const value = percentile(results['bullmq']!, p);
-    rows.push({ name: `event -> first task p${p}, bullmq`, value, unit: 'ms', baseline: base, ratio: value / base, note: 'consumer in the same process' });
+    rows.push({
+      name: `event -> first task p${p}, bullmq`,
+      value,
+      unit: 'ms',
+      baseline: base,
+      ratio: value / base,
+      note: 'consumer in the same process',
+    });
   }
   return rows;
 }
@@ -129,12 +173,22 @@ async function latency(redisUrl: string): Promise<Row[]> {
 const noop = async () => {};
 
 function noopHooks(onStageDone: () => void): RunnerHooks {
-  return { execute: async () => ({}), taskChanged: noop, taskProgress: noop, stageDone: async () => onStageDone(), stageFailed: noop };
+  return {
+    execute: async () => ({}),
+    taskChanged: noop,
+    taskProgress: noop,
+    stageDone: async () => onStageDone(),
+    stageFailed: noop,
+  };
 }
 
 async function timeStage(runner: Runner, done: Promise<void>, tasks: number): Promise<number> {
   const started = performance.now();
-  await runner.runStage({ jobId: `bench${crypto.randomBytes(4).toString('hex')}`, stage: 1, tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, kind: 'noop', params: {} })) });
+  await runner.runStage({
+    jobId: `bench${crypto.randomBytes(4).toString('hex')}`,
+    stage: 1,
+    tasks: Array.from({ length: tasks }, (_, i) => ({ id: `t${i}`, kind: 'noop', params: {} })),
+  });
   await done;
   return performance.now() - started;
 }
@@ -143,7 +197,8 @@ async function overhead(redisUrl: string): Promise<Row[]> {
   const execute = noopHooks(() => {}).execute;
   const signal = new AbortController().signal;
   const bareStart = performance.now();
-  for (let i = 0; i < OVERHEAD_TASKS; i++) await execute('j', { id: `t${i}`, kind: 'noop', params: {} }, signal, () => {});
+  for (let i = 0; i < OVERHEAD_TASKS; i++)
+    await execute('j', { id: `t${i}`, kind: 'noop', params: {} }, signal, () => {});
   const barePerTaskMs = (performance.now() - bareStart) / OVERHEAD_TASKS;
 
   const rows: Row[] = [];
@@ -153,13 +208,29 @@ async function overhead(redisUrl: string): Promise<Row[]> {
     const queuePrefix = prefix();
     const runner =
       mode === 'in-process'
-        ? new InProcessRunner(noopHooks(resolve), { concurrency: 1, retry: { attempts: 1, backoffMs: 10 } })
-        : new BullmqRunner(noopHooks(resolve), { redisUrl, queuePrefix, retry: { attempts: 1, backoffMs: 10 }, consume: { concurrency: 1 }, onError: () => {} });
+        ? new InProcessRunner(noopHooks(resolve), {
+            concurrency: 1,
+            retry: { attempts: 1, backoffMs: 10 },
+          })
+        : new BullmqRunner(noopHooks(resolve), {
+            redisUrl,
+            queuePrefix,
+            retry: { attempts: 1, backoffMs: 10 },
+            consume: { concurrency: 1 },
+            onError: () => {},
+          });
     if (runner instanceof BullmqRunner) await runner.start();
     try {
       const ms = await timeStage(runner, done, OVERHEAD_TASKS);
       const perTask = ms / OVERHEAD_TASKS - barePerTaskMs;
-      rows.push({ name: `queue overhead per task, ${mode}`, value: perTask * 1000, unit: 'µs', baseline: barePerTaskMs * 1000, ratio: perTask / barePerTaskMs, note: `${OVERHEAD_TASKS} no-op tasks, concurrency 1, minus a bare loop (baseline)` });
+      rows.push({
+        name: `queue overhead per task, ${mode}`,
+        value: perTask * 1000,
+        unit: 'µs',
+        baseline: barePerTaskMs * 1000,
+        ratio: perTask / barePerTaskMs,
+        note: `${OVERHEAD_TASKS} no-op tasks, concurrency 1, minus a bare loop (baseline)`,
+      });
     } finally {
       await runner.close();
       if (mode === 'bullmq') await obliterate(redisUrl, queuePrefix);
@@ -169,7 +240,16 @@ async function overhead(redisUrl: string): Promise<Row[]> {
 }
 
 function spawnBenchWorker(redisUrl: string, queuePrefix: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['bin/run-ts.js', 'bench/queue-worker.ts'], { cwd: ROOT, env: { ...process.env, REDIS_URL: redisUrl, BENCH_QUEUE_PREFIX: queuePrefix, BENCH_CONCURRENCY: '8' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['bin/run-ts.js', 'bench/queue-worker.ts'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      REDIS_URL: redisUrl,
+      BENCH_QUEUE_PREFIX: queuePrefix,
+      BENCH_CONCURRENCY: '8',
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`bench worker exited with ${code}`)));
@@ -182,24 +262,57 @@ async function throughput(redisUrl: string): Promise<Row[]> {
   const total = THROUGHPUT_STAGES * THROUGHPUT_TASKS_PER_STAGE;
   for (const count of [1, 2, 4]) {
     const queuePrefix = prefix();
-    const workers = await Promise.all(Array.from({ length: count }, () => spawnBenchWorker(redisUrl, queuePrefix)));
+    const workers = await Promise.all(
+      Array.from({ length: count }, () => spawnBenchWorker(redisUrl, queuePrefix)),
+    );
     let stagesDone = 0;
     let allDone!: () => void;
     const done = new Promise<void>((r) => (allDone = r));
     // This process enqueues and joins (stage queue); the workers run every task.
-    const producer = new BullmqRunner(noopHooks(() => ++stagesDone === THROUGHPUT_STAGES && allDone()), { redisUrl, queuePrefix, retry: { attempts: 1, backoffMs: 10 }, consume: { concurrency: 4, queues: { tasks: false, stages: true } }, onError: () => {} });
+    const producer = new BullmqRunner(
+      noopHooks(() => ++stagesDone === THROUGHPUT_STAGES && allDone()),
+      {
+        redisUrl,
+        queuePrefix,
+        retry: { attempts: 1, backoffMs: 10 },
+        consume: { concurrency: 4, queues: { tasks: false, stages: true } },
+        onError: () => {},
+      },
+    );
     await producer.start();
     try {
       const started = performance.now();
-      await Promise.all(Array.from({ length: THROUGHPUT_STAGES }, (_, s) => producer.runStage({ jobId: `tp${s}`, stage: 1, tasks: Array.from({ length: THROUGHPUT_TASKS_PER_STAGE }, (_, i) => ({ id: `t${i}`, kind: 'noop', params: {} })) })));
+      await Promise.all(
+        Array.from({ length: THROUGHPUT_STAGES }, (_, s) =>
+          producer.runStage({
+            jobId: `tp${s}`,
+            stage: 1,
+            tasks: Array.from({ length: THROUGHPUT_TASKS_PER_STAGE }, (_, i) => ({
+              id: `t${i}`,
+              kind: 'noop',
+              params: {},
+            })),
+          }),
+        ),
+      );
       await done;
       const perSecond = total / ((performance.now() - started) / 1000);
       if (count === 1) single = perSecond;
-      rows.push({ name: `no-op task throughput, ${count} worker process${count > 1 ? 'es' : ''}`, value: perSecond, unit: 'tasks/s', ...(count > 1 ? { baseline: single, ratio: perSecond / single } : {}), note: `${total} tasks, concurrency 8 each, ${os.availableParallelism()} cores shared with Redis` });
+      rows.push({
+        name: `no-op task throughput, ${count} worker process${count > 1 ? 'es' : ''}`,
+        value: perSecond,
+        unit: 'tasks/s',
+        ...(count > 1 ? { baseline: single, ratio: perSecond / single } : {}),
+        note:
+          `${total} tasks, concurrency 8 each, ${os.availableParallelism()} cores shared with ` +
+          `Redis`,
+      });
     } finally {
       await producer.close();
       for (const w of workers) w.kill('SIGTERM');
-      await Promise.all(workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))));
+      await Promise.all(
+        workers.map((w) => new Promise((r) => (w.exitCode !== null ? r(null) : w.once('exit', r)))),
+      );
       await obliterate(redisUrl, queuePrefix);
     }
   }

@@ -18,8 +18,14 @@ export interface FunctionLogger {
   warn(fields: object, message?: string): void;
 }
 
-/** A context for scripts and tests: no progress reporting, silent logs, never aborted unless given a signal. */
-export function quietContext(scratchDir: string, signal: AbortSignal = new AbortController().signal): FunctionContext {
+/**
+ * A context for scripts and tests: no progress reporting, silent logs, never aborted unless given a
+ * signal.
+ */
+export function quietContext(
+  scratchDir: string,
+  signal: AbortSignal = new AbortController().signal,
+): FunctionContext {
   const silent = { debug() {}, info() {}, warn() {} };
   return { scratchDir, signal, onProgress: () => {}, log: silent };
 }

@@ -8,24 +8,80 @@
  */
 export const ERROR_CODES = {
   MEDIA_EMPTY: { retryable: false, status: 422, summary: 'The source object has zero bytes.' },
-  MEDIA_UNREADABLE: { retryable: false, status: 422, summary: 'The source is corrupt, truncated or not decodable.' },
-  MEDIA_UNSUPPORTED: { retryable: false, status: 422, summary: 'The container, codec or image format is not allowed.' },
-  MEDIA_REFUSED: { retryable: false, status: 422, summary: 'The source is hostile or references other files (playlists, concat lists, SVG, untrusted loaders).' },
-  MEDIA_LIMIT_EXCEEDED: { retryable: false, status: 422, summary: 'The source exceeds a configured limit (bytes, duration, pixels, frames, frame rate, streams).' },
-  FFMPEG_FAILED: { retryable: false, status: 500, summary: 'ffmpeg or ffprobe exited with an error while processing valid-looking input.' },
-  PROCESS_TIMEOUT: { retryable: false, status: 500, summary: 'A media process ran past its time limit and was killed.' },
-  BINARY_MISSING: { retryable: false, status: 500, summary: 'ffmpeg or ffprobe cannot be found or does not run.' },
-  SOURCE_NOT_FOUND: { retryable: false, status: 404, summary: 'The source object does not exist (or no longer exists).' },
-  SOURCE_CHANGED: { retryable: false, status: 409, summary: 'The source object changed since the event was emitted (stale event).' },
-  STORAGE_UNAVAILABLE: { retryable: true, status: 503, summary: 'Object storage failed or could not be reached.' },
-  QUEUE_UNAVAILABLE: { retryable: true, status: 503, summary: 'Redis or the job queue could not be reached.' },
+  MEDIA_UNREADABLE: {
+    retryable: false,
+    status: 422,
+    summary: 'The source is corrupt, truncated or not decodable.',
+  },
+  MEDIA_UNSUPPORTED: {
+    retryable: false,
+    status: 422,
+    summary: 'The container, codec or image format is not allowed.',
+  },
+  MEDIA_REFUSED: {
+    retryable: false,
+    status: 422,
+    summary:
+      'The source is hostile or references other files (playlists, concat lists, SVG, ' +
+      'untrusted loaders).',
+  },
+  MEDIA_LIMIT_EXCEEDED: {
+    retryable: false,
+    status: 422,
+    summary:
+      'The source exceeds a configured limit (bytes, duration, pixels, frames, frame rate, ' +
+      'streams).',
+  },
+  FFMPEG_FAILED: {
+    retryable: false,
+    status: 500,
+    summary: 'ffmpeg or ffprobe exited with an error while processing valid-looking input.',
+  },
+  PROCESS_TIMEOUT: {
+    retryable: false,
+    status: 500,
+    summary: 'A media process ran past its time limit and was killed.',
+  },
+  BINARY_MISSING: {
+    retryable: false,
+    status: 500,
+    summary: 'ffmpeg or ffprobe cannot be found or does not run.',
+  },
+  SOURCE_NOT_FOUND: {
+    retryable: false,
+    status: 404,
+    summary: 'The source object does not exist (or no longer exists).',
+  },
+  SOURCE_CHANGED: {
+    retryable: false,
+    status: 409,
+    summary: 'The source object changed since the event was emitted (stale event).',
+  },
+  STORAGE_UNAVAILABLE: {
+    retryable: true,
+    status: 503,
+    summary: 'Object storage failed or could not be reached.',
+  },
+  QUEUE_UNAVAILABLE: {
+    retryable: true,
+    status: 503,
+    summary: 'Redis or the job queue could not be reached.',
+  },
   CANCELLED: { retryable: false, status: 409, summary: 'The job was cancelled.' },
   EVENT_INVALID: { retryable: false, status: 400, summary: 'A storage event could not be parsed.' },
   REQUEST_INVALID: { retryable: false, status: 400, summary: 'An API request failed validation.' },
   PRESET_UNKNOWN: { retryable: false, status: 400, summary: 'No preset has that name.' },
   JOB_NOT_FOUND: { retryable: false, status: 404, summary: 'No job has that id.' },
-  CONFIG_INVALID: { retryable: false, status: 500, summary: 'The configuration failed validation.' },
-  INTERNAL: { retryable: true, status: 500, summary: 'An unexpected error; retried in case it was transient.' },
+  CONFIG_INVALID: {
+    retryable: false,
+    status: 500,
+    summary: 'The configuration failed validation.',
+  },
+  INTERNAL: {
+    retryable: true,
+    status: 500,
+    summary: 'An unexpected error; retried in case it was transient.',
+  },
 } as const satisfies Record<string, { retryable: boolean; status: number; summary: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -44,7 +100,11 @@ export class MediaflowError extends Error {
   readonly retryable: boolean;
   readonly stderrTail: string | undefined;
 
-  constructor(code: ErrorCode, message: string, options: { cause?: unknown; stderrTail?: string } = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; stderrTail?: string } = {},
+  ) {
     super(message, { cause: options.cause });
     this.name = 'MediaflowError';
     this.code = code;
@@ -53,7 +113,11 @@ export class MediaflowError extends Error {
   }
 
   toRecord(): ErrorRecord {
-    const record: ErrorRecord = { code: this.code, message: this.message, retryable: this.retryable };
+    const record: ErrorRecord = {
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+    };
     if (this.stderrTail) record.stderrTail = this.stderrTail;
     return record;
   }
@@ -70,9 +134,17 @@ export function isErrorCode(value: unknown): value is ErrorCode {
 export function toErrorRecord(error: unknown): ErrorRecord {
   if (error instanceof MediaflowError) return error.toRecord();
   if (error && typeof error === 'object') {
-    const { code, message, stderrTail } = error as { code?: unknown; message?: unknown; stderrTail?: unknown };
+    const { code, message, stderrTail } = error as {
+      code?: unknown;
+      message?: unknown;
+      stderrTail?: unknown;
+    };
     if (isErrorCode(code)) {
-      const record: ErrorRecord = { code, message: String(message ?? code), retryable: ERROR_CODES[code].retryable };
+      const record: ErrorRecord = {
+        code,
+        message: String(message ?? code),
+        retryable: ERROR_CODES[code].retryable,
+      };
       if (typeof stderrTail === 'string' && stderrTail) record.stderrTail = stderrTail;
       return record;
     }

@@ -44,7 +44,11 @@ export interface AppOverrides {
  * exist, and wires the orchestrator to a runner. Checks the media binaries up front so a broken
  * install fails at start-up with a clear message, not on the first upload.
  */
-export async function createApp(config: Config, log: Logger, overrides: AppOverrides = {}): Promise<App> {
+export async function createApp(
+  config: Config,
+  log: Logger,
+  overrides: AppOverrides = {},
+): Promise<App> {
   await resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });
@@ -58,13 +62,29 @@ export async function createApp(config: Config, log: Logger, overrides: AppOverr
   await store.ensureBucket(config.buckets.output);
 
   const jobs = overrides.jobs ?? new MemoryJobStore();
-  const orchestrator = new Orchestrator({ config, store, jobs, workflows: overrides.workflows ?? WORKFLOWS, log, ...(overrides.onJobEnded ? { onJobEnded: overrides.onJobEnded } : {}) });
-  const hooks = runnerHooks({ config, log, store, jobs, orchestrator, handlers: overrides.handlers ?? HANDLERS });
-  const runner = overrides.runner?.(hooks) ?? new InProcessRunner(hooks, {
-    concurrency: config.worker.concurrency,
-    retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
-    onError: (error) => log.error({ err: error }, 'runner error'),
+  const orchestrator = new Orchestrator({
+    config,
+    store,
+    jobs,
+    workflows: overrides.workflows ?? WORKFLOWS,
+    log,
+    ...(overrides.onJobEnded ? { onJobEnded: overrides.onJobEnded } : {}),
   });
+  const hooks = runnerHooks({
+    config,
+    log,
+    store,
+    jobs,
+    orchestrator,
+    handlers: overrides.handlers ?? HANDLERS,
+  });
+  const runner =
+    overrides.runner?.(hooks) ??
+    new InProcessRunner(hooks, {
+      concurrency: config.worker.concurrency,
+      retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+      onError: (error) => log.error({ err: error }, 'runner error'),
+    });
   orchestrator.attach(runner);
 
   return {
@@ -85,19 +105,41 @@ export async function createApp(config: Config, log: Logger, overrides: AppOverr
 }
 
 /** The hooks every runner calls: run a task against storage, record its state, continue the job. */
-export function runnerHooks(deps: { config: Config; log: Logger; store: ObjectStore; jobs: JobStore; orchestrator: Orchestrator; handlers: ReadonlyMap<string, AnyTaskHandler> }): RunnerHooks {
+export function runnerHooks(deps: {
+  config: Config;
+  log: Logger;
+  store: ObjectStore;
+  jobs: JobStore;
+  orchestrator: Orchestrator;
+  handlers: ReadonlyMap<string, AnyTaskHandler>;
+}): RunnerHooks {
   const { config, log, store, jobs, orchestrator, handlers } = deps;
   return {
     async execute(jobId, task, signal, onProgress) {
       const job = await jobs.get(jobId);
       if (!job) throw new Error(`job ${jobId} not found`);
-      // A task queued just before its job was cancelled or failed must not run against deleted scratch.
-      if (job.error || isFinal(job.state)) throw new MediaflowError('CANCELLED', `job ${jobId} has ended`);
-      return executeTask(job.spec, task, { handlers, store, config, log: log.child({ jobId, taskId: task.id }), recordWrite: (key) => jobs.recordWrites(jobId, [key]) }, signal, onProgress);
+      // A task queued just before its job was cancelled or failed must not run against deleted
+      // scratch.
+      if (job.error || isFinal(job.state))
+        throw new MediaflowError('CANCELLED', `job ${jobId} has ended`);
+      return executeTask(
+        job.spec,
+        task,
+        {
+          handlers,
+          store,
+          config,
+          log: log.child({ jobId, taskId: task.id }),
+          recordWrite: (key) => jobs.recordWrites(jobId, [key]),
+        },
+        signal,
+        onProgress,
+      );
     },
     taskChanged: (jobId, taskId, status) => jobs.setTask(jobId, taskId, status),
     taskProgress: (jobId, taskId, fraction) => jobs.setTaskProgress(jobId, taskId, fraction),
     stageDone: (jobId, stage, results) => orchestrator.stageDone(jobId, stage, results),
-    stageFailed: (jobId, stage, taskId, error) => orchestrator.stageFailed(jobId, stage, taskId, error),
+    stageFailed: (jobId, stage, taskId, error) =>
+      orchestrator.stageFailed(jobId, stage, taskId, error),
   };
 }

@@ -14,13 +14,18 @@ import { InProcessRunner } from './runner/in-process.js';
 export interface DistributedApp extends App {
   runner: BullmqRunner;
   jobs: RedisJobStore;
-  /** Named readiness checks (Redis for queues and for job state): each throws QUEUE_UNAVAILABLE when down. */
+  /**
+   * Named readiness checks (Redis for queues and for job state): each throws QUEUE_UNAVAILABLE when
+   * down.
+   */
   readiness: Record<string, () => Promise<void>>;
   notifier: JobNotifier | undefined;
 }
 
 export interface DistributedOptions extends Pick<AppOverrides, 'handlers' | 'workflows'> {
-  /** Run tasks and stages in this process (`mediaflow worker`); default false (`mediaflow serve`). */
+  /**
+   * Run tasks and stages in this process (`mediaflow worker`); default false (`mediaflow serve`).
+   */
   consume?: boolean;
   /** Lock and stall settings for a consumer; the defaults are explained in bullmq-worker.ts. */
   lock?: NonNullable<BullmqRunnerOptions['consume']>['lock'];
@@ -31,9 +36,16 @@ export interface DistributedOptions extends Pick<AppOverrides, 'handlers' | 'wor
  * MEDIAFLOW_S3_ENDPOINT, and CloudEvents to MEDIAFLOW_NOTIFY_URLS. Both REDIS_URL and an external
  * S3 endpoint are required: workers on other machines cannot reach an embedded store.
  */
-export async function createDistributedApp(config: Config, log: Logger, options: DistributedOptions = {}): Promise<DistributedApp> {
+export async function createDistributedApp(
+  config: Config,
+  log: Logger,
+  options: DistributedOptions = {},
+): Promise<DistributedApp> {
   const redisUrl = requireDistributed(config);
-  const onError = quietRepeats((message) => log.warn({ err: message }, 'redis or queue error'), 10_000);
+  const onError = quietRepeats(
+    (message) => log.warn({ err: message }, 'redis or queue error'),
+    10_000,
+  );
   const jobs = new RedisJobStore(redisUrl, `${config.queuePrefix}:`, onError);
   const notifier = notifierFor(config, jobs, log);
   let runner: BullmqRunner | undefined;
@@ -49,7 +61,14 @@ export async function createDistributedApp(config: Config, log: Logger, options:
           redisUrl,
           queuePrefix: config.queuePrefix,
           retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
-          ...(options.consume ? { consume: { concurrency: config.worker.concurrency, ...(options.lock ? { lock: options.lock } : {}) } } : {}),
+          ...(options.consume
+            ? {
+                consume: {
+                  concurrency: config.worker.concurrency,
+                  ...(options.lock ? { lock: options.lock } : {}),
+                },
+              }
+            : {}),
           onError,
         })),
     });
@@ -66,7 +85,11 @@ export async function createDistributedApp(config: Config, log: Logger, options:
     if (!options.consume) await jobs.whenWatching();
   } catch (error) {
     await app.close();
-    throw new MediaflowError('QUEUE_UNAVAILABLE', `Cannot reach Redis at REDIS_URL: ${(error as Error).message}`, { cause: error });
+    throw new MediaflowError(
+      'QUEUE_UNAVAILABLE',
+      `Cannot reach Redis at REDIS_URL: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return {
     ...app,
@@ -86,7 +109,13 @@ export async function createDistributedApp(config: Config, log: Logger, options:
  * The app for a configuration, for `mediaflow serve`: distributed when REDIS_URL is set, else
  * embedded (createApp's defaults), with CloudEvents notifications wired in either mode.
  */
-export async function appForConfig(config: Config, log: Logger, options: DistributedOptions = {}): Promise<App & { readiness: Record<string, () => Promise<void>>; notifier: JobNotifier | undefined }> {
+export async function appForConfig(
+  config: Config,
+  log: Logger,
+  options: DistributedOptions = {},
+): Promise<
+  App & { readiness: Record<string, () => Promise<void>>; notifier: JobNotifier | undefined }
+> {
   if (config.mode.runner === 'bullmq') return createDistributedApp(config, log, options);
   const jobs = new MemoryJobStore();
   const notifier = notifierFor(config, jobs, log);
@@ -120,9 +149,22 @@ export async function appForConfig(config: Config, log: Logger, options: Distrib
 /** A notifier when MEDIAFLOW_NOTIFY_URLS is set. */
 export function notifierFor(config: Config, jobs: JobStore, log: Logger): JobNotifier | undefined {
   if (config.notify.urls.length === 0) return undefined;
-  if (!config.notify.secret) log.warn({}, 'MEDIAFLOW_NOTIFY_URLS is set without MEDIAFLOW_NOTIFY_SECRET: notifications go unsigned');
+  if (!config.notify.secret)
+    log.warn(
+      {},
+      'MEDIAFLOW_NOTIFY_URLS is set without MEDIAFLOW_NOTIFY_SECRET: notifications go unsigned',
+    );
   // Deliveries back off like tasks do (MEDIAFLOW_TASK_BACKOFF_MS): one knob for "how patient".
-  return new JobNotifier({ urls: config.notify.urls, jobs, log, sender: new WebhookSender({ secret: config.notify.secret, log, retry: { attempts: 5, backoffMs: config.worker.backoffMs } }) });
+  return new JobNotifier({
+    urls: config.notify.urls,
+    jobs,
+    log,
+    sender: new WebhookSender({
+      secret: config.notify.secret,
+      log,
+      retry: { attempts: 5, backoffMs: config.worker.backoffMs },
+    }),
+  });
 }
 
 /**
@@ -142,7 +184,16 @@ function quietRepeats(log: (message: string) => void, windowMs: number): (error:
 }
 
 function requireDistributed(config: Config): string {
-  if (!config.redisUrl) throw new MediaflowError('CONFIG_INVALID', 'REDIS_URL: required in distributed mode (mediaflow worker)');
-  if (!config.s3.endpoint) throw new MediaflowError('CONFIG_INVALID', 'MEDIAFLOW_S3_ENDPOINT: required in distributed mode, since workers on other machines must reach the same storage');
+  if (!config.redisUrl)
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      'REDIS_URL: required in distributed mode (mediaflow worker)',
+    );
+  if (!config.s3.endpoint)
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      'MEDIAFLOW_S3_ENDPOINT: required in distributed mode, since workers on other machines ' +
+        'must reach the same storage',
+    );
   return config.redisUrl;
 }

@@ -11,7 +11,18 @@ export function createLogger(level: string, destination: number = 2): Logger {
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: ['authorization', 'req.headers.authorization', 'headers.authorization', '*.secretAccessKey', '*.apiKeys', '*.webhookToken', '*.secret'], censor: '[redacted]' },
+      redact: {
+        paths: [
+          'authorization',
+          'req.headers.authorization',
+          'headers.authorization',
+          '*.secretAccessKey',
+          '*.apiKeys',
+          '*.webhookToken',
+          '*.secret',
+        ],
+        censor: '[redacted]',
+      },
     },
     pino.destination({ fd: destination, sync: false }),
   );

@@ -21,9 +21,17 @@ export interface Binaries {
 }
 
 /** Where Debian/Ubuntu/Fedora keep glibc's gconv modules. */
-const GCONV_DIRS = ['/usr/lib/x86_64-linux-gnu/gconv', '/usr/lib/aarch64-linux-gnu/gconv', '/usr/lib64/gconv', '/usr/lib/gconv'];
+const GCONV_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/gconv',
+  '/usr/lib/aarch64-linux-gnu/gconv',
+  '/usr/lib64/gconv',
+  '/usr/lib/gconv',
+];
 
-/** Explicit paths (from FFMPEG_PATH / FFPROBE_PATH, read at the entry point) win over the bundled builds. */
+/**
+ * Explicit paths (from FFMPEG_PATH / FFPROBE_PATH, read at the entry point) win over the bundled
+ * builds.
+ */
 export interface BinaryOverrides {
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
@@ -51,11 +59,16 @@ export function resolveBinaries(overrides: BinaryOverrides = {}): Promise<Binari
 }
 
 async function resolveUncached(overrides: BinaryOverrides): Promise<Binaries> {
-  const ffmpeg = overrides.ffmpegPath ?? bundledPath('@ffmpeg-installer/ffmpeg', 'ffmpeg', 'FFMPEG_PATH');
-  const ffprobe = overrides.ffprobePath ?? bundledPath('@ffprobe-installer/ffprobe', 'ffprobe', 'FFPROBE_PATH');
+  const ffmpeg =
+    overrides.ffmpegPath ?? bundledPath('@ffmpeg-installer/ffmpeg', 'ffmpeg', 'FFMPEG_PATH');
+  const ffprobe =
+    overrides.ffprobePath ?? bundledPath('@ffprobe-installer/ffprobe', 'ffprobe', 'FFPROBE_PATH');
   const gconv = GCONV_DIRS.find((dir) => existsSync(dir));
   const env: Record<string, string> = gconv ? { GCONV_PATH: gconv } : {};
-  const [ffmpegVersion, ffprobeVersion] = await Promise.all([verify(ffmpeg, 'ffmpeg', 'FFMPEG_PATH', env), verify(ffprobe, 'ffprobe', 'FFPROBE_PATH', env)]);
+  const [ffmpegVersion, ffprobeVersion] = await Promise.all([
+    verify(ffmpeg, 'ffmpeg', 'FFMPEG_PATH', env),
+    verify(ffprobe, 'ffprobe', 'FFPROBE_PATH', env),
+  ]);
   const binaries = { ffmpeg, ffprobe, ffmpegVersion, ffprobeVersion, env };
   await checkMpegTs(binaries);
   return binaries;
@@ -70,11 +83,41 @@ async function checkMpegTs(binaries: Binaries): Promise<void> {
   const file = path.join(dir, 'selftest.ts');
   const options = { timeoutMs: VERSION_TIMEOUT_MS, env: binaries.env };
   try {
-    await runProcess(binaries.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'anullsrc=r=48000:cl=mono', '-t', '0.1', '-c:a', 'aac', '-f', 'mpegts', `file:${file}`], { ...options, label: 'ffmpeg self-test' });
-    await runProcess(binaries.ffprobe, ['-hide_banner', '-loglevel', 'error', '-show_format', `file:${file}`], { ...options, label: 'ffprobe self-test' });
+    await runProcess(
+      binaries.ffmpeg,
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-loglevel',
+        'error',
+        '-f',
+        'lavfi',
+        '-i',
+        'anullsrc=r=48000:cl=mono',
+        '-t',
+        '0.1',
+        '-c:a',
+        'aac',
+        '-f',
+        'mpegts',
+        `file:${file}`,
+      ],
+      { ...options, label: 'ffmpeg self-test' },
+    );
+    await runProcess(
+      binaries.ffprobe,
+      ['-hide_banner', '-loglevel', 'error', '-show_format', `file:${file}`],
+      { ...options, label: 'ffprobe self-test' },
+    );
   } catch (error) {
     const detail = error instanceof MediaflowError ? error.message : String(error);
-    throw new MediaflowError('BINARY_MISSING', `ffmpeg/ffprobe fail to write and read a small MPEG-TS file (${detail}). Static builds need glibc's gconv modules (package libc6 or glibc-gconv-extra; looked in ${GCONV_DIRS.join(', ')}), or set FFMPEG_PATH/FFPROBE_PATH to system builds.`, { cause: error });
+    throw new MediaflowError(
+      'BINARY_MISSING',
+      `ffmpeg/ffprobe fail to write and read a small MPEG-TS file (${detail}). Static builds ` +
+        `need glibc's gconv modules (package libc6 or glibc-gconv-extra; looked in ` +
+        `${GCONV_DIRS.join(', ')}), or set FFMPEG_PATH/FFPROBE_PATH to system builds.`,
+      { cause: error },
+    );
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
@@ -88,11 +131,21 @@ function bundledPath(packageName: string, tool: string, envVar: string): string 
   } catch (error) {
     // The installer packages throw plain strings, hence String(error).
     const reason = error instanceof Error ? error.message : String(error);
-    throw new MediaflowError('BINARY_MISSING', `The bundled ${tool} is not installed (${reason}). Run \`npm install\`, or set ${envVar} to a ${tool} executable.`, { cause: error });
+    throw new MediaflowError(
+      'BINARY_MISSING',
+      `The bundled ${tool} is not installed (${reason}). Run \`npm install\`, or set ${envVar} ` +
+        `to a ${tool} executable.`,
+      { cause: error },
+    );
   }
 }
 
-async function verify(file: string, tool: string, envVar: string, env: Record<string, string>): Promise<string> {
+async function verify(
+  file: string,
+  tool: string,
+  envVar: string,
+  env: Record<string, string>,
+): Promise<string> {
   try {
     await fs.access(file, fsConstants.X_OK);
   } catch {
@@ -100,19 +153,39 @@ async function verify(file: string, tool: string, envVar: string, env: Record<st
       const stat = await fs.stat(file);
       await fs.chmod(file, stat.mode | 0o100);
     } catch (error) {
-      throw new MediaflowError('BINARY_MISSING', `${tool} at ${file} is missing or not executable and could not be made executable. Reinstall it (npm rebuild ${tool === 'ffmpeg' ? '@ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe'}), \`chmod u+x\` it, or set ${envVar}.`, { cause: error });
+      throw new MediaflowError(
+        'BINARY_MISSING',
+        `${tool} at ${file} is missing or not executable and could not be made executable. ` +
+          `Reinstall it (npm rebuild ` +
+          `${tool === 'ffmpeg' ? '@ffmpeg-installer/ffmpeg' : '@ffprobe-installer/ffprobe'}), ` +
+          `\`chmod u+x\` it, or set ${envVar}.`,
+        { cause: error },
+      );
     }
   }
   try {
-    const { stdout } = await runProcess(file, ['-hide_banner', '-version'], { timeoutMs: VERSION_TIMEOUT_MS, env, label: `${tool} -version` });
+    const { stdout } = await runProcess(file, ['-hide_banner', '-version'], {
+      timeoutMs: VERSION_TIMEOUT_MS,
+      env,
+      label: `${tool} -version`,
+    });
     const first = stdout.split('\n', 1)[0]?.trim() ?? '';
     if (!first.toLowerCase().startsWith(`${tool} version`)) {
-      throw new MediaflowError('BINARY_MISSING', `${file} does not look like ${tool} (its -version printed "${first.slice(0, 80)}"). Set ${envVar} to a real ${tool}.`);
+      throw new MediaflowError(
+        'BINARY_MISSING',
+        `${file} does not look like ${tool} (its -version printed "${first.slice(0, 80)}"). ` +
+          `Set ${envVar} to a real ${tool}.`,
+      );
     }
     return first;
   } catch (error) {
     if (error instanceof MediaflowError && error.code === 'BINARY_MISSING') throw error;
-    const detail = error instanceof MediaflowError && error.stderrTail ? `: ${error.stderrTail}` : '';
-    throw new MediaflowError('BINARY_MISSING', `${tool} at ${file} does not run${detail}. Check the file, or set ${envVar}.`, { cause: error });
+    const detail =
+      error instanceof MediaflowError && error.stderrTail ? `: ${error.stderrTail}` : '';
+    throw new MediaflowError(
+      'BINARY_MISSING',
+      `${tool} at ${file} does not run${detail}. Check the file, or set ${envVar}.`,
+      { cause: error },
+    );
   }
 }

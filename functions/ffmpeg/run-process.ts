@@ -7,7 +7,8 @@ import { MediaflowError } from '../errors.js';
  * Why it looks like this:
  * - Arguments are an array and no shell is involved, so nothing in a file name or an object key can
  *   become a command.
- * - Each child is the leader of its own process group (`detached`), so a kill reaches helpers it may
+ * - Each child is the leader of its own process group (`detached`), so a kill reaches helpers it
+ * may
  *   fork and a hung ffmpeg cannot survive its task.
  * - Only a bounded tail of stderr is kept: a failing ffmpeg can write megabytes of warnings.
  */
@@ -27,7 +28,10 @@ export interface RunOptions {
   progress?: ProgressSpec;
   /** Most bytes of stdout kept (ffprobe JSON/CSV); more fails the run. Default 64 MiB. */
   maxStdoutBytes?: number;
-  /** Keep all of stderr up to this many bytes (loudnorm prints its measurement there). Default: tail only. */
+  /**
+   * Keep all of stderr up to this many bytes (loudnorm prints its measurement there). Default: tail
+   * only.
+   */
   keepStderrBytes?: number;
   cwd?: string;
   /** Extra environment variables for the child (added to this process's environment). */
@@ -63,7 +67,10 @@ function killGroup(child: ChildProcess): void {
   }
 }
 
-/** Kills every media process still running (worker shutdown, tests); returns how many were signalled. */
+/**
+ * Kills every media process still running (worker shutdown, tests); returns how many were
+ * signalled.
+ */
 export function killAllChildren(): number {
   const count = liveChildren.size;
   for (const child of liveChildren) killGroup(child);
@@ -100,7 +107,11 @@ class TailBuffer {
 }
 
 /** The last lines of stderr as kept on errors. Exported for tests. */
-export function tailLines(text: string, maxLines = STDERR_TAIL_LINES, maxBytes = STDERR_TAIL_BYTES): string {
+export function tailLines(
+  text: string,
+  maxLines = STDERR_TAIL_LINES,
+  maxBytes = STDERR_TAIL_BYTES,
+): string {
   const lines = text.split(/\r?\n|\r/).filter((line) => line.trim() !== '');
   let tail = lines.slice(-maxLines).join('\n');
   if (Buffer.byteLength(tail) > maxBytes) tail = tail.slice(tail.length - maxBytes);
@@ -146,7 +157,11 @@ export class ProgressParser {
  * rejects with a MediaflowError: FFMPEG_FAILED (non-zero exit), PROCESS_TIMEOUT, CANCELLED
  * (signal aborted) or BINARY_MISSING (spawn failed).
  */
-export function runProcess(file: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<RunResult> {
   const label = options.label ?? file;
   if (options.signal?.aborted) {
     return Promise.reject(new MediaflowError('CANCELLED', `${label} was not started: cancelled.`));
@@ -179,14 +194,24 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
       if (progress) return progress.push(chunk.toString('utf8'));
       stdoutBytes += chunk.length;
       if (stdoutBytes > maxStdout) {
-        return fail(new MediaflowError('MEDIA_LIMIT_EXCEEDED', `${label} wrote more than ${maxStdout} bytes of output.`));
+        return fail(
+          new MediaflowError(
+            'MEDIA_LIMIT_EXCEEDED',
+            `${label} wrote more than ${maxStdout} bytes of output.`,
+          ),
+        );
       }
       stdoutChunks.push(chunk);
     });
     child.stderr!.on('data', (chunk: Buffer) => stderrTail.push(chunk));
 
     const timer = setTimeout(() => {
-      fail(new MediaflowError('PROCESS_TIMEOUT', `${label} ran longer than ${Math.round(options.timeoutMs / 1000)} s and was killed.`));
+      fail(
+        new MediaflowError(
+          'PROCESS_TIMEOUT',
+          `${label} ran longer than ${Math.round(options.timeoutMs / 1000)} s and was killed.`,
+        ),
+      );
     }, options.timeoutMs);
     timer.unref();
 
@@ -201,8 +226,15 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
 
     child.once('error', (error: NodeJS.ErrnoException) => {
       finish();
-      const code = error.code === 'ENOENT' || error.code === 'EACCES' ? 'BINARY_MISSING' : 'FFMPEG_FAILED';
-      reject(new MediaflowError(code, `${label} could not be started (${error.code ?? error.message}): ${file}`, { cause: error }));
+      const code =
+        error.code === 'ENOENT' || error.code === 'EACCES' ? 'BINARY_MISSING' : 'FFMPEG_FAILED';
+      reject(
+        new MediaflowError(
+          code,
+          `${label} could not be started (${error.code ?? error.message}): ${file}`,
+          { cause: error },
+        ),
+      );
     });
 
     // 'close' (not 'exit') so stdout/stderr are fully read before we decide.
@@ -210,15 +242,25 @@ export function runProcess(file: string, args: readonly string[], options: RunOp
       finish();
       const stderr = options.keepStderrBytes ? stderrTail.text() : tailLines(stderrTail.text());
       if (failure) {
-        reject(new MediaflowError(failure.code, failure.message, { stderrTail: tailLines(stderr) }));
+        reject(
+          new MediaflowError(failure.code, failure.message, { stderrTail: tailLines(stderr) }),
+        );
         return;
       }
       if (code !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-        reject(new MediaflowError('FFMPEG_FAILED', `${label} ${how}.`, { stderrTail: tailLines(stderr) }));
+        reject(
+          new MediaflowError('FFMPEG_FAILED', `${label} ${how}.`, {
+            stderrTail: tailLines(stderr),
+          }),
+        );
         return;
       }
-      resolve({ stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr, wallMs: Date.now() - started });
+      resolve({
+        stdout: Buffer.concat(stdoutChunks).toString('utf8'),
+        stderr,
+        wallMs: Date.now() - started,
+      });
     });
   });
 }

@@ -32,18 +32,45 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
     try {
       const frames = await decodeBase(job.file, width, job.pixelLimit, true);
       const { width: outWidth, pageHeight = frames.info.height, pages = 1, channels } = frames.info;
-      const image = sharp(frames.data, { raw: { width: outWidth, height: frames.info.height, channels: channels as 3 | 4, pageHeight } });
-      const overlay = job.watermark ? await watermarkOverlay(job.watermark, outWidth, pageHeight) : undefined;
+      const image = sharp(frames.data, {
+        raw: {
+          width: outWidth,
+          height: frames.info.height,
+          channels: channels as 3 | 4,
+          pageHeight,
+        },
+      });
+      const overlay = job.watermark
+        ? await watermarkOverlay(job.watermark, outWidth, pageHeight)
+        : undefined;
       if (overlay) {
-        // composite() draws once on the whole strip of frames; a frame-sized tile repeats it on each frame.
-        const tile = await sharp({ create: { width: outWidth, height: pageHeight, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } })
+        // composite() draws once on the whole strip of frames; a frame-sized tile repeats it on
+        // each frame.
+        const tile = await sharp({
+          create: {
+            width: outWidth,
+            height: pageHeight,
+            channels: 4,
+            background: { r: 0, g: 0, b: 0, alpha: 0 },
+          },
+        })
           .composite([overlayInput(overlay)])
           .png({ compressionLevel: 1 })
           .toBuffer();
         image.composite([{ input: tile, tile: true, gravity: 'northwest' }]);
       }
-      const info = await applyEncoder(image.withIccProfile('srgb'), 'webp', job.quality, { delay, loop }).toFile(file);
-      const derivative: Derivative = { file, width: info.width, height: pageHeight, format: 'webp', bytes: (await stat(file)).size, frames: pages };
+      const info = await applyEncoder(image.withIccProfile('srgb'), 'webp', job.quality, {
+        delay,
+        loop,
+      }).toFile(file);
+      const derivative: Derivative = {
+        file,
+        width: info.width,
+        height: pageHeight,
+        format: 'webp',
+        bytes: (await stat(file)).size,
+        frames: pages,
+      };
       job.onOutput(derivative);
       results.push(derivative);
     } catch (error) {
@@ -53,10 +80,16 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
   return results;
 }
 
-async function readTiming(file: string): Promise<{ delay: number[] | undefined; loop: number | undefined }> {
+async function readTiming(
+  file: string,
+): Promise<{ delay: number[] | undefined; loop: number | undefined }> {
   try {
     // Header only; the limits were checked by inspectImage.
-    const meta = await sharp(file, { animated: true, failOn: 'error', limitInputPixels: false }).metadata();
+    const meta = await sharp(file, {
+      animated: true,
+      failOn: 'error',
+      limitInputPixels: false,
+    }).metadata();
     return { delay: meta.delay, loop: meta.loop };
   } catch (error) {
     throw toImageError(error, true);

@@ -52,21 +52,27 @@ export type Raw = { data: Buffer; info: OutputInfo };
 export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]> {
   const widest = job.widths[job.widths.length - 1]!;
   const base = await decodeBase(job.file, widest, job.pixelLimit);
-  // Every level first (resizes from memory take milliseconds), then every encode at once, widest first:
-  // the 1920 px AVIF is the longest single job, and starting it first keeps all cores busy to
-  // the end instead of idling while one width's slowest encoder finishes. libuv's thread pool
+  // Every level first (resizes from memory take milliseconds), then every encode at once, widest
+  // first: the 1920 px AVIF is the longest single job, and starting it first keeps all cores busy
+  // to the end instead of idling while one width's slowest encoder finishes. libuv's thread pool
   // bounds how many run together.
   const levels: { width: number; image: Sharp }[] = [];
   for (const width of [...job.widths].reverse()) {
     throwIfAborted(job.signal);
     const level = width === base.info.width ? base : await resizeRaw(base, width);
-    const overlay = job.watermark ? await watermarkOverlay(job.watermark, level.info.width, level.info.height) : undefined;
-    const image = sharp(level.data, { raw: rawOf(level.info) }).timeout({ seconds: PIPELINE_TIMEOUT_SECONDS });
+    const overlay = job.watermark
+      ? await watermarkOverlay(job.watermark, level.info.width, level.info.height)
+      : undefined;
+    const image = sharp(level.data, { raw: rawOf(level.info) }).timeout({
+      seconds: PIPELINE_TIMEOUT_SECONDS,
+    });
     if (overlay) image.composite([overlayInput(overlay)]);
     levels.push({ width, image });
   }
   throwIfAborted(job.signal);
-  const encodes = levels.flatMap(({ width, image }) => job.formats.map((format) => encode(image.clone(), width, format, job)));
+  const encodes = levels.flatMap(({ width, image }) =>
+    job.formats.map((format) => encode(image.clone(), width, format, job)),
+  );
   // Settle all before failing, so nothing is still writing when the caller removes the folder.
   const settled = await Promise.allSettled(encodes);
   const failed = settled.find((r) => r.status === 'rejected');
@@ -75,11 +81,23 @@ export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]>
   return settled.map((r) => (r as PromiseFulfilledResult<Derivative>).value);
 }
 
-async function encode(image: Sharp, width: number, format: OutputFormat, job: StillJob): Promise<Derivative> {
+async function encode(
+  image: Sharp,
+  width: number,
+  format: OutputFormat,
+  job: StillJob,
+): Promise<Derivative> {
   const file = path.join(job.outDir, outputName(width, format));
   try {
     const info = await applyEncoder(image.withIccProfile('srgb'), format, job.quality).toFile(file);
-    const derivative: Derivative = { file, width: info.width, height: info.height, format, bytes: (await stat(file)).size, frames: 1 };
+    const derivative: Derivative = {
+      file,
+      width: info.width,
+      height: info.height,
+      format,
+      bytes: (await stat(file)).size,
+      frames: 1,
+    };
     job.onOutput(derivative);
     return derivative;
   } catch (error) {
@@ -87,8 +105,16 @@ async function encode(image: Sharp, width: number, format: OutputFormat, job: St
   }
 }
 
-/** Decodes, orients, shrinks to `width` and converts to sRGB raw pixels (every frame, for animations). */
-export async function decodeBase(file: string, width: number, pixelLimit: number, animated = false): Promise<Raw> {
+/**
+ * Decodes, orients, shrinks to `width` and converts to sRGB raw pixels (every frame, for
+ * animations).
+ */
+export async function decodeBase(
+  file: string,
+  width: number,
+  pixelLimit: number,
+  animated = false,
+): Promise<Raw> {
   try {
     return await sharp(file, decodeOptions(pixelLimit, animated))
       .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
@@ -104,7 +130,10 @@ export async function decodeBase(file: string, width: number, pixelLimit: number
 
 async function resizeRaw(base: Raw, width: number): Promise<Raw> {
   try {
-    return await sharp(base.data, { raw: rawOf(base.info) }).resize({ width }).raw().toBuffer({ resolveWithObject: true });
+    return await sharp(base.data, { raw: rawOf(base.info) })
+      .resize({ width })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   } catch (error) {
     throw toImageError(error, false);
   }

@@ -5,7 +5,11 @@ import type { ImageParams, OutputFormat } from './params.js';
 export const AVIF_EFFORT = 3;
 
 /** File extension per output format; output names are `w<width>.<ext>`, never from user input. */
-export const EXTENSION: Readonly<Record<OutputFormat, string>> = { jpeg: 'jpg', webp: 'webp', avif: 'avif' };
+export const EXTENSION: Readonly<Record<OutputFormat, string>> = {
+  jpeg: 'jpg',
+  webp: 'webp',
+  avif: 'avif',
+};
 
 /** The generated output file name for one derivative. */
 export function outputName(width: number, format: OutputFormat): string {
@@ -22,10 +26,17 @@ export function outputName(width: number, format: OutputFormat): string {
  *   larger at the same PSNR. AVIF dominates the preset's time, so this sets worker throughput.
  * `timing` carries an animation's frame delays and loop count to animated WebP (see animated.ts).
  */
-export function applyEncoder(image: Sharp, format: OutputFormat, quality: ImageParams['quality'], timing: AnimationTiming = {}): Sharp {
+export function applyEncoder(
+  image: Sharp,
+  format: OutputFormat,
+  quality: ImageParams['quality'],
+  timing: AnimationTiming = {},
+): Sharp {
   switch (format) {
     case 'jpeg':
-      return image.flatten({ background: '#ffffff' }).jpeg({ quality: quality.jpeg, mozjpeg: true });
+      return image
+        .flatten({ background: '#ffffff' })
+        .jpeg({ quality: quality.jpeg, mozjpeg: true });
     case 'webp':
       return image.webp({ quality: quality.webp, effort: 4, ...definedTiming(timing) });
     case 'avif':
@@ -40,5 +51,8 @@ export interface AnimationTiming {
 }
 
 function definedTiming(timing: AnimationTiming): { delay?: number[]; loop?: number } {
-  return { ...(timing.delay ? { delay: timing.delay } : {}), ...(timing.loop !== undefined ? { loop: timing.loop } : {}) };
+  return {
+    ...(timing.delay ? { delay: timing.delay } : {}),
+    ...(timing.loop !== undefined ? { loop: timing.loop } : {}),
+  };
 }

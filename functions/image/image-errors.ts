@@ -13,22 +13,50 @@ export function toImageError(error: unknown, decoding: boolean): MediaflowError 
   const message = error instanceof Error ? error.message : String(error);
   const options = { cause: error };
   if (/exceeds pixel limit|exceeds channel limit/i.test(message)) {
-    return new MediaflowError('MEDIA_LIMIT_EXCEEDED', `The image is larger than allowed: ${message}`, options);
+    return new MediaflowError(
+      'MEDIA_LIMIT_EXCEEDED',
+      `The image is larger than allowed: ${message}`,
+      options,
+    );
   }
   if (/timeout/i.test(message)) {
-    return new MediaflowError('PROCESS_TIMEOUT', `Image processing ran past ${PIPELINE_TIMEOUT_SECONDS}s and was stopped.`, options);
+    return new MediaflowError(
+      'PROCESS_TIMEOUT',
+      `Image processing ran past ${PIPELINE_TIMEOUT_SECONDS}s and was stopped.`,
+      options,
+    );
   }
   if (/is blocked|operation .*blocked/i.test(message)) {
-    return new MediaflowError('MEDIA_REFUSED', `The image needs a loader that is refused: ${message}`, options);
+    return new MediaflowError(
+      'MEDIA_REFUSED',
+      `The image needs a loader that is refused: ${message}`,
+      options,
+    );
   }
-  if (/no decoding plugin|unsupported codec|unsupported image format|unsupported feature/i.test(message)) {
-    return new MediaflowError('MEDIA_UNSUPPORTED', `The image format is not supported by this build: ${message}`, options);
+  if (
+    /no decoding plugin|unsupported codec|unsupported image format|unsupported feature/i.test(
+      message,
+    )
+  ) {
+    return new MediaflowError(
+      'MEDIA_UNSUPPORTED',
+      `The image format is not supported by this build: ${message}`,
+      options,
+    );
   }
-  if (decoding) return new MediaflowError('MEDIA_UNREADABLE', `The image could not be decoded: ${firstLine(message)}`, options);
+  if (decoding)
+    return new MediaflowError(
+      'MEDIA_UNREADABLE',
+      `The image could not be decoded: ${firstLine(message)}`,
+      options,
+    );
   return new MediaflowError('INTERNAL', `Image processing failed: ${firstLine(message)}`, options);
 }
 
-/** Throws CANCELLED when the signal has fired; called between pipeline stages (sharp cannot be interrupted mid-pipeline). */
+/**
+ * Throws CANCELLED when the signal has fired; called between pipeline stages (sharp cannot be
+ * interrupted mid-pipeline).
+ */
 export function throwIfAborted(signal: AbortSignal): void {
   if (signal.aborted) throw new MediaflowError('CANCELLED', 'The image job was cancelled.');
 }

@@ -32,7 +32,14 @@ const ANIMATABLE: ReadonlySet<AllowedFormat> = new Set(['gif', 'webp']);
  * `limitInputPixels` repeats our header check inside libvips, in case a loader's header lies.
  */
 export function decodeOptions(pixelLimit: number, animated = false): SharpOptions {
-  return { failOn: 'error', unlimited: false, limitInputPixels: pixelLimit, limitInputChannels: 5, animated, sequentialRead: true };
+  return {
+    failOn: 'error',
+    unlimited: false,
+    limitInputPixels: pixelLimit,
+    limitInputChannels: 5,
+    animated,
+    sequentialRead: true,
+  };
 }
 
 /**
@@ -40,18 +47,31 @@ export function decodeOptions(pixelLimit: number, animated = false): SharpOption
  * only: allow-listed format by content (never by name), SVG/PDF and other hostile formats refused,
  * pixel, frame and total-pixel limits checked before decoding.
  * `keepAnimation` says whether all frames would be decoded (animated WebP output was asked for).
- * @throws MediaflowError MEDIA_EMPTY, MEDIA_REFUSED, MEDIA_UNSUPPORTED, MEDIA_UNREADABLE, MEDIA_LIMIT_EXCEEDED
+ * @throws MediaflowError MEDIA_EMPTY, MEDIA_REFUSED, MEDIA_UNSUPPORTED, MEDIA_UNREADABLE,
+ * MEDIA_LIMIT_EXCEEDED
  */
-export async function inspectImage(file: string, limits: ImageLimits, keepAnimation: boolean): Promise<SourceInfo> {
+export async function inspectImage(
+  file: string,
+  limits: ImageLimits,
+  keepAnimation: boolean,
+): Promise<SourceInfo> {
   ensureSharpConfigured();
   const sniffed = sniffImage(await readHead(file));
   switch (sniffed.kind) {
     case 'empty':
       throw new MediaflowError('MEDIA_EMPTY', 'The image file is empty (0 bytes).');
     case 'refused':
-      throw new MediaflowError('MEDIA_REFUSED', `The file is ${sniffed.format.toUpperCase()}, which is refused: it can reference other files or run a renderer.`);
+      throw new MediaflowError(
+        'MEDIA_REFUSED',
+        `The file is ${sniffed.format.toUpperCase()}, which is refused: it can reference other ` +
+          `files or run a renderer.`,
+      );
     case 'unsupported':
-      throw new MediaflowError('MEDIA_UNSUPPORTED', `The file is ${sniffed.format}, which is not an allowed image format (JPEG, PNG, WebP, AVIF, GIF, TIFF, HEIF).`);
+      throw new MediaflowError(
+        'MEDIA_UNSUPPORTED',
+        `The file is ${sniffed.format}, which is not an allowed image format (JPEG, PNG, WebP, ` +
+          `AVIF, GIF, TIFF, HEIF).`,
+      );
     case 'unknown':
       throw new MediaflowError('MEDIA_UNREADABLE', 'The file is not a recognised image.');
     case 'allowed':
@@ -61,28 +81,43 @@ export async function inspectImage(file: string, limits: ImageLimits, keepAnimat
   let meta: Metadata;
   try {
     // Header only; the pixel limit is ours to check with a clear message, so libvips' is off here.
-    meta = await sharp(file, { ...decodeOptions(0), limitInputPixels: false }).timeout({ seconds: PIPELINE_TIMEOUT_SECONDS }).metadata();
+    meta = await sharp(file, { ...decodeOptions(0), limitInputPixels: false })
+      .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
+      .metadata();
   } catch (error) {
     throw toImageError(error, true);
   }
   const format = resolveFormat(sniffed.format, meta);
   const frames = Math.max(1, meta.pages ?? 1);
   const frameHeight = meta.pageHeight ?? meta.height;
-  if (!(meta.width > 0 && frameHeight > 0)) throw new MediaflowError('MEDIA_UNREADABLE', 'The image header declares no pixels.');
+  if (!(meta.width > 0 && frameHeight > 0))
+    throw new MediaflowError('MEDIA_UNREADABLE', 'The image header declares no pixels.');
 
   const framePixels = meta.width * frameHeight;
   if (framePixels > limits.maxPixels) {
-    throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `The image is ${meta.width} x ${frameHeight} pixels (${mp(framePixels)}), above the limit of ${mp(limits.maxPixels)}.`);
+    throw new MediaflowError(
+      'MEDIA_LIMIT_EXCEEDED',
+      `The image is ${meta.width} x ${frameHeight} pixels (${mp(framePixels)}), above the ` +
+        `limit of ${mp(limits.maxPixels)}.`,
+    );
   }
   if (frames > limits.maxFrames) {
-    throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `The image has ${frames} frames, above the limit of ${limits.maxFrames}.`);
+    throw new MediaflowError(
+      'MEDIA_LIMIT_EXCEEDED',
+      `The image has ${frames} frames, above the limit of ${limits.maxFrames}.`,
+    );
   }
   const animated = frames > 1 && ANIMATABLE.has(format);
   if (animated && keepAnimation && framePixels * frames > limits.maxTotalPixels) {
-    throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `The animation is ${frames} frames of ${mp(framePixels)} (${mp(framePixels * frames)} in all), above the limit of ${mp(limits.maxTotalPixels)}.`);
+    throw new MediaflowError(
+      'MEDIA_LIMIT_EXCEEDED',
+      `The animation is ${frames} frames of ${mp(framePixels)} (${mp(framePixels * frames)} in ` +
+        `all), above the limit of ${mp(limits.maxTotalPixels)}.`,
+    );
   }
 
-  const orientation = meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
+  const orientation =
+    meta.orientation && meta.orientation >= 1 && meta.orientation <= 8 ? meta.orientation : 1;
   const swapped = orientation >= 5;
   return {
     format,
@@ -101,7 +136,11 @@ async function readHead(file: string): Promise<Uint8Array> {
   try {
     handle = await open(file, 'r');
   } catch (error) {
-    throw new MediaflowError('MEDIA_UNREADABLE', `The image file cannot be opened: ${(error as Error).message}`, { cause: error });
+    throw new MediaflowError(
+      'MEDIA_UNREADABLE',
+      `The image file cannot be opened: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   try {
     const buffer = Buffer.alloc(SNIFF_BYTES);
@@ -116,18 +155,32 @@ async function readHead(file: string): Promise<Uint8Array> {
 function resolveFormat(sniffed: AllowedFormat, meta: Metadata): AllowedFormat {
   const decoder = String(meta.format);
   if (sniffed === 'avif' || sniffed === 'heif') {
-    if (decoder !== 'heif') throw new MediaflowError('MEDIA_UNREADABLE', `The file looks like ${sniffed} but decodes as ${decoder}.`);
+    if (decoder !== 'heif')
+      throw new MediaflowError(
+        'MEDIA_UNREADABLE',
+        `The file looks like ${sniffed} but decodes as ${decoder}.`,
+      );
     if (meta.compression === 'av1') return 'avif';
     if (!heicDecodable()) {
-      throw new MediaflowError('MEDIA_UNSUPPORTED', `HEIF images compressed with ${meta.compression ?? 'an unknown codec'} cannot be decoded by this build (only AV1/AVIF).`);
+      throw new MediaflowError(
+        'MEDIA_UNSUPPORTED',
+        `HEIF images compressed with ${meta.compression ?? 'an unknown codec'} cannot be ` +
+          `decoded by this build (only AV1/AVIF).`,
+      );
     }
     return 'heif';
   }
-  if (decoder !== sniffed) throw new MediaflowError('MEDIA_UNREADABLE', `The file looks like ${sniffed} but decodes as ${decoder}.`);
+  if (decoder !== sniffed)
+    throw new MediaflowError(
+      'MEDIA_UNREADABLE',
+      `The file looks like ${sniffed} but decodes as ${decoder}.`,
+    );
   return sniffed;
 }
 
-/** sharp's prebuilt libvips decodes AVIF only; a custom libvips with libde265 also lists `.heic`. */
+/**
+ * sharp's prebuilt libvips decodes AVIF only; a custom libvips with libde265 also lists `.heic`.
+ */
 function heicDecodable(): boolean {
   return sharp.format.heif.input.fileSuffix?.includes('.heic') ?? false;
 }

@@ -26,8 +26,15 @@ const DEFAULT_QUALITY = { jpeg: 80, webp: 78, avif: 55 };
 
 /** What one image task makes: a ladder of widths times a set of formats, maybe watermarked. */
 export const imageParamsSchema = z.strictObject({
-  /** Output widths in pixels; those above the source are replaced by the source width (never upscaled). */
-  widths: z.array(z.number().int().min(16).max(8192)).min(1).max(12).default([320, 640, 1280, 1920]),
+  /**
+   * Output widths in pixels; those above the source are replaced by the source width (never
+   * upscaled).
+   */
+  widths: z
+    .array(z.number().int().min(16).max(8192))
+    .min(1)
+    .max(12)
+    .default([320, 640, 1280, 1920]),
   formats: z.array(z.enum(OUTPUT_FORMATS)).min(1).max(3).default(['jpeg', 'webp', 'avif']),
   quality: z
     .strictObject({
@@ -37,7 +44,11 @@ export const imageParamsSchema = z.strictObject({
     })
     .default(DEFAULT_QUALITY),
   watermark: watermarkSchema.optional(),
-  limits: imageLimitsSchema.default({ maxPixels: 100_000_000, maxFrames: 500, maxTotalPixels: 250_000_000 }),
+  limits: imageLimitsSchema.default({
+    maxPixels: 100_000_000,
+    maxFrames: 500,
+    maxTotalPixels: 250_000_000,
+  }),
 });
 
 /** Fully resolved image parameters (defaults applied). */
@@ -48,7 +59,8 @@ export type ImageLimits = z.infer<typeof imageLimitsSchema>;
 
 /**
  * Validates and resolves parameters once, at the function's edge.
- * @throws MediaflowError REQUEST_INVALID with one `Expected ... for ... but received ...` sentence per problem.
+ * @throws MediaflowError REQUEST_INVALID with one `Expected ... for ... but received ...` sentence
+ * per problem.
  */
 export function parseImageParams(input: unknown): ImageParams {
   const result = imageParamsSchema.safeParse(input ?? {}, { reportInput: true });

@@ -43,7 +43,11 @@ export interface ImageResult {
  * `params` may be raw JSON; it is validated here (REQUEST_INVALID with the project's wording).
  * @throws MediaflowError with a permanent code for bad input (MEDIA_*), CANCELLED, REQUEST_INVALID.
  */
-export async function processImage(inputFile: string, params: ImageParamsInput, ctx: FunctionContext): Promise<ImageResult> {
+export async function processImage(
+  inputFile: string,
+  params: ImageParamsInput,
+  ctx: FunctionContext,
+): Promise<ImageResult> {
   ensureSharpConfigured();
   const resolved = parseImageParams(params);
   throwIfAborted(ctx.signal);
@@ -55,26 +59,57 @@ export async function processImage(inputFile: string, params: ImageParamsInput, 
   ctx.log.debug({ source, widths, formats, animateWebp }, 'image: planned derivatives');
 
   throwIfAborted(ctx.signal);
-  const watermark = resolved.watermark ? await prepareWatermark(resolved.watermark, widths[widths.length - 1]!) : undefined;
+  const watermark = resolved.watermark
+    ? await prepareWatermark(resolved.watermark, widths[widths.length - 1]!)
+    : undefined;
   const outDir = await mkdtemp(path.join(ctx.scratchDir, 'image-'));
   const total = widths.length * formats.length;
   let done = 0;
   const onOutput = (derivative: Derivative): void => {
     done += 1;
     ctx.onProgress(done / total);
-    ctx.log.debug({ file: path.basename(derivative.file), bytes: derivative.bytes }, 'image: derivative written');
+    ctx.log.debug(
+      { file: path.basename(derivative.file), bytes: derivative.bytes },
+      'image: derivative written',
+    );
   };
 
   try {
-    const common = { file: inputFile, widths, quality: resolved.quality, watermark, outDir, signal: ctx.signal, onOutput };
+    const common = {
+      file: inputFile,
+      widths,
+      quality: resolved.quality,
+      watermark,
+      outDir,
+      signal: ctx.signal,
+      onOutput,
+    };
     const stillFormats = animateWebp ? formats.filter((format) => format !== 'webp') : formats;
     const outputs: Derivative[] = [];
-    if (stillFormats.length > 0) outputs.push(...(await makeStillDerivatives({ ...common, formats: stillFormats, pixelLimit: resolved.limits.maxPixels })));
-    if (animateWebp) outputs.push(...(await makeAnimatedWebp({ ...common, pixelLimit: resolved.limits.maxTotalPixels })));
-    outputs.sort((a, b) => a.width - b.width || formats.indexOf(a.format) - formats.indexOf(b.format));
+    if (stillFormats.length > 0)
+      outputs.push(
+        ...(await makeStillDerivatives({
+          ...common,
+          formats: stillFormats,
+          pixelLimit: resolved.limits.maxPixels,
+        })),
+      );
+    if (animateWebp)
+      outputs.push(
+        ...(await makeAnimatedWebp({ ...common, pixelLimit: resolved.limits.maxTotalPixels })),
+      );
+    outputs.sort(
+      (a, b) => a.width - b.width || formats.indexOf(a.format) - formats.indexOf(b.format),
+    );
     return {
       outputs,
-      source: { format: source.format, width: source.width, height: source.height, orientation: source.orientation, frames: source.frames },
+      source: {
+        format: source.format,
+        width: source.width,
+        height: source.height,
+        orientation: source.orientation,
+        frames: source.frames,
+      },
     };
   } catch (error) {
     await rm(outDir, { recursive: true, force: true });

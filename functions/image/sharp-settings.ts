@@ -70,7 +70,9 @@ let applied: SharpSettings | undefined;
  * Idempotent; the image function calls it with defaults, and a worker entry point may call it
  * first with its own task concurrency.
  */
-export function configureSharp(options: { parallelTasks?: number; cores?: number } = {}): SharpSettings {
+export function configureSharp(
+  options: { parallelTasks?: number; cores?: number } = {},
+): SharpSettings {
   const cores = options.cores ?? availableParallelism();
   const threads = threadsPerImage(cores, options.parallelTasks ?? cores);
   sharp.concurrency(threads);

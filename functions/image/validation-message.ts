@@ -16,7 +16,11 @@ export function describeIssue(issue: z.core.$ZodIssue, root = 'params'): string 
     case 'too_big':
       return sentence(bound(issue), path, input);
     case 'invalid_value':
-      return sentence(`one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`, path, input);
+      return sentence(
+        `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`,
+        path,
+        input,
+      );
     case 'invalid_format':
       // Schemas give regexes a human description as their message.
       return sentence(issue.message, path, input);
@@ -24,7 +28,10 @@ export function describeIssue(issue: z.core.$ZodIssue, root = 'params'): string 
       const discriminator = (issue as { discriminator?: string }).discriminator;
       const options = (issue as { options?: unknown[] }).options;
       if (discriminator && options) {
-        const value = input && typeof input === 'object' ? (input as Record<string, unknown>)[discriminator] : input;
+        const value =
+          input && typeof input === 'object'
+            ? (input as Record<string, unknown>)[discriminator]
+            : input;
         return sentence(`one of ${options.map((v) => JSON.stringify(v)).join(', ')}`, path, value);
       }
       return sentence('one of the allowed shapes', path, input);
@@ -47,12 +54,17 @@ function sentence(expected: string, path: string, received: unknown, raw = false
 
 function bound(issue: z.core.$ZodIssueTooSmall | z.core.$ZodIssueTooBig): string {
   const small = issue.code === 'too_small';
-  const limit = Number(small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum);
+  const limit = Number(
+    small ? (issue as z.core.$ZodIssueTooSmall).minimum : (issue as z.core.$ZodIssueTooBig).maximum,
+  );
   const inclusive = issue.inclusive !== false;
   switch (issue.origin) {
     case 'array':
     case 'set':
-      return `${issue.origin === 'set' ? 'a set' : 'a list'} of ${small ? 'at least' : 'at most'} ${limit} items`;
+      return (
+        `${issue.origin === 'set' ? 'a set' : 'a list'} of ${small ? 'at least' : 'at most'} ` +
+        `${limit} items`
+      );
     case 'string':
       return `a string of ${small ? 'at least' : 'at most'} ${limit} characters`;
     default: {
@@ -70,7 +82,8 @@ function show(value: unknown): string {
   if (value === undefined) return 'undefined';
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+    text =
+      typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }

@@ -1,7 +1,17 @@
 import { z } from 'zod';
 
 /** The nine places a watermark can sit, named like the lead's preset schema. */
-export const anchorSchema = z.enum(['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right']);
+export const anchorSchema = z.enum([
+  'top-left',
+  'top',
+  'top-right',
+  'left',
+  'center',
+  'right',
+  'bottom-left',
+  'bottom',
+  'bottom-right',
+]);
 export type Anchor = z.infer<typeof anchorSchema>;
 
 // Everything is relative to the output so one setting looks the same on every width of the ladder.
@@ -37,11 +47,17 @@ export const textWatermarkSchema = z.strictObject({
     .max(200)
     .regex(/^[^\p{Cc}\p{Cs}\uFFFE\uFFFF]*$/u, 'text without control characters')
     .regex(/\S/, 'text with at least one visible character'),
-  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ffffff').default('#ffffff'),
+  color: z
+    .string()
+    .regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ffffff')
+    .default('#ffffff'),
   ...placement,
 });
 
-export const watermarkSchema = z.discriminatedUnion('type', [imageWatermarkSchema, textWatermarkSchema]);
+export const watermarkSchema = z.discriminatedUnion('type', [
+  imageWatermarkSchema,
+  textWatermarkSchema,
+]);
 
 export type Watermark = z.infer<typeof watermarkSchema>;
 export type ImageWatermark = z.infer<typeof imageWatermarkSchema>;

@@ -32,7 +32,10 @@ const MAX_TEXT_CANVAS = 8000;
 
 /** Escapes text for an XML text node or attribute value. */
 export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c,
+  );
 }
 
 /**
@@ -58,7 +61,12 @@ export function textWatermarkSvg(text: string, color: string, fontSize: number):
  * `scale` of the output width wide, shrunk to fit inside the margins, at the anchor. Returns
  * undefined when it would be smaller than a pixel.
  */
-export function watermarkBox(spec: { position: Anchor; margin: number; scale: number }, outWidth: number, outHeight: number, aspect: number): Box | undefined {
+export function watermarkBox(
+  spec: { position: Anchor; margin: number; scale: number },
+  outWidth: number,
+  outHeight: number,
+  aspect: number,
+): Box | undefined {
   const margin = Math.round(spec.margin * outWidth);
   let width = spec.scale * outWidth;
   let height = width / aspect;
@@ -67,14 +75,32 @@ export function watermarkBox(spec: { position: Anchor; margin: number; scale: nu
   height = Math.round(height * fit);
   if (width < 1 || height < 1) return undefined;
   const [vertical, horizontal] = anchorParts(spec.position);
-  const left = horizontal === 'left' ? margin : horizontal === 'right' ? outWidth - margin - width : Math.round((outWidth - width) / 2);
-  const top = vertical === 'top' ? margin : vertical === 'bottom' ? outHeight - margin - height : Math.round((outHeight - height) / 2);
+  const left =
+    horizontal === 'left'
+      ? margin
+      : horizontal === 'right'
+        ? outWidth - margin - width
+        : Math.round((outWidth - width) / 2);
+  const top =
+    vertical === 'top'
+      ? margin
+      : vertical === 'bottom'
+        ? outHeight - margin - height
+        : Math.round((outHeight - height) / 2);
   return { left, top, width, height };
 }
 
 function anchorParts(anchor: Anchor): ['top' | 'middle' | 'bottom', 'left' | 'center' | 'right'] {
-  const vertical = anchor.startsWith('top') ? 'top' : anchor.startsWith('bottom') ? 'bottom' : 'middle';
-  const horizontal = anchor.endsWith('left') ? 'left' : anchor.endsWith('right') ? 'right' : 'center';
+  const vertical = anchor.startsWith('top')
+    ? 'top'
+    : anchor.startsWith('bottom')
+      ? 'bottom'
+      : 'middle';
+  const horizontal = anchor.endsWith('left')
+    ? 'left'
+    : anchor.endsWith('right')
+      ? 'right'
+      : 'center';
   return [vertical, horizontal];
 }
 
@@ -82,7 +108,10 @@ function anchorParts(anchor: Anchor): ['top' | 'middle' | 'bottom', 'left' | 'ce
  * Decodes (image) or renders (text) the watermark once, big enough for the widest output, so
  * each output only downsizes it.
  */
-export async function prepareWatermark(spec: Watermark, maxOutputWidth: number): Promise<PreparedWatermark> {
+export async function prepareWatermark(
+  spec: Watermark,
+  maxOutputWidth: number,
+): Promise<PreparedWatermark> {
   const targetWidth = Math.max(1, Math.ceil(spec.scale * maxOutputWidth));
   return spec.type === 'image' ? prepareImage(spec, targetWidth) : prepareText(spec, targetWidth);
 }
@@ -109,10 +138,15 @@ async function prepareText(spec: TextWatermark, targetWidth: number): Promise<Pr
   const chars = [...spec.text].length;
   // Aim the font size at the target width (average glyph ~0.6 em), with headroom for wide glyphs.
   const wanted = Math.ceil((targetWidth / (0.6 * chars)) * 1.25);
-  const fontSize = Math.max(12, Math.min(400, wanted, Math.floor(MAX_TEXT_CANVAS / (chars * 1.1 + 1))));
+  const fontSize = Math.max(
+    12,
+    Math.min(400, wanted, Math.floor(MAX_TEXT_CANVAS / (chars * 1.1 + 1))),
+  );
   let rendered: { data: Buffer; info: OutputInfo };
   try {
-    rendered = await sharp(Buffer.from(textWatermarkSvg(spec.text, spec.color, fontSize)), { density: 72 })
+    rendered = await sharp(Buffer.from(textWatermarkSvg(spec.text, spec.color, fontSize)), {
+      density: 72,
+    })
       .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
       .ensureAlpha()
       .raw()
@@ -121,8 +155,14 @@ async function prepareText(spec: TextWatermark, targetWidth: number): Promise<Pr
     throw toImageError(error, false);
   }
   const box = opaqueBounds(rendered.data, rendered.info.width, rendered.info.height);
-  if (!box) throw new MediaflowError('INTERNAL', 'The text watermark rendered no pixels: no usable font is installed.');
-  const { data, info } = await sharp(rendered.data, { raw: { width: rendered.info.width, height: rendered.info.height, channels: 4 } })
+  if (!box)
+    throw new MediaflowError(
+      'INTERNAL',
+      'The text watermark rendered no pixels: no usable font is installed.',
+    );
+  const { data, info } = await sharp(rendered.data, {
+    raw: { width: rendered.info.width, height: rendered.info.height, channels: 4 },
+  })
     .extract(box)
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -130,8 +170,15 @@ async function prepareText(spec: TextWatermark, targetWidth: number): Promise<Pr
 }
 
 /** The smallest box holding every pixel with alpha > 0, or undefined if there is none. */
-function opaqueBounds(rgba: Buffer, width: number, height: number): { left: number; top: number; width: number; height: number } | undefined {
-  let minX = width, minY = height, maxX = -1, maxY = -1;
+function opaqueBounds(
+  rgba: Buffer,
+  width: number,
+  height: number,
+): { left: number; top: number; width: number; height: number } | undefined {
+  let minX = width,
+    minY = height,
+    maxX = -1,
+    maxY = -1;
   for (let y = 0; y < height; y++) {
     const row = y * width * 4;
     for (let x = 0; x < width; x++) {
@@ -151,11 +198,17 @@ function opaqueBounds(rgba: Buffer, width: number, height: number): { left: numb
  * The watermark for one output size: resized to its box and with the opacity multiplied into its
  * alpha. Undefined when there is nothing to draw (opacity 0, or smaller than a pixel).
  */
-export async function watermarkOverlay(prepared: PreparedWatermark, outWidth: number, outHeight: number): Promise<Overlay | undefined> {
+export async function watermarkOverlay(
+  prepared: PreparedWatermark,
+  outWidth: number,
+  outHeight: number,
+): Promise<Overlay | undefined> {
   if (prepared.spec.opacity === 0) return undefined;
   const box = watermarkBox(prepared.spec, outWidth, outHeight, prepared.width / prepared.height);
   if (!box) return undefined;
-  const { data } = await sharp(prepared.pixels, { raw: { width: prepared.width, height: prepared.height, channels: 4 } })
+  const { data } = await sharp(prepared.pixels, {
+    raw: { width: prepared.width, height: prepared.height, channels: 4 },
+  })
     .resize(box.width, box.height, { fit: 'fill' })
     .raw()
     .toBuffer({ resolveWithObject: true });
@@ -167,5 +220,10 @@ export async function watermarkOverlay(prepared: PreparedWatermark, outWidth: nu
 
 /** The composite input for an overlay. */
 export function overlayInput(overlay: Overlay): OverlayOptions {
-  return { input: overlay.pixels, raw: { width: overlay.width, height: overlay.height, channels: 4 }, left: overlay.left, top: overlay.top };
+  return {
+    input: overlay.pixels,
+    raw: { width: overlay.width, height: overlay.height, channels: 4 },
+    left: overlay.left,
+    top: overlay.top,
+  };
 }

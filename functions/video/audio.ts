@@ -31,7 +31,12 @@ export interface EncodedAudio {
  * Time 0 of the result is the source's first video frame; the result is exactly as long as the
  * video. Returns null for a source without audio, whose outputs are then silent.
  */
-export async function encodeAudio(inputFile: string, info: MediaInfo, options: EncodeAudioOptions, ctx: FunctionContext): Promise<EncodedAudio | null> {
+export async function encodeAudio(
+  inputFile: string,
+  info: MediaInfo,
+  options: EncodeAudioOptions,
+  ctx: FunctionContext,
+): Promise<EncodedAudio | null> {
   if (!info.audio) return null;
   const sampleRate = options.sampleRate ?? 48_000;
   const bitrate = options.bitrate ?? 128_000;
@@ -44,7 +49,16 @@ export async function encodeAudio(inputFile: string, info: MediaInfo, options: E
     bitrate,
     output: file,
   });
-  await runFfmpeg(options.tools, [...progressArgs(), ...args], ctx, { label: 'audio', progressSeconds: options.durationSeconds });
+  await runFfmpeg(options.tools, [...progressArgs(), ...args], ctx, {
+    label: 'audio',
+    progressSeconds: options.durationSeconds,
+  });
   ctx.onProgress(1);
-  return { file, durationSeconds: options.durationSeconds, bitrate, sampleRate, codecs: 'mp4a.40.2' };
+  return {
+    file,
+    durationSeconds: options.durationSeconds,
+    bitrate,
+    sampleRate,
+    codecs: 'mp4a.40.2',
+  };
 }

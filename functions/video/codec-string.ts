@@ -16,8 +16,10 @@ export function avcCodecStringFromMoov(moov: Uint8Array): string | null {
   const bytes = Buffer.from(moov.buffer, moov.byteOffset, moov.byteLength);
   let at = bytes.indexOf('avcC', 0, 'latin1');
   while (at >= 0) {
-    // avcC payload: configurationVersion (always 1), AVCProfileIndication, profile_compatibility, AVCLevelIndication.
-    if (at + 8 <= bytes.length && bytes[at + 4] === 1) return avcCodecString(bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
+    // avcC payload: configurationVersion (always 1), AVCProfileIndication, profile_compatibility,
+    // AVCLevelIndication.
+    if (at + 8 <= bytes.length && bytes[at + 4] === 1)
+      return avcCodecString(bytes[at + 5]!, bytes[at + 6]!, bytes[at + 7]!);
     at = bytes.indexOf('avcC', at + 4, 'latin1');
   }
   return null;

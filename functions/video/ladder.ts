@@ -49,13 +49,19 @@ function evenFloor(value: number): number {
 }
 
 /** Computes the renditions for a source of the given display size, largest first. */
-export function computeLadder(source: { displayWidth: number; displayHeight: number }, options: LadderOptions = {}): Rendition[] {
+export function computeLadder(
+  source: { displayWidth: number; displayHeight: number },
+  options: LadderOptions = {},
+): Rendition[] {
   const { displayWidth: w, displayHeight: h } = source;
-  if (!(w > 0 && h > 0)) throw new RangeError(`Expected a positive display size but received ${w}x${h}`);
+  if (!(w > 0 && h > 0))
+    throw new RangeError(`Expected a positive display size but received ${w}x${h}`);
   const portrait = h > w;
   const short = Math.min(w, h);
   const long = Math.max(w, h);
-  const heights = [...new Set(options.heights ?? DEFAULT_LADDER_HEIGHTS)].filter((r) => Number.isInteger(r) && r > 0);
+  const heights = [...new Set(options.heights ?? DEFAULT_LADDER_HEIGHTS)].filter(
+    (r) => Number.isInteger(r) && r > 0,
+  );
   const caps = options.maxBitrates ?? DEFAULT_MAX_BITRATES;
   const bufferFactor = options.bufferFactor ?? 2;
 
@@ -74,8 +80,17 @@ export function computeLadder(source: { displayWidth: number; displayHeight: num
     const key = `${width}x${height}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const maxBitrate = caps[shortSide] !== undefined && Math.abs(longSide / shortSide - 16 / 9) < 0.02 ? caps[shortSide]! : interpolateCap(width * height, caps);
-    renditions.push({ name: `${shortSide}p`, width, height, maxBitrate, bufferBits: Math.round(maxBitrate * bufferFactor) });
+    const maxBitrate =
+      caps[shortSide] !== undefined && Math.abs(longSide / shortSide - 16 / 9) < 0.02
+        ? caps[shortSide]!
+        : interpolateCap(width * height, caps);
+    renditions.push({
+      name: `${shortSide}p`,
+      width,
+      height,
+      maxBitrate,
+      bufferBits: Math.round(maxBitrate * bufferFactor),
+    });
   }
   return renditions;
 }
@@ -84,7 +99,10 @@ export function computeLadder(source: { displayWidth: number; displayHeight: num
  * Bitrate cap for a picture of `pixels`, interpolated on a log-log scale between the 16:9 anchors
  * (bits grow a little slower than pixels), and extrapolated with exponent 0.75 outside them.
  */
-export function interpolateCap(pixels: number, caps: Readonly<Record<number, number>> = DEFAULT_MAX_BITRATES): number {
+export function interpolateCap(
+  pixels: number,
+  caps: Readonly<Record<number, number>> = DEFAULT_MAX_BITRATES,
+): number {
   const anchors = Object.entries(caps)
     .map(([short, bits]) => ({ pixels: Number(short) * even((Number(short) * 16) / 9), bits }))
     .sort((a, b) => a.pixels - b.pixels);

@@ -21,13 +21,27 @@ export interface MasterOptions {
 }
 
 /** Builds the master playlist, variants sorted by bandwidth (lowest first, where players start). */
-export function buildMasterPlaylist(variants: readonly MasterVariant[], options: MasterOptions = {}): string {
-  if (variants.length === 0) throw new RangeError('Expected at least one variant but received none');
-  const lines = ['#EXTM3U', `#EXT-X-VERSION:${options.version ?? 6}`, '#EXT-X-INDEPENDENT-SEGMENTS'];
+export function buildMasterPlaylist(
+  variants: readonly MasterVariant[],
+  options: MasterOptions = {},
+): string {
+  if (variants.length === 0)
+    throw new RangeError('Expected at least one variant but received none');
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${options.version ?? 6}`,
+    '#EXT-X-INDEPENDENT-SEGMENTS',
+  ];
   const sorted = [...variants].sort((a, b) => a.bandwidth - b.bandwidth || a.height - b.height);
   for (const v of sorted) {
-    if (!/^[A-Za-z0-9_./-]+$/.test(v.uri) || v.uri.includes('..')) throw new RangeError(`Expected a relative playlist path for uri but received ${JSON.stringify(v.uri)}`);
-    if (!/^[A-Za-z0-9.,]+$/.test(v.codecs)) throw new RangeError(`Expected RFC 6381 codec strings for codecs but received ${JSON.stringify(v.codecs)}`);
+    if (!/^[A-Za-z0-9_./-]+$/.test(v.uri) || v.uri.includes('..'))
+      throw new RangeError(
+        `Expected a relative playlist path for uri but received ${JSON.stringify(v.uri)}`,
+      );
+    if (!/^[A-Za-z0-9.,]+$/.test(v.codecs))
+      throw new RangeError(
+        `Expected RFC 6381 codec strings for codecs but received ${JSON.stringify(v.codecs)}`,
+      );
     const attributes = [
       `BANDWIDTH=${Math.ceil(v.bandwidth)}`,
       `AVERAGE-BANDWIDTH=${Math.ceil(v.averageBandwidth)}`,

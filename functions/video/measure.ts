@@ -22,11 +22,20 @@ export interface OutputMeasure {
 
 interface Probed {
   format?: { duration?: string };
-  streams?: Array<{ codec_type?: string; duration?: string; nb_frames?: string; avg_frame_rate?: string }>;
+  streams?: Array<{
+    codec_type?: string;
+    duration?: string;
+    nb_frames?: string;
+    avg_frame_rate?: string;
+  }>;
 }
 
 /** ffprobes one of our outputs. */
-export async function measureOutput(file: string, tools: MediaTools, ctx: FunctionContext): Promise<OutputMeasure> {
+export async function measureOutput(
+  file: string,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<OutputMeasure> {
   const [{ stdout }, { size }] = await Promise.all([
     runFfprobe(tools, probeOutputArgs(file), ctx, { label: 'output', limit: 'probe' }),
     fs.stat(file),

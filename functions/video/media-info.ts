@@ -74,7 +74,14 @@ export interface MediaInfo {
 
 /** The subset of ffprobe's `-show_format -show_streams -of json` output that we read. */
 interface FfprobeJson {
-  format?: { format_name?: string; duration?: string; start_time?: string; size?: string; bit_rate?: string; nb_streams?: number };
+  format?: {
+    format_name?: string;
+    duration?: string;
+    start_time?: string;
+    size?: string;
+    bit_rate?: string;
+    nb_streams?: number;
+  };
   streams?: FfprobeStream[];
 }
 
@@ -122,7 +129,9 @@ function num(text: string | number | undefined): number | null {
  * (newer ffprobe) is counter-clockwise, so it is negated. Anything off the right angles is rounded.
  */
 export function parseRotation(stream: Pick<FfprobeStream, 'tags' | 'side_data_list'>): Rotation {
-  const matrix = stream.side_data_list?.find((s) => s.side_data_type === 'Display Matrix' && s.rotation !== undefined);
+  const matrix = stream.side_data_list?.find(
+    (s) => s.side_data_type === 'Display Matrix' && s.rotation !== undefined,
+  );
   let clockwise: number | null = null;
   if (matrix) clockwise = -(num(matrix.rotation) ?? 0);
   else if (stream.tags?.rotate !== undefined) clockwise = num(stream.tags.rotate);
@@ -139,7 +148,8 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
   // Square the pixels along the width, as players do.
   const shownWidth = Math.max(1, Math.round((width * sar.num) / sar.den));
   const turned = rotation === 90 || rotation === 270;
-  const frameRate = parseRational(stream.avg_frame_rate) ?? parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
+  const frameRate = parseRational(stream.avg_frame_rate) ??
+    parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
   return {
     index: stream.index ?? 0,
     codec: stream.codec_name ?? 'unknown',
@@ -182,15 +192,30 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
   const format = data.format ?? {};
   const streams = data.streams ?? [];
   const formatName = format.format_name ?? '';
-  const videoStream = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && (s.width ?? 0) > 0 && (s.height ?? 0) > 0);
+  const videoStream = streams.find(
+    (s) =>
+      s.codec_type === 'video' &&
+      !s.disposition?.attached_pic &&
+      (s.width ?? 0) > 0 &&
+      (s.height ?? 0) > 0,
+  );
   const audioStream = streams.find((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0);
   const video = videoStream ? parseVideo(videoStream) : null;
   const audio = audioStream ? parseAudio(audioStream) : null;
-  if (!formatName) throw new MediaflowError('MEDIA_UNREADABLE', 'ffprobe did not recognise a container.');
-  if (!video && !audio) throw new MediaflowError('MEDIA_UNREADABLE', `The ${formatName} file has no decodable video or audio stream.`);
-  const streamDurations = [video?.duration, audio?.duration].filter((d): d is number => d !== null && d !== undefined && d > 0);
-  const duration = num(format.duration) ?? (streamDurations.length ? Math.max(...streamDurations) : null);
-  if (duration === null || !(duration > 0)) throw new MediaflowError('MEDIA_UNREADABLE', `The ${formatName} file has no known duration.`);
+  if (!formatName)
+    throw new MediaflowError('MEDIA_UNREADABLE', 'ffprobe did not recognise a container.');
+  if (!video && !audio)
+    throw new MediaflowError(
+      'MEDIA_UNREADABLE',
+      `The ${formatName} file has no decodable video or audio stream.`,
+    );
+  const streamDurations = [video?.duration, audio?.duration].filter(
+    (d): d is number => d !== null && d !== undefined && d > 0,
+  );
+  const duration =
+    num(format.duration) ?? (streamDurations.length ? Math.max(...streamDurations) : null);
+  if (duration === null || !(duration > 0))
+    throw new MediaflowError('MEDIA_UNREADABLE', `The ${formatName} file has no known duration.`);
   return {
     formatName,
     demuxer: formatName.split(',')[0]!,

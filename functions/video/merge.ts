@@ -62,8 +62,13 @@ export interface MergedRendition {
  * generated here, next to hard links of the pieces with generated names, so the concat demuxer
  * runs in safe mode. Bitrates and codec strings are measured from what was written.
  */
-export async function mergeRendition(input: MergeInput, options: MergeOptions, ctx: FunctionContext): Promise<MergedRendition> {
-  if (input.pieces.length === 0) throw new RangeError('Expected at least one piece to merge but received none');
+export async function mergeRendition(
+  input: MergeInput,
+  options: MergeOptions,
+  ctx: FunctionContext,
+): Promise<MergedRendition> {
+  if (input.pieces.length === 0)
+    throw new RangeError('Expected at least one piece to merge but received none');
   const name = safeName(input.rendition);
   const partsDir = path.join(ctx.scratchDir, `parts-${name}`);
   const hlsDir = path.join(ctx.scratchDir, 'hls', name);
@@ -72,11 +77,13 @@ export async function mergeRendition(input: MergeInput, options: MergeOptions, c
   await fs.mkdir(partsDir, { recursive: true });
   await fs.mkdir(hlsDir, { recursive: true });
 
-  const entries = await Promise.all(input.pieces.map(async (piece, i) => {
-    const entry = `part-${String(i).padStart(5, '0')}.mp4`;
-    await linkOrCopy(piece.file, path.join(partsDir, entry));
-    return { name: entry, durationSeconds: piece.duration };
-  }));
+  const entries = await Promise.all(
+    input.pieces.map(async (piece, i) => {
+      const entry = `part-${String(i).padStart(5, '0')}.mp4`;
+      await linkOrCopy(piece.file, path.join(partsDir, entry));
+      return { name: entry, durationSeconds: piece.duration };
+    }),
+  );
   const listFile = path.join(partsDir, 'list.ffconcat');
   await fs.writeFile(listFile, concatListText(entries));
   const totalDuration = input.pieces.reduce((sum, p) => sum + p.duration, 0);
@@ -87,7 +94,11 @@ export async function mergeRendition(input: MergeInput, options: MergeOptions, c
     listFile,
     audioFile: input.audioFile,
     mp4: mp4File,
-    hls: { playlist: playlistFile, segmentPattern: path.join(hlsDir, 'seg-%05d.ts'), segmentSeconds: input.hlsSegmentSeconds },
+    hls: {
+      playlist: playlistFile,
+      segmentPattern: path.join(hlsDir, 'seg-%05d.ts'),
+      segmentSeconds: input.hlsSegmentSeconds,
+    },
   });
   try {
     const { wallMs } = await runFfmpeg(options.tools, [...progressArgs(), ...args], ctx, {
@@ -100,7 +111,11 @@ export async function mergeRendition(input: MergeInput, options: MergeOptions, c
       readHlsSegments(playlistFile, hlsDir),
       readAvcCodecString(mp4File),
     ]);
-    if (!avc) throw new MediaflowError('FFMPEG_FAILED', `The merged ${name} MP4 has no H.264 configuration record.`);
+    if (!avc)
+      throw new MediaflowError(
+        'FFMPEG_FAILED',
+        `The merged ${name} MP4 has no H.264 configuration record.`,
+      );
     const { peak, average } = hlsBitrates(hlsSegments);
     ctx.onProgress(1);
     return {
@@ -125,7 +140,10 @@ export async function mergeRendition(input: MergeInput, options: MergeOptions, c
 }
 
 /** Peak and average bitrate over HLS segments, bits per second. Pure. */
-export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: number }>): { peak: number; average: number } {
+export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: number }>): {
+  peak: number;
+  average: number;
+} {
   let peak = 0;
   let bytes = 0;
   let duration = 0;
@@ -133,7 +151,8 @@ export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: n
     bytes += s.bytes;
     duration += s.duration;
     // A very short final segment would overstate the peak; players judge whole segments anyway.
-    if (s.duration >= 0.5 || segments.length === 1) peak = Math.max(peak, (s.bytes * 8) / s.duration);
+    if (s.duration >= 0.5 || segments.length === 1)
+      peak = Math.max(peak, (s.bytes * 8) / s.duration);
   }
   const average = duration > 0 ? (bytes * 8) / duration : 0;
   return { peak: Math.ceil(Math.max(peak, average)), average: Math.ceil(average) };
@@ -147,9 +166,15 @@ export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: n
 export const MIN_TS_SEGMENT_BYTES = 12 * 188;
 const TS_PACKET_BYTES = 188;
 /** A TS null packet (PID 0x1FFF, payload only): stuffing every demuxer skips. */
-const NULL_TS_PACKET = Buffer.concat([Buffer.from([0x47, 0x1f, 0xff, 0x10]), Buffer.alloc(TS_PACKET_BYTES - 4, 0xff)]);
+const NULL_TS_PACKET = Buffer.concat([
+  Buffer.from([0x47, 0x1f, 0xff, 0x10]),
+  Buffer.alloc(TS_PACKET_BYTES - 4, 0xff),
+]);
 
-/** Pads a TS segment shorter than {@link MIN_TS_SEGMENT_BYTES} with null packets. Exported for tests. */
+/**
+ * Pads a TS segment shorter than {@link MIN_TS_SEGMENT_BYTES} with null packets. Exported for
+ * tests.
+ */
 export async function padShortTsSegment(file: string): Promise<void> {
   const { size } = await fs.stat(file);
   if (size >= MIN_TS_SEGMENT_BYTES || size % TS_PACKET_BYTES !== 0) return;
@@ -160,15 +185,21 @@ export async function padShortTsSegment(file: string): Promise<void> {
 async function readHlsSegments(playlistFile: string, hlsDir: string): Promise<HlsSegmentInfo[]> {
   const playlist = parseMediaPlaylist(await fs.readFile(playlistFile, 'utf8'));
   let start = 0;
-  return Promise.all(playlist.segments.map(async (segment) => {
-    if (segment.uri.includes('/')) throw new MediaflowError('FFMPEG_FAILED', `The HLS playlist names a segment outside its folder: ${segment.uri}`);
-    const file = path.join(hlsDir, segment.uri);
-    const at = start;
-    start += segment.duration;
-    await padShortTsSegment(file);
-    const { size } = await fs.stat(file);
-    return { uri: segment.uri, file, start: at, duration: segment.duration, bytes: size };
-  }));
+  return Promise.all(
+    playlist.segments.map(async (segment) => {
+      if (segment.uri.includes('/'))
+        throw new MediaflowError(
+          'FFMPEG_FAILED',
+          `The HLS playlist names a segment outside its folder: ${segment.uri}`,
+        );
+      const file = path.join(hlsDir, segment.uri);
+      const at = start;
+      start += segment.duration;
+      await padShortTsSegment(file);
+      const { size } = await fs.stat(file);
+      return { uri: segment.uri, file, start: at, duration: segment.duration, bytes: size };
+    }),
+  );
 }
 
 async function linkOrCopy(from: string, to: string): Promise<void> {
@@ -180,6 +211,9 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 }
 
 function safeName(name: string): string {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name)) throw new RangeError(`Expected a rendition name of letters, digits, _ and - but received ${JSON.stringify(name)}`);
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name))
+    throw new RangeError(
+      `Expected a rendition name of letters, digits, _ and - but received ${JSON.stringify(name)}`,
+    );
   return name;
 }

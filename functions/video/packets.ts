@@ -11,14 +11,21 @@ export interface VideoPacket {
   keyframe: boolean;
 }
 
-/** Parses `pts_time,dts_time,duration_time,flags` CSV lines (ffprobe's `-show_entries packet=...`). */
+/**
+ * Parses `pts_time,dts_time,duration_time,flags` CSV lines (ffprobe's `-show_entries packet=...`).
+ */
 export function parsePacketCsv(text: string): VideoPacket[] {
   const packets: VideoPacket[] = [];
   for (const line of text.split('\n')) {
     const fields = line.trim().split(',');
     if (fields.length < 4) continue;
     const [pts, dts, duration, flags] = fields as [string, string, string, string];
-    packets.push({ pts: toNumber(pts), dts: toNumber(dts), duration: toNumber(duration), keyframe: flags.startsWith('K') });
+    packets.push({
+      pts: toNumber(pts),
+      dts: toNumber(dts),
+      duration: toNumber(duration),
+      keyframe: flags.startsWith('K'),
+    });
   }
   return packets;
 }
@@ -56,11 +63,22 @@ export function closedKeyframeTimes(packets: readonly VideoPacket[]): number[] {
 
 /** Every keyframe time, in presentation order. */
 export function keyframeTimes(packets: readonly VideoPacket[]): number[] {
-  return packets.filter((p) => p.keyframe && p.pts !== null).map((p) => p.pts!).sort((a, b) => a - b);
+  return packets
+    .filter((p) => p.keyframe && p.pts !== null)
+    .map((p) => p.pts!)
+    .sort((a, b) => a - b);
 }
 
 /** Reads the packet list of the first video stream (demuxing only; a few seconds per GB). */
-export async function scanVideoPackets(file: string, demuxer: string, tools: MediaTools, ctx: FunctionContext): Promise<VideoPacket[]> {
-  const { stdout } = await runFfprobe(tools, probePacketsArgs(file, demuxer), ctx, { label: 'packets', maxStdoutBytes: 256 * 1024 * 1024 });
+export async function scanVideoPackets(
+  file: string,
+  demuxer: string,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<VideoPacket[]> {
+  const { stdout } = await runFfprobe(tools, probePacketsArgs(file, demuxer), ctx, {
+    label: 'packets',
+    maxStdoutBytes: 256 * 1024 * 1024,
+  });
   return parsePacketCsv(stdout);
 }

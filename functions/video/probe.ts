@@ -4,7 +4,13 @@ import { MediaflowError } from '../errors.js';
 import { decodeCheckArgs, probeFormatArgs } from '../ffmpeg/args/probe.js';
 import { runFfmpeg, runFfprobe } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
-import { checkContainer, checkLimits, DEFAULT_ALLOWED_CONTAINERS, effectiveAllowList, type MediaLimits } from './limits.js';
+import {
+  checkContainer,
+  checkLimits,
+  DEFAULT_ALLOWED_CONTAINERS,
+  effectiveAllowList,
+  type MediaLimits,
+} from './limits.js';
 import { parseFfprobeJson, type MediaInfo } from './media-info.js';
 import { keyframeTimes, scanVideoPackets } from './packets.js';
 import { sniffFile } from './sniff.js';
@@ -26,16 +32,29 @@ export interface ProbeOptions {
  * decode with the ffmpeg that will do the work, because the bundled ffprobe is newer than the
  * bundled ffmpeg and may know codecs that ffmpeg cannot decode.
  */
-export async function probe(inputFile: string, options: ProbeOptions, ctx: FunctionContext): Promise<MediaInfo> {
+export async function probe(
+  inputFile: string,
+  options: ProbeOptions,
+  ctx: FunctionContext,
+): Promise<MediaInfo> {
   const stat = await fs.stat(inputFile);
   if (stat.size === 0) throw new MediaflowError('MEDIA_EMPTY', 'The source has zero bytes.');
   if (stat.size > options.limits.maxInputBytes) {
-    throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `The source's size (${stat.size} bytes) exceeds the limit of ${options.limits.maxInputBytes} bytes.`);
+    throw new MediaflowError(
+      'MEDIA_LIMIT_EXCEEDED',
+      `The source's size (${stat.size} bytes) exceeds the limit of ` +
+        `${options.limits.maxInputBytes} bytes.`,
+    );
   }
 
   const verdict = await sniffFile(inputFile);
-  if (verdict.kind === 'reference-list') throw new MediaflowError('MEDIA_REFUSED', `The source is ${verdict.what}; playlists and file lists are refused.`);
-  if (verdict.kind === 'text') throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source is a text file, not audio or video.');
+  if (verdict.kind === 'reference-list')
+    throw new MediaflowError(
+      'MEDIA_REFUSED',
+      `The source is ${verdict.what}; playlists and file lists are refused.`,
+    );
+  if (verdict.kind === 'text')
+    throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source is a text file, not audio or video.');
 
   const allowed = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const json = await runProbe(inputFile, effectiveAllowList(allowed), options.tools, ctx);
@@ -45,15 +64,34 @@ export async function probe(inputFile: string, options: ProbeOptions, ctx: Funct
   await checkDecodes(inputFile, info, options.tools, ctx);
 
   if (options.keyframes && info.video) {
-    info.keyframeTimes = keyframeTimes(await scanVideoPackets(inputFile, info.demuxer, options.tools, ctx));
+    info.keyframeTimes = keyframeTimes(
+      await scanVideoPackets(inputFile, info.demuxer, options.tools, ctx),
+    );
   }
-  ctx.log.debug({ formatName: info.formatName, duration: info.duration, video: info.video?.codec, audio: info.audio?.codec }, 'probed');
+  ctx.log.debug(
+    {
+      formatName: info.formatName,
+      duration: info.duration,
+      video: info.video?.codec,
+      audio: info.audio?.codec,
+    },
+    'probed',
+  );
   return info;
 }
 
-async function runProbe(file: string, allowed: string[], tools: MediaTools, ctx: FunctionContext): Promise<unknown> {
+async function runProbe(
+  file: string,
+  allowed: string[],
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<unknown> {
   try {
-    const { stdout } = await runFfprobe(tools, probeFormatArgs(file, allowed), ctx, { label: 'source', limit: 'probe', maxStdoutBytes: 4 * 1024 * 1024 });
+    const { stdout } = await runFfprobe(tools, probeFormatArgs(file, allowed), ctx, {
+      label: 'source',
+      limit: 'probe',
+      maxStdoutBytes: 4 * 1024 * 1024,
+    });
     return JSON.parse(stdout);
   } catch (error) {
     throw classifyProbeError(error);
@@ -63,51 +101,114 @@ async function runProbe(file: string, allowed: string[], tools: MediaTools, ctx:
 /** Maps ffprobe failures on a source to the user-facing codes. Exported for tests. */
 export function classifyProbeError(error: unknown): MediaflowError {
   if (!(error instanceof MediaflowError)) {
-    return new MediaflowError('MEDIA_UNREADABLE', 'ffprobe printed output that is not JSON.', { cause: error });
+    return new MediaflowError('MEDIA_UNREADABLE', 'ffprobe printed output that is not JSON.', {
+      cause: error,
+    });
   }
   if (error.code !== 'FFMPEG_FAILED') return error;
   const tail = error.stderrTail ?? '';
   if (/not on whitelist/i.test(tail)) {
-    return new MediaflowError('MEDIA_UNSUPPORTED', 'The source is not in an allowed container format.', { stderrTail: tail });
+    return new MediaflowError(
+      'MEDIA_UNSUPPORTED',
+      'The source is not in an allowed container format.',
+      { stderrTail: tail },
+    );
   }
-  return new MediaflowError('MEDIA_UNREADABLE', `The source could not be read as media: ${firstLine(tail) || 'ffprobe failed'}.`, { stderrTail: tail });
+  return new MediaflowError(
+    'MEDIA_UNREADABLE',
+    `The source could not be read as media: ${firstLine(tail) || 'ffprobe failed'}.`,
+    { stderrTail: tail },
+  );
 }
 
-async function checkDecodes(file: string, info: MediaInfo, tools: MediaTools, ctx: FunctionContext): Promise<void> {
+async function checkDecodes(
+  file: string,
+  info: MediaInfo,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<void> {
   const video = info.video !== null;
   const audio = info.audio !== null;
   // The tail starts a second before the end, on the file's own timeline (ffmpeg adds start_time).
   const tailSeekSeconds = Math.max(0, info.duration - 1);
   const [head, seeked] = await Promise.all([
     decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'head' }), tools, ctx),
-    decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds }), tools, ctx),
+    decodedStreams(
+      decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds }),
+      tools,
+      ctx,
+    ),
   ]);
-  if (video && !head.has(0)) throw new MediaflowError('MEDIA_UNREADABLE', 'No video frame could be decoded from the source.');
-  if (audio && !head.has(video ? 1 : 0)) throw new MediaflowError('MEDIA_UNREADABLE', 'No audio could be decoded from the source.');
+  if (video && !head.has(0))
+    throw new MediaflowError(
+      'MEDIA_UNREADABLE',
+      'No video frame could be decoded from the source.',
+    );
+  if (audio && !head.has(video ? 1 : 0))
+    throw new MediaflowError('MEDIA_UNREADABLE', 'No audio could be decoded from the source.');
   // A seek that finds nothing may be a file without a usable index (ffmpeg only warns that it
   // could not seek), not a truncated one: decode the whole file before calling it truncated.
-  const tail = seeked.size === 0 && tailSeekSeconds > 0
-    ? await decodedStreams(decodeCheckArgs(file, info.demuxer, { video, audio, from: 'tail', tailSeekSeconds, seek: 'decode' }), tools, ctx, 'process')
-    : seeked;
+  const tail =
+    seeked.size === 0 && tailSeekSeconds > 0
+      ? await decodedStreams(
+          decodeCheckArgs(file, info.demuxer, {
+            video,
+            audio,
+            from: 'tail',
+            tailSeekSeconds,
+            seek: 'decode',
+          }),
+          tools,
+          ctx,
+          'process',
+        )
+      : seeked;
   if (tail.size === 0) {
-    throw new MediaflowError('MEDIA_UNREADABLE', `The source is truncated: nothing decodes near its declared end (${info.duration.toFixed(3)} s).`);
+    throw new MediaflowError(
+      'MEDIA_UNREADABLE',
+      `The source is truncated: nothing decodes near its declared end ` +
+        `(${info.duration.toFixed(3)} s).`,
+    );
   }
 }
 
 /** Runs a decode check and returns the output stream indexes that produced at least one frame. */
-async function decodedStreams(args: string[], tools: MediaTools, ctx: FunctionContext, limit: 'probe' | 'process' = 'probe'): Promise<Set<number>> {
+async function decodedStreams(
+  args: string[],
+  tools: MediaTools,
+  ctx: FunctionContext,
+  limit: 'probe' | 'process' = 'probe',
+): Promise<Set<number>> {
   try {
     const { stdout } = await runFfmpeg(tools, args, ctx, { label: 'decode check', limit });
     // framecrc lines are "stream_index, dts, pts, duration, size, crc"; comments start with '#'.
-    return new Set(stdout.split('\n').filter((l) => /^\d+,/.test(l)).map((l) => Number(l.split(',')[0])));
+    return new Set(
+      stdout
+        .split('\n')
+        .filter((l) => /^\d+,/.test(l))
+        .map((l) => Number(l.split(',')[0])),
+    );
   } catch (error) {
     if (!(error instanceof MediaflowError) || error.code !== 'FFMPEG_FAILED') throw error;
     const tail = error.stderrTail ?? '';
-    const code = /decoder .*not found|unsupported codec|unknown (?:decoder|format)|no decoder/i.test(tail) ? 'MEDIA_UNSUPPORTED' : 'MEDIA_UNREADABLE';
-    throw new MediaflowError(code, `The source does not decode: ${firstLine(tail) || 'ffmpeg failed'}.`, { stderrTail: tail });
+    const code =
+      /decoder .*not found|unsupported codec|unknown (?:decoder|format)|no decoder/i.test(tail)
+        ? 'MEDIA_UNSUPPORTED'
+        : 'MEDIA_UNREADABLE';
+    throw new MediaflowError(
+      code,
+      `The source does not decode: ${firstLine(tail) || 'ffmpeg failed'}.`,
+      { stderrTail: tail },
+    );
   }
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim())?.trim().slice(0, 200) ?? '';
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim())
+      ?.trim()
+      .slice(0, 200) ?? ''
+  );
 }

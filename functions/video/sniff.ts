@@ -18,13 +18,17 @@ export type SniffVerdict =
 export const SNIFF_BYTES = 4096;
 
 const REFERENCE_MARKERS: ReadonlyArray<readonly [RegExp, string]> = [
-  // Anywhere in the head, not only at offset 0: cheap insurance against a playlist behind junk bytes.
+  // Anywhere in the head, not only at offset 0: cheap insurance against a playlist behind junk
+  // bytes.
   [/#EXTM3U|#EXT-X-|#EXTINF/i, 'an HLS/M3U playlist'],
   [/ffconcat\s+version/i, 'an ffmpeg concat list'],
 ];
 
 const TEXT_START_MARKERS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^<\?xml|^<mpd[\s>]|^<smil|^<compositionplaylist|^<svg|^<!doctype/i, 'an XML manifest or document'],
+  [
+    /^<\?xml|^<mpd[\s>]|^<smil|^<compositionplaylist|^<svg|^<!doctype/i,
+    'an XML manifest or document',
+  ],
   [/^\[playlist\]/i, 'a PLS playlist'],
   [/^v=0\r?\n/, 'an SDP session description'],
   [/^file\s+['"]?[^\s]/i, 'an ffmpeg concat list'],

@@ -21,12 +21,23 @@ export interface SplitPlan {
  * @param keyframes closed-GOP keyframe times relative to the first frame, ascending
  * @param duration video duration from the first frame (seconds)
  */
-export function planSplit(keyframes: readonly number[], duration: number, options: SplitPlanOptions): SplitPlan {
-  if (!(options.segmentSeconds > 0)) throw new RangeError(`Expected a positive number for segmentSeconds but received ${options.segmentSeconds}`);
-  if (!(Number.isInteger(options.maxSegments) && options.maxSegments >= 1)) throw new RangeError(`Expected a positive integer for maxSegments but received ${options.maxSegments}`);
+export function planSplit(
+  keyframes: readonly number[],
+  duration: number,
+  options: SplitPlanOptions,
+): SplitPlan {
+  if (!(options.segmentSeconds > 0))
+    throw new RangeError(
+      `Expected a positive number for segmentSeconds but received ${options.segmentSeconds}`,
+    );
+  if (!(Number.isInteger(options.maxSegments) && options.maxSegments >= 1))
+    throw new RangeError(
+      `Expected a positive integer for maxSegments but received ${options.maxSegments}`,
+    );
   const target = Math.max(options.segmentSeconds, duration / options.maxSegments);
   // "About two segments" or less: a split would only add joins.
-  if (duration < 2 * target * 0.95 || options.maxSegments === 1) return { cuts: [], targetSeconds: target };
+  if (duration < 2 * target * 0.95 || options.maxSegments === 1)
+    return { cuts: [], targetSeconds: target };
 
   const cuts: number[] = [];
   let last = 0;

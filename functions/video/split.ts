@@ -22,7 +22,9 @@ export interface VideoSegment {
   /** Exact length on the output timeline; the next piece starts at start + duration. */
   duration: number;
   frameCount: number;
-  /** The output frame grid, and a resample plan for variable-frame-rate sources (see `frameGrid`). */
+  /**
+   * The output frame grid, and a resample plan for variable-frame-rate sources (see `frameGrid`).
+   */
   timing?: FrameTiming;
 }
 
@@ -53,7 +55,19 @@ export interface SplitOptions {
  * so a piece that starts at a later IDR decodes to garbage (seen in the corpus: cockatoo.mp4).
  */
 export const SPLITTABLE_CODECS: ReadonlySet<string> = new Set([
-  'h264', 'hevc', 'mpeg4', 'mpeg2video', 'mpeg1video', 'vp8', 'vp9', 'av1', 'mjpeg', 'prores', 'dnxhd', 'h263', 'flv1',
+  'h264',
+  'hevc',
+  'mpeg4',
+  'mpeg2video',
+  'mpeg1video',
+  'vp8',
+  'vp9',
+  'av1',
+  'mjpeg',
+  'prores',
+  'dnxhd',
+  'h263',
+  'flv1',
 ]);
 
 /**
@@ -62,27 +76,57 @@ export const SPLITTABLE_CODECS: ReadonlySet<string> = new Set([
  * real start is read back from the piece, and the result is checked (piece count, total packets,
  * every piece starting on a keyframe); on any doubt it falls back to one whole-source segment.
  */
-export async function splitVideo(inputFile: string, info: MediaInfo, options: SplitOptions, ctx: FunctionContext): Promise<SplitResult> {
+export async function splitVideo(
+  inputFile: string,
+  info: MediaInfo,
+  options: SplitOptions,
+  ctx: FunctionContext,
+): Promise<SplitResult> {
   const video = info.video;
   if (!video) throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source has no video to split.');
   const packets = await scanVideoPackets(inputFile, info.demuxer, options.tools, ctx);
   const timed = packets.filter((p) => p.pts !== null);
-  if (packets.length === 0) throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
+  if (packets.length === 0)
+    throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
 
   const first = timed.length ? minPts(timed) : 0;
-  const sourceDuration = timed.length ? videoEnd(timed, video.fps) - first : (video.duration ?? info.duration);
-  const grid = timed.length === packets.length ? frameGrid(timed.map((p) => p.pts! - first), video) : null;
-  if (grid?.resample) ctx.log.info({ rate: grid.rate }, 'variable frame rate: resampling to constant rate');
+  const sourceDuration = timed.length
+    ? videoEnd(timed, video.fps) - first
+    : (video.duration ?? info.duration);
+  const grid =
+    timed.length === packets.length
+      ? frameGrid(
+          timed.map((p) => p.pts! - first),
+          video,
+        )
+      : null;
+  if (grid?.resample)
+    ctx.log.info({ rate: grid.rate }, 'variable frame rate: resampling to constant rate');
   // Resampled output is a whole number of grid slots long; the audio is cut to the same length.
-  const duration = grid?.resample ? placeOnGrid(0, sourceDuration, packets.length, grid).duration : sourceDuration;
+  const duration = grid?.resample
+    ? placeOnGrid(0, sourceDuration, packets.length, grid).duration
+    : sourceDuration;
   const whole = (reason: string): SplitResult => {
     ctx.log.info({ reason }, 'not splitting');
     ctx.onProgress(1);
-    return { mode: 'whole', reason, duration, segments: [{ index: 0, file: inputFile, format: info.demuxer, ...placeOnGrid(0, sourceDuration, packets.length, grid) }] };
+    return {
+      mode: 'whole',
+      reason,
+      duration,
+      segments: [
+        {
+          index: 0,
+          file: inputFile,
+          format: info.demuxer,
+          ...placeOnGrid(0, sourceDuration, packets.length, grid),
+        },
+      ],
+    };
   };
 
   if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
-  if (video.codec === 'h264' && /4:4:4/.test(video.profile ?? '')) return whole('H.264 High 4:4:4 is not split');
+  if (video.codec === 'h264' && /4:4:4/.test(video.profile ?? ''))
+    return whole('H.264 High 4:4:4 is not split');
   if (timed.length !== packets.length) return whole('some packets have no timestamp');
   const closed = closedKeyframeTimes(packets).map((t) => t - first);
   const plan = planSplit(closed, sourceDuration, options);
@@ -92,16 +136,33 @@ export async function splitVideo(inputFile: string, info: MediaInfo, options: Sp
   await fs.rm(dir, { recursive: true, force: true });
   await fs.mkdir(dir, { recursive: true });
   const cutTimes = muxerCutTimes(plan.cuts, packets, first, info.startTime);
-  await runFfmpeg(options.tools, splitArgs({
-    input: { file: inputFile, format: info.demuxer },
-    cutTimes,
-    pattern: path.join(dir, 'seg-%05d.nut'),
-    segmentFormat: 'nut',
-  }), ctx, { label: 'split' });
+  await runFfmpeg(
+    options.tools,
+    splitArgs({
+      input: { file: inputFile, format: info.demuxer },
+      cutTimes,
+      pattern: path.join(dir, 'seg-%05d.nut'),
+      segmentFormat: 'nut',
+    }),
+    ctx,
+    { label: 'split' },
+  );
 
-  const files = (await fs.readdir(dir)).filter((f) => f.endsWith('.nut')).sort().map((f) => path.join(dir, f));
-  const pieces = await Promise.all(files.map(async (file) => ({ file, packets: await scanVideoPackets(file, 'nut', options.tools, ctx) })));
-  const problem = checkPieces(pieces.map((p) => p.packets), plan.cuts, packets.length);
+  const files = (await fs.readdir(dir))
+    .filter((f) => f.endsWith('.nut'))
+    .sort()
+    .map((f) => path.join(dir, f));
+  const pieces = await Promise.all(
+    files.map(async (file) => ({
+      file,
+      packets: await scanVideoPackets(file, 'nut', options.tools, ctx),
+    })),
+  );
+  const problem = checkPieces(
+    pieces.map((p) => p.packets),
+    plan.cuts,
+    packets.length,
+  );
   if (problem) {
     ctx.log.warn({ problem }, 'split check failed; using the whole source');
     await fs.rm(dir, { recursive: true, force: true });
@@ -110,12 +171,19 @@ export async function splitVideo(inputFile: string, info: MediaInfo, options: Sp
 
   const pieceStart = minPts(pieces[0]!.packets);
   const starts = pieces.map((p) => minPts(p.packets) - pieceStart);
-  const segments = pieces.map((piece, index): VideoSegment => ({
-    index,
-    file: piece.file,
-    format: 'nut',
-    ...placeOnGrid(starts[index]!, index + 1 < starts.length ? starts[index + 1]! : sourceDuration, piece.packets.length, grid),
-  }));
+  const segments = pieces.map(
+    (piece, index): VideoSegment => ({
+      index,
+      file: piece.file,
+      format: 'nut',
+      ...placeOnGrid(
+        starts[index]!,
+        index + 1 < starts.length ? starts[index + 1]! : sourceDuration,
+        piece.packets.length,
+        grid,
+      ),
+    }),
+  );
   if (segments.some((s) => !(s.frameCount > 0))) {
     await fs.rm(dir, { recursive: true, force: true });
     return whole('a piece is shorter than one frame of the output grid');
@@ -142,12 +210,16 @@ export interface FrameGrid {
  * above any real frame rate (90000 from a jittery clock) is not a grid. Null when the frame rate
  * is unknown. Pure; exported for tests.
  */
-export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo, 'frameRate' | 'baseFrameRate'>): FrameGrid | null {
+export function frameGrid(
+  times: readonly number[],
+  video: Pick<VideoStreamInfo, 'frameRate' | 'baseFrameRate'>,
+): FrameGrid | null {
   const average = video.frameRate;
   if (!(average.num > 0 && average.den > 0)) return null;
   const averageFps = average.num / average.den;
   const base = video.baseFrameRate;
-  const candidates = base && base.num / base.den <= Math.max(120, averageFps * 1.001) ? [base, average] : [average];
+  const candidates =
+    base && base.num / base.den <= Math.max(120, averageFps * 1.001) ? [base, average] : [average];
   const sorted = [...times].sort((a, b) => a - b);
   for (const rate of candidates) {
     if (fillsGrid(sorted, rate)) return { rate, resample: false };
@@ -156,8 +228,14 @@ export function frameGrid(times: readonly number[], video: Pick<VideoStreamInfo,
 }
 
 const STANDARD_RATES: readonly Rational[] = [
-  { num: 24000, den: 1001 }, { num: 24, den: 1 }, { num: 25, den: 1 }, { num: 30000, den: 1001 }, { num: 30, den: 1 },
-  { num: 50, den: 1 }, { num: 60000, den: 1001 }, { num: 60, den: 1 },
+  { num: 24000, den: 1001 },
+  { num: 24, den: 1 },
+  { num: 25, den: 1 },
+  { num: 30000, den: 1001 },
+  { num: 30, den: 1 },
+  { num: 50, den: 1 },
+  { num: 60000, den: 1001 },
+  { num: 60, den: 1 },
 ];
 
 /**
@@ -170,7 +248,9 @@ const STANDARD_RATES: readonly Rational[] = [
 export function resampleRate(base: Rational | null, average: Rational): Rational {
   const fps = average.num / average.den;
   if (base && base.num / base.den >= fps * 0.999 && base.num / base.den <= fps * 2) return base;
-  const near = STANDARD_RATES.map((r) => ({ r, error: Math.abs(r.num / r.den - fps) / fps })).sort((a, b) => a.error - b.error)[0]!;
+  const near = STANDARD_RATES.map((r) => ({ r, error: Math.abs(r.num / r.den - fps) / fps })).sort(
+    (a, b) => a.error - b.error,
+  )[0]!;
   if (near.error <= 0.03) return near.r;
   return { num: Math.max(1, Math.round(fps)), den: 1 };
 }
@@ -186,14 +266,25 @@ function fillsGrid(sorted: readonly number[], rate: Rational): boolean {
  * to round(end): the same slots the `fps` filter would give those frames over the whole file, so
  * the pieces join with no slot missing or doubled. Exported for tests.
  */
-export function placeOnGrid(start: number, end: number, frameCount: number, grid: FrameGrid | null): Pick<VideoSegment, 'start' | 'duration' | 'frameCount' | 'timing'> {
+export function placeOnGrid(
+  start: number,
+  end: number,
+  frameCount: number,
+  grid: FrameGrid | null,
+): Pick<VideoSegment, 'start' | 'duration' | 'frameCount' | 'timing'> {
   if (!grid) return { start, duration: end - start, frameCount };
-  if (!grid.resample) return { start, duration: end - start, frameCount, timing: { rate: grid.rate } };
+  if (!grid.resample)
+    return { start, duration: end - start, frameCount, timing: { rate: grid.rate } };
   const { num, den } = grid.rate;
   const first = Math.round((start * num) / den);
   const frames = Math.round((end * num) / den) - first;
   const gridStart = (first * den) / num;
-  return { start: gridStart, duration: (frames * den) / num, frameCount: frames, timing: { rate: grid.rate, resample: { offset: start - gridStart, frames } } };
+  return {
+    start: gridStart,
+    duration: (frames * den) / num,
+    frameCount: frames,
+    timing: { rate: grid.rate, resample: { offset: start - gridStart, frames } },
+  };
 }
 
 /** Smallest pts (a loop: spreading 100k+ values into Math.min overflows the stack). */
@@ -203,7 +294,10 @@ function minPts(packets: readonly VideoPacket[]): number {
   return min;
 }
 
-/** End of the last frame: the latest pts plus that packet's duration (or one frame at the average rate). */
+/**
+ * End of the last frame: the latest pts plus that packet's duration (or one frame at the average
+ * rate).
+ */
 function videoEnd(packets: readonly VideoPacket[], fps: number): number {
   let end = -Infinity;
   for (const p of packets) {
@@ -219,8 +313,16 @@ function videoEnd(packets: readonly VideoPacket[], fps: number): number {
  * chosen keyframe and the keyframe before it, so a small disagreement between this ffprobe and
  * that ffmpeg about timestamps (B-frame delay, edit lists) cannot move the cut.
  */
-export function muxerCutTimes(cuts: readonly number[], packets: readonly VideoPacket[], first: number, containerStart: number): number[] {
-  const keys = packets.filter((p) => p.keyframe && p.pts !== null).map((p) => p.pts! - first).sort((a, b) => a - b);
+export function muxerCutTimes(
+  cuts: readonly number[],
+  packets: readonly VideoPacket[],
+  first: number,
+  containerStart: number,
+): number[] {
+  const keys = packets
+    .filter((p) => p.keyframe && p.pts !== null)
+    .map((p) => p.pts! - first)
+    .sort((a, b) => a - b);
   return cuts.map((cut) => {
     const previous = keys.filter((k) => k < cut - 1e-6).pop() ?? 0;
     return (previous + cut) / 2 + first - containerStart;
@@ -228,16 +330,23 @@ export function muxerCutTimes(cuts: readonly number[], packets: readonly VideoPa
 }
 
 /** Null when the pieces are what was planned; otherwise what is wrong. Exported for tests. */
-export function checkPieces(pieces: ReadonlyArray<readonly VideoPacket[]>, cuts: readonly number[], sourcePackets: number): string | null {
-  if (pieces.length !== cuts.length + 1) return `expected ${cuts.length + 1} pieces, got ${pieces.length}`;
+export function checkPieces(
+  pieces: ReadonlyArray<readonly VideoPacket[]>,
+  cuts: readonly number[],
+  sourcePackets: number,
+): string | null {
+  if (pieces.length !== cuts.length + 1)
+    return `expected ${cuts.length + 1} pieces, got ${pieces.length}`;
   const total = pieces.reduce((sum, p) => sum + p.length, 0);
   if (total !== sourcePackets) return `pieces hold ${total} packets, the source ${sourcePackets}`;
-  if (pieces.some((p) => p.length === 0 || !p[0]!.keyframe || p.some((q) => q.pts === null))) return 'a piece does not start on a keyframe';
+  if (pieces.some((p) => p.length === 0 || !p[0]!.keyframe || p.some((q) => q.pts === null)))
+    return 'a piece does not start on a keyframe';
   const base = minPts(pieces[0]!);
   for (let i = 1; i < pieces.length; i++) {
     const start = minPts(pieces[i]!) - base;
     // A millisecond: the segments' NUT time base is exact, so any larger drift means a wrong cut.
-    if (Math.abs(start - cuts[i - 1]!) > 0.001) return `piece ${i} starts at ${start.toFixed(6)} s, planned ${cuts[i - 1]!.toFixed(6)} s`;
+    if (Math.abs(start - cuts[i - 1]!) > 0.001)
+      return `piece ${i} starts at ${start.toFixed(6)} s, planned ${cuts[i - 1]!.toFixed(6)} s`;
   }
   return null;
 }

@@ -13,7 +13,9 @@ import type { VideoSegment } from './split.js';
 export interface TranscodeOptions {
   tools: MediaTools;
   renditions: readonly Rendition[];
-  /** From the probe: turns split pieces upright (whole-source segments are autorotated by ffmpeg). */
+  /**
+   * From the probe: turns split pieces upright (whole-source segments are autorotated by ffmpeg).
+   */
   rotation: Rotation;
   /** The source's average frame rate (for the GOP length and keyframe rounding). */
   fps: number;
@@ -32,14 +34,18 @@ export interface TranscodedSegment {
   wallMs: number;
 }
 
-export const DEFAULT_ENCODER: Readonly<Pick<EncoderSettings, 'preset' | 'crf'>> = { preset: 'veryfast', crf: 23 };
+export const DEFAULT_ENCODER: Readonly<Pick<EncoderSettings, 'preset' | 'crf'>> = {
+  preset: 'veryfast',
+  crf: 23,
+};
 
 /**
  * HLS boundaries inside a segment, relative to its start: multiples of `hls` on the output timeline
  * in (start, start + duration). The segment's own first frame is a keyframe anyway. Pure.
  */
 export function keyframeTimesInSegment(start: number, duration: number, hls: number): number[] {
-  if (!(hls > 0)) throw new RangeError(`Expected a positive number for hlsSegmentSeconds but received ${hls}`);
+  if (!(hls > 0))
+    throw new RangeError(`Expected a positive number for hlsSegmentSeconds but received ${hls}`);
   const times: number[] = [];
   const eps = 1e-6;
   for (let k = Math.floor(start / hls + eps) + 1; k * hls < start + duration - eps; k++) {
@@ -55,35 +61,65 @@ export function keyframeTimesInSegment(start: number, duration: number, hls: num
  * (capped CRF, closed GOPs, no scene-cut keyframes, keyframes forced at the HLS boundaries), so
  * the pieces concatenate into one stream and HLS segments line up across renditions.
  */
-export async function transcodeSegment(segment: VideoSegment, options: TranscodeOptions, ctx: FunctionContext): Promise<TranscodedSegment> {
-  if (options.renditions.length === 0) throw new RangeError('Expected at least one rendition but received none');
+export async function transcodeSegment(
+  segment: VideoSegment,
+  options: TranscodeOptions,
+  ctx: FunctionContext,
+): Promise<TranscodedSegment> {
+  if (options.renditions.length === 0)
+    throw new RangeError('Expected at least one rendition but received none');
   if (options.watermark) validateWatermark(options.watermark);
   const encoder = { ...DEFAULT_ENCODER, ...options.encoder };
-  const gopFrames = Math.max(1, Math.round((options.fps > 0 ? options.fps : 30) * options.hlsSegmentSeconds));
+  const gopFrames = Math.max(
+    1,
+    Math.round((options.fps > 0 ? options.fps : 30) * options.hlsSegmentSeconds),
+  );
   const dir = path.join(ctx.scratchDir, `encoded-${String(segment.index).padStart(5, '0')}`);
   await fs.mkdir(dir, { recursive: true });
   const outputs = options.renditions.map((r) => ({ ...r, file: path.join(dir, `${r.name}.mp4`) }));
 
-  const args = transcodeLadderArgs({
-    input: { file: segment.file, format: segment.format },
-    // NUT (our pieces) cannot carry a display matrix: turn those explicitly. Any other format is the
-    // source itself, where ffmpeg's autorotate must do it (see TranscodeLadderSpec.rotate).
-    rotate: segment.format === 'nut' ? 'explicit' : 'auto',
-    rotation: options.rotation,
-    outputs,
-    forceKeyframesAt: keyframeTimesInSegment(segment.start, segment.duration, options.hlsSegmentSeconds),
-    encoder: { ...encoder, gopFrames },
-    watermark: options.watermark,
-    timing: segment.timing,
-    progress: true,
-  }, options.fps);
-  const { wallMs } = await runFfmpeg(options.tools, args, ctx, { label: `transcode segment ${segment.index}`, progressSeconds: segment.duration });
+  const args = transcodeLadderArgs(
+    {
+      input: { file: segment.file, format: segment.format },
+      // NUT (our pieces) cannot carry a display matrix: turn those explicitly. Any other format is
+      // the source itself, where ffmpeg's autorotate must do it (see TranscodeLadderSpec.rotate).
+      rotate: segment.format === 'nut' ? 'explicit' : 'auto',
+      rotation: options.rotation,
+      outputs,
+      forceKeyframesAt: keyframeTimesInSegment(
+        segment.start,
+        segment.duration,
+        options.hlsSegmentSeconds,
+      ),
+      encoder: { ...encoder, gopFrames },
+      watermark: options.watermark,
+      timing: segment.timing,
+      progress: true,
+    },
+    options.fps,
+  );
+  const { wallMs } = await runFfmpeg(options.tools, args, ctx, {
+    label: `transcode segment ${segment.index}`,
+    progressSeconds: segment.duration,
+  });
 
-  const sized = await Promise.all(outputs.map(async (o) => {
-    const { size } = await fs.stat(o.file).catch(() => ({ size: 0 }));
-    if (size === 0) throw new MediaflowError('FFMPEG_FAILED', `ffmpeg wrote no ${o.name} output for segment ${segment.index}.`);
-    return { rendition: o.name, width: o.width, height: o.height, file: o.file, bytes: size };
-  }));
+  const sized = await Promise.all(
+    outputs.map(async (o) => {
+      const { size } = await fs.stat(o.file).catch(() => ({ size: 0 }));
+      if (size === 0)
+        throw new MediaflowError(
+          'FFMPEG_FAILED',
+          `ffmpeg wrote no ${o.name} output for segment ${segment.index}.`,
+        );
+      return { rendition: o.name, width: o.width, height: o.height, file: o.file, bytes: size };
+    }),
+  );
   ctx.onProgress(1);
-  return { index: segment.index, start: segment.start, duration: segment.duration, outputs: sized, wallMs };
+  return {
+    index: segment.index,
+    start: segment.start,
+    duration: segment.duration,
+    outputs: sized,
+    wallMs,
+  };
 }

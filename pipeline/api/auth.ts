@@ -30,7 +30,8 @@ export class BearerAuth {
     if (token === undefined) return undefined;
     const presented = digest(token);
     let match: Buffer | undefined;
-    for (const candidate of this.digests) if (crypto.timingSafeEqual(candidate, presented)) match = candidate;
+    for (const candidate of this.digests)
+      if (crypto.timingSafeEqual(candidate, presented)) match = candidate;
     return match ? `key:${match.subarray(0, 8).toString('hex')}` : undefined;
   }
 
@@ -38,7 +39,9 @@ export class BearerAuth {
   require(request: FastifyRequest, realm: string): string {
     const principal = this.principal(request);
     if (principal) return principal;
-    const message = request.headers.authorization ? 'The bearer token is not valid' : 'A bearer token is required (Authorization: Bearer <token>)';
+    const message = request.headers.authorization
+      ? 'The bearer token is not valid'
+      : 'A bearer token is required (Authorization: Bearer <token>)';
     throw new ApiError('UNAUTHORIZED', message, { 'www-authenticate': `Bearer realm="${realm}"` });
   }
 }
@@ -67,7 +70,11 @@ export function isLoopbackHost(host: string): boolean {
  */
 export function assertSafeBinding(host: string, apiKeys: readonly string[]): void {
   if (apiKeys.length === 0 && !isLoopbackHost(host)) {
-    throw new MediaflowError('CONFIG_INVALID', `MEDIAFLOW_HOST is ${host} but MEDIAFLOW_API_KEYS is empty: an API without keys listens on loopback only (set MEDIAFLOW_API_KEYS, or MEDIAFLOW_HOST=127.0.0.1)`);
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      `MEDIAFLOW_HOST is ${host} but MEDIAFLOW_API_KEYS is empty: an API without keys listens ` +
+        `on loopback only (set MEDIAFLOW_API_KEYS, or MEDIAFLOW_HOST=127.0.0.1)`,
+    );
   }
 }
 
@@ -79,5 +86,10 @@ export function assertSafeBinding(host: string, apiKeys: readonly string[]): voi
 export function assertLoopbackHostHeader(request: FastifyRequest): void {
   const host = request.headers.host ?? '';
   const name = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0]!;
-  if (!isLoopbackHost(name)) throw new ApiError('FORBIDDEN', `Host ${JSON.stringify(host)} is not a loopback name; without API keys only local names are served`);
+  if (!isLoopbackHost(name))
+    throw new ApiError(
+      'FORBIDDEN',
+      `Host ${JSON.stringify(host)} is not a loopback name; without API keys only local names ` +
+        `are served`,
+    );
 }

@@ -40,7 +40,9 @@ export interface SubscriptionRedis {
 /** Subscriptions outlive any reasonable job; this only bounds what a lost job leaves behind. */
 const SUBSCRIPTION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-/** SPOP hands each member to one caller only, which is what makes `take` atomic across processes. */
+/**
+ * SPOP hands each member to one caller only, which is what makes `take` atomic across processes.
+ */
 export class RedisSubscriptionStore implements SubscriptionStore {
   constructor(
     private readonly redis: SubscriptionRedis,
@@ -97,7 +99,10 @@ export class BatchWebhooks {
   async close(timeoutMs = 5000): Promise<void> {
     this.stopWatching();
     let timer: NodeJS.Timeout | undefined;
-    await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+    await Promise.race([
+      Promise.allSettled([...this.pending]),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
     clearTimeout(timer);
   }
 
@@ -106,12 +111,16 @@ export class BatchWebhooks {
     if (urls.length === 0) return;
     const job = await this.deps.jobs.get(jobId);
     if (!job) return;
-    const event = jobCloudEvent(job, endKind(job.state), { source: this.deps.source ?? '/mediaflow/jobs' });
+    const event = jobCloudEvent(job, endKind(job.state), {
+      source: this.deps.source ?? '/mediaflow/jobs',
+    });
     await Promise.all(urls.map((url) => this.deps.sender.deliver(url, event)));
   }
 
   private track(work: Promise<unknown>): void {
-    const tracked = work.catch((error: unknown) => this.deps.log.warn({ err: (error as Error).message }, 'batch webhook failed'));
+    const tracked = work.catch((error: unknown) =>
+      this.deps.log.warn({ err: (error as Error).message }, 'batch webhook failed'),
+    );
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }

@@ -25,7 +25,9 @@ export interface ApiContext {
 
 declare module 'fastify' {
   interface FastifyRequest {
-    /** The caller's non-secret id (which API key, or `local` without keys); set by the auth hook. */
+    /**
+     * The caller's non-secret id (which API key, or `local` without keys); set by the auth hook.
+     */
     principal: string;
   }
 }

@@ -56,7 +56,11 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    this.entries.set(key, { fingerprint, response: structuredClone(response), expires: this.now() + IDEMPOTENCY_TTL_MS });
+    this.entries.set(key, {
+      fingerprint,
+      response: structuredClone(response),
+      expires: this.now() + IDEMPOTENCY_TTL_MS,
+    });
   }
 
   async abandon(key: string, fingerprint: string): Promise<void> {
@@ -92,7 +96,13 @@ export class RedisIdempotencyStore implements IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<IdempotencyStart> {
     return unavailableOnError(async () => {
       for (;;) {
-        const claimed = await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint }), 'PX', PENDING_TTL_MS, 'NX');
+        const claimed = await this.redis.set(
+          this.prefix + key,
+          JSON.stringify({ fingerprint }),
+          'PX',
+          PENDING_TTL_MS,
+          'NX',
+        );
         if (claimed === 'OK') return { outcome: 'proceed' };
         const raw = await this.redis.get(this.prefix + key);
         // Expired between the two commands: claim it again.
@@ -103,7 +113,12 @@ export class RedisIdempotencyStore implements IdempotencyStore {
 
   complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
     return unavailableOnError(async () => {
-      await this.redis.set(this.prefix + key, JSON.stringify({ fingerprint, response }), 'PX', IDEMPOTENCY_TTL_MS);
+      await this.redis.set(
+        this.prefix + key,
+        JSON.stringify({ fingerprint, response }),
+        'PX',
+        IDEMPOTENCY_TTL_MS,
+      );
     });
   }
 
@@ -111,7 +126,8 @@ export class RedisIdempotencyStore implements IdempotencyStore {
     return unavailableOnError(async () => {
       const raw = await this.redis.get(this.prefix + key);
       const entry = raw ? (JSON.parse(raw) as Entry) : undefined;
-      if (entry && !entry.response && entry.fingerprint === fingerprint) await this.redis.del(this.prefix + key);
+      if (entry && !entry.response && entry.fingerprint === fingerprint)
+        await this.redis.del(this.prefix + key);
     });
   }
 }
@@ -120,13 +136,22 @@ async function unavailableOnError<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    throw new MediaflowError('QUEUE_UNAVAILABLE', `Redis (idempotency keys) is unavailable: ${(error as Error).message}`, { cause: error });
+    throw new MediaflowError(
+      'QUEUE_UNAVAILABLE',
+      `Redis (idempotency keys) is unavailable: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
 }
 
-function decide(entry: Pick<Entry, 'fingerprint' | 'response'>, fingerprint: string): IdempotencyStart {
+function decide(
+  entry: Pick<Entry, 'fingerprint' | 'response'>,
+  fingerprint: string,
+): IdempotencyStart {
   if (entry.fingerprint !== fingerprint) return { outcome: 'conflict' };
-  return entry.response ? { outcome: 'replay', response: entry.response } : { outcome: 'in-progress' };
+  return entry.response
+    ? { outcome: 'replay', response: entry.response }
+    : { outcome: 'in-progress' };
 }
 
 /**
@@ -140,7 +165,9 @@ export function fingerprintOf(value: unknown): string {
 function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
-    const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value) ?? 'null';

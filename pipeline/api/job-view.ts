@@ -36,11 +36,21 @@ export function jobView(job: JobRecord): JobView {
     ...jobSummary(job),
     stage: job.stage,
     tasks: Object.entries(job.tasks)
-      .map(([taskId, t]) => ({ id: taskId, kind: t.kind, state: t.state, progress: t.state === 'succeeded' ? 1 : t.progress, attempts: t.attempts, ...(t.error ? { error: t.error } : {}) }))
+      .map(([taskId, t]) => ({
+        id: taskId,
+        kind: t.kind,
+        state: t.state,
+        progress: t.state === 'succeeded' ? 1 : t.progress,
+        attempts: t.attempts,
+        ...(t.error ? { error: t.error } : {}),
+      }))
       .sort((a, b) => a.id.localeCompare(b.id)),
     outputBucket,
     outputPrefix,
-    outputs: job.outputs.map((o) => ({ ...o, url: outputUrl(id, o.key.slice(outputPrefix.length)) })),
+    outputs: job.outputs.map((o) => ({
+      ...o,
+      url: outputUrl(id, o.key.slice(outputPrefix.length)),
+    })),
     ...(job.state === 'succeeded' ? { manifestUrl: outputUrl(id, MANIFEST_NAME) } : {}),
   };
 }

@@ -1,7 +1,10 @@
 import type { JobRecord } from '../jobs/job.js';
 import type { JobStore } from '../jobs/store.js';
 
-/** How often a watcher re-reads a job while only task progress changes (ffmpeg reports many times a second). */
+/**
+ * How often a watcher re-reads a job while only task progress changes (ffmpeg reports many times a
+ * second).
+ */
 export const PROGRESS_INTERVAL_MS = 250;
 
 /**
@@ -31,13 +34,15 @@ export function watchJobs(
     timer = undefined;
     const ids = [...dirty];
     dirty.clear();
-    chain = chain.then(async () => {
-      for (const id of ids) {
-        if (stopped) return;
-        const job = await jobs.get(id);
-        if (job && !stopped) onChange(job);
-      }
-    }).catch(onError);
+    chain = chain
+      .then(async () => {
+        for (const id of ids) {
+          if (stopped) return;
+          const job = await jobs.get(id);
+          if (job && !stopped) onChange(job);
+        }
+      })
+      .catch(onError);
   };
 
   const stop = jobs.watch((event) => {
@@ -54,4 +59,3 @@ export function watchJobs(
     stop();
   };
 }
-

@@ -3,9 +3,15 @@ import { isFinal, JOB_STATES, type JobState } from '../jobs/job.js';
 import type { JobStore } from '../jobs/store.js';
 
 export interface MetricsSources {
-  /** Jobs per state. The default pages through the job store, which is fine for the embedded store; a Redis store can count cheaper. */
+  /**
+   * Jobs per state. The default pages through the job store, which is fine for the embedded store;
+   * a Redis store can count cheaper.
+   */
   countJobs?: () => Promise<Partial<Record<JobState, number>>>;
-  /** Tasks waiting to run. The default counts queued tasks of unfinished jobs; the BullMQ runner can report its queues' waiting counts. */
+  /**
+   * Tasks waiting to run. The default counts queued tasks of unfinished jobs; the BullMQ runner can
+   * report its queues' waiting counts.
+   */
   queueDepth?: () => Promise<number>;
 }
 
@@ -57,11 +63,18 @@ export class ApiMetrics {
     });
     const realtime = new Histogram({
       name: 'mediaflow_realtime_factor',
-      help: 'Seconds of media produced per second of wall time, per succeeded job with timed outputs (video, audio).',
+      help:
+        'Seconds of media produced per second of wall time, per succeeded job with timed outputs ' +
+        '(video, audio).',
       buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32, 64],
       registers,
     });
-    const finished = new Counter({ name: 'mediaflow_jobs_finished_total', help: 'Jobs that reached a final state since this process started.', labelNames: ['state'], registers });
+    const finished = new Counter({
+      name: 'mediaflow_jobs_finished_total',
+      help: 'Jobs that reached a final state since this process started.',
+      labelNames: ['state'],
+      registers,
+    });
 
     this.stopWatching = jobs.watch((event) => {
       if (event.type === 'task') {
@@ -75,18 +88,23 @@ export class ApiMetrics {
         this.started.delete(key);
         // An attempt that failed and will be retried comes back as 'queued'.
         const state = event.status.state === 'queued' ? 'retried' : event.status.state;
-        if (start !== undefined) taskDuration.observe({ kind: event.status.kind, state }, (now() - start) / 1000);
+        if (start !== undefined)
+          taskDuration.observe({ kind: event.status.kind, state }, (now() - start) / 1000);
         return;
       }
       if (!isFinal(event.state)) return;
       finished.inc({ state: event.state });
-      for (const key of this.started.keys()) if (key.startsWith(`${event.jobId}/`)) this.started.delete(key);
+      for (const key of this.started.keys())
+        if (key.startsWith(`${event.jobId}/`)) this.started.delete(key);
       if (event.state !== 'succeeded') return;
-      void jobs.get(event.jobId).then((job) => {
-        const media = Math.max(0, ...(job?.outputs ?? []).map((o) => o.durationSeconds ?? 0));
-        const wall = job ? (Date.parse(job.updatedAt) - Date.parse(job.createdAt)) / 1000 : 0;
-        if (media > 0 && wall > 0) realtime.observe(media / wall);
-      }, () => {});
+      void jobs.get(event.jobId).then(
+        (job) => {
+          const media = Math.max(0, ...(job?.outputs ?? []).map((o) => o.durationSeconds ?? 0));
+          const wall = job ? (Date.parse(job.updatedAt) - Date.parse(job.createdAt)) / 1000 : 0;
+          if (media > 0 && wall > 0) realtime.observe(media / wall);
+        },
+        () => {},
+      );
     });
   }
 
@@ -117,7 +135,8 @@ async function defaultQueueDepth(jobs: JobStore): Promise<number> {
     let seen = 0;
     do {
       const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
-      for (const job of page.jobs) depth += Object.values(job.tasks).filter((t) => t.state === 'queued').length;
+      for (const job of page.jobs)
+        depth += Object.values(job.tasks).filter((t) => t.state === 'queued').length;
       seen += page.jobs.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor && seen < COUNT_CAP);

@@ -37,7 +37,9 @@ export class OutputAccess {
 
   private async compute(job: JobRecord): Promise<Set<string>> {
     const { outputPrefix, outputBucket } = job.spec;
-    const allowed = new Set(job.outputs.map((o) => o.key).filter((k) => k.startsWith(outputPrefix)));
+    const allowed = new Set(
+      job.outputs.map((o) => o.key).filter((k) => k.startsWith(outputPrefix)),
+    );
     allowed.add(outputPrefix + MANIFEST_NAME);
     const pending = [...allowed].filter(isPlaylist);
     const seen = new Set<string>();
@@ -47,7 +49,9 @@ export class OutputAccess {
       seen.add(playlist);
       let text: string;
       try {
-        text = (await this.store.getBytes(outputBucket, playlist, MAX_PLAYLIST_BYTES)).toString('utf8');
+        text = (await this.store.getBytes(outputBucket, playlist, MAX_PLAYLIST_BYTES)).toString(
+          'utf8',
+        );
       } catch {
         continue;
       }
@@ -78,8 +82,14 @@ export function playlistUris(text: string): string[] {
   return uris;
 }
 
-/** A playlist-relative URI as a key under the job's prefix, or undefined (absolute URLs, escapes). */
-export function resolveKey(playlistKey: string, uri: string, outputPrefix: string): string | undefined {
+/**
+ * A playlist-relative URI as a key under the job's prefix, or undefined (absolute URLs, escapes).
+ */
+export function resolveKey(
+  playlistKey: string,
+  uri: string,
+  outputPrefix: string,
+): string | undefined {
   if (/^[a-z][a-z0-9+.-]*:/i.test(uri) || uri.startsWith('/')) return undefined;
   const withoutQuery = uri.split(/[?#]/)[0]!;
   let decoded: string;

@@ -23,29 +23,71 @@ const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 buc
 export const submitItemSchema = z.strictObject({ bucket, key: objectKey });
 
 /**
- * Per-request options. None are defined yet: a preset is chosen by name (`preset`), and a per-request
- * override of its fields would change what a job produces without changing its id (derived from
- * source version x preset name), so overrides belong in a named preset. Unknown keys are rejected
- * rather than ignored, so a client never believes an option took effect.
+ * Per-request options. None are defined yet: a preset is chosen by name (`preset`), and a
+ * per-request override of its fields would change what a job produces without changing its id
+ * (derived from source version x preset name), so overrides belong in a named preset. Unknown keys
+ * are rejected rather than ignored, so a client never believes an option took effect.
  */
-export const submitOptionsSchema = z.strictObject({}).describe('Reserved. No options are defined yet; unknown keys are rejected (define a named preset instead of overriding one).');
+export const submitOptionsSchema = z
+  .strictObject({})
+  .describe(
+    'Reserved. No options are defined yet; unknown keys are rejected (define a named preset ' +
+      'instead of overriding one).',
+  );
 
 /** Exactly one of `items` and `prefix`; `bucket` only goes with `prefix`. */
 export const submitBodySchema = z
   .strictObject({
-    items: z.array(submitItemSchema).min(1).optional().describe("Objects to process; at most the server's batch limit (413 beyond)."),
-    prefix: z.string().max(1024).refine(wellFormed, WELL_FORMED).optional().describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
-    bucket: bucket.optional().describe('With prefix: the bucket to list; default the input bucket.'),
-    preset: z.string().min(1).max(64).optional().describe('Preset name; default: chosen from the media type (video, image, audio).'),
+    items: z
+      .array(submitItemSchema)
+      .min(1)
+      .optional()
+      .describe("Objects to process; at most the server's batch limit (413 beyond)."),
+    prefix: z
+      .string()
+      .max(1024)
+      .refine(wellFormed, WELL_FORMED)
+      .optional()
+      .describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
+    bucket: bucket
+      .optional()
+      .describe('With prefix: the bucket to list; default the input bucket.'),
+    preset: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('Preset name; default: chosen from the media type (video, image, audio).'),
     options: submitOptionsSchema.optional(),
-    webhookUrl: z.url({ protocol: /^https?$/ }).max(2048).optional().describe('When each job of the batch ends, a job.completed or job.failed CloudEvent is POSTed here, signed with MEDIAFLOW_NOTIFY_SECRET like every notification.'),
+    webhookUrl: z
+      .url({ protocol: /^https?$/ })
+      .max(2048)
+      .optional()
+      .describe(
+        'When each job of the batch ends, a job.completed or job.failed CloudEvent is POSTed ' +
+          'here, signed with MEDIAFLOW_NOTIFY_SECRET like every notification.',
+      ),
   })
   .superRefine((body, ctx) => {
     const has = (v: unknown) => v !== undefined;
-    if (has(body.items) === has(body.prefix)) ctx.addIssue({ code: 'custom', path: [], message: 'either items or prefix (not both)', input: body });
-    if (has(body.bucket) && !has(body.prefix)) ctx.addIssue({ code: 'custom', path: ['bucket'], message: 'bucket only together with prefix (items name their own bucket)', input: body.bucket });
+    if (has(body.items) === has(body.prefix))
+      ctx.addIssue({
+        code: 'custom',
+        path: [],
+        message: 'either items or prefix (not both)',
+        input: body,
+      });
+    if (has(body.bucket) && !has(body.prefix))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['bucket'],
+        message: 'bucket only together with prefix (items name their own bucket)',
+        input: body.bucket,
+      });
   })
-  .describe('A batch: `items` or `prefix` (exactly one), a preset, options, and an optional webhook URL.');
+  .describe(
+    'A batch: `items` or `prefix` (exactly one), a preset, options, and an optional webhook URL.',
+  );
 export type SubmitBody = z.infer<typeof submitBodySchema>;
 
 export const listQuerySchema = z.strictObject({
@@ -63,7 +105,10 @@ export const errorRecordSchema = z.object({
 
 export const errorBodySchema = z.object({
   error: z.object({
-    code: z.enum([...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERROR_CODES)] as [string, ...string[]]),
+    code: z.enum([...Object.keys(ERROR_CODES), ...Object.keys(HTTP_ERROR_CODES)] as [
+      string,
+      ...string[],
+    ]),
     message: z.string(),
     retryable: z.boolean().optional(),
     issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
@@ -101,7 +146,14 @@ export const jobSummarySchema = z.object({
   state: z.enum(JOB_STATES),
   progress: z.number().min(0).max(1),
   preset: z.string(),
-  source: z.object({ bucket: z.string(), key: z.string(), etag: z.string(), versionId: z.string().optional(), size: z.number(), contentType: z.string().optional() }),
+  source: z.object({
+    bucket: z.string(),
+    key: z.string(),
+    etag: z.string(),
+    versionId: z.string().optional(),
+    size: z.number(),
+    contentType: z.string().optional(),
+  }),
   createdAt: z.string(),
   updatedAt: z.string(),
   error: errorRecordSchema.optional(),
@@ -119,7 +171,10 @@ export const jobViewSchema = jobSummarySchema.extend({
 export type JobView = z.infer<typeof jobViewSchema>;
 export type JobSummary = z.infer<typeof jobSummarySchema>;
 
-export const jobPageSchema = z.object({ jobs: z.array(jobSummarySchema), nextCursor: z.string().nullable() });
+export const jobPageSchema = z.object({
+  jobs: z.array(jobSummarySchema),
+  nextCursor: z.string().nullable(),
+});
 
 export const submitItemResultSchema = z.object({
   bucket: z.string(),
@@ -127,24 +182,41 @@ export const submitItemResultSchema = z.object({
   status: z.enum(['created', 'existing', 'ignored']),
   jobId: z.string().optional(),
   state: z.enum(JOB_STATES).optional(),
-  reason: z.string().optional().describe('Why an item was ignored: output-location, folder-marker, missing, stale.'),
+  reason: z
+    .string()
+    .optional()
+    .describe('Why an item was ignored: output-location, folder-marker, missing, stale.'),
 });
 
 export const submitResponseSchema = z.object({
-  jobIds: z.array(z.string()).describe('Ids of the jobs created or found, in item order, without duplicates.'),
+  jobIds: z
+    .array(z.string())
+    .describe('Ids of the jobs created or found, in item order, without duplicates.'),
   items: z.array(submitItemResultSchema),
 });
 export type SubmitResponse = z.infer<typeof submitResponseSchema>;
 
-export const healthSchema = z.object({ status: z.enum(['ok', 'unavailable']), checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })).optional() });
+export const healthSchema = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z
+    .record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() }))
+    .optional(),
+});
 
 /**
  * Parses untrusted input; on failure throws REQUEST_INVALID listing every field as
  * `Expected <what> for <path> but received <value>` (the project's one wording).
  */
-export function parseInput<S extends z.ZodType>(schema: S, value: unknown, root: 'body' | 'query' | 'params'): z.output<S> {
+export function parseInput<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  root: 'body' | 'query' | 'params',
+): z.output<S> {
   const parsed = schema.safeParse(value, { reportInput: true });
   if (parsed.success) return parsed.data;
-  const issues = parsed.error.issues.map((issue) => ({ path: [root, ...issue.path.map(String)].join('.'), message: describeIssue(issue, root) }));
+  const issues = parsed.error.issues.map((issue) => ({
+    path: [root, ...issue.path.map(String)].join('.'),
+    message: describeIssue(issue, root),
+  }));
   throw new RequestValidationError(issues);
 }

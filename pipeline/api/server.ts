@@ -1,5 +1,9 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyRequest,
+} from 'fastify';
 import type { App } from '../app.js';
 import type { Logger } from '../log.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
@@ -18,7 +22,9 @@ import { staticRoutes } from './routes/static.js';
 
 /** How the server is built; every field defaults from the app's configuration. */
 export interface ServerOptions extends MetricsSources {
-  /** Bearer tokens for the API; default MEDIAFLOW_API_KEYS. Empty: no key needed (loopback only). */
+  /**
+   * Bearer tokens for the API; default MEDIAFLOW_API_KEYS. Empty: no key needed (loopback only).
+   */
   apiKeys?: readonly string[];
   /** Bearer token for the storage webhook; default MEDIAFLOW_WEBHOOK_TOKEN. Unset: webhook off. */
   webhookToken?: string;
@@ -39,7 +45,11 @@ export interface ServerOptions extends MetricsSources {
 }
 
 export const DEFAULT_MAX_BATCH_ITEMS = 1000;
-const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const VERSION = (
+  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /**
  * Builds the HTTP API, the storage webhook, probes, metrics, docs and dashboard over an app.
@@ -47,7 +57,15 @@ const VERSION = (JSON.parse(fs.readFileSync(new URL('../../package.json', import
  * Listening is separate (`listen`), so tests can use `inject` without a port.
  */
 export async function buildServer(app: App, options: ServerOptions = {}): Promise<FastifyInstance> {
-  const log = (options.log ?? app.log).child({ component: 'api' }, { redact: { paths: ['req.headers.authorization', 'headers.authorization', 'authorization'], censor: '[redacted]' } });
+  const log = (options.log ?? app.log).child(
+    { component: 'api' },
+    {
+      redact: {
+        paths: ['req.headers.authorization', 'headers.authorization', 'authorization'],
+        censor: '[redacted]',
+      },
+    },
+  );
   const server = Fastify({
     loggerInstance: log as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -56,7 +74,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     return503OnClosing: true,
     // The router's own rejections (a malformed percent-encoding, an overlong id) come before any
     // route or error handler; they get the same `{ error: { code, message } }` body as the rest.
-    frameworkErrors: (error, _request, reply) => void sendError(reply, 'REQUEST_INVALID', error.message),
+    frameworkErrors: (error, _request, reply) =>
+      void sendError(reply, 'REQUEST_INVALID', error.message),
   });
   installErrorHandling(server);
   // The API speaks JSON only; fastify would otherwise hand text/plain bodies over as strings.
@@ -91,7 +110,8 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
 
   // The API: rate limited, then authenticated before the body is read.
   await server.register(async (scope) => {
-    if (options.rateLimit !== false) await registerRateLimit(scope, auth, options.rateLimit ?? DEFAULT_RATE_LIMIT);
+    if (options.rateLimit !== false)
+      await registerRateLimit(scope, auth, options.rateLimit ?? DEFAULT_RATE_LIMIT);
     scope.addHook('preParsing', async (request: FastifyRequest) => {
       if (auth.enabled) request.principal = auth.require(request, 'mediaflow');
       else {
@@ -108,7 +128,12 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
 }
 
 /** Listens on the configured address, refusing a non-loopback one when no API keys are set. */
-export async function listen(server: FastifyInstance, host: string, port: number, apiKeys: readonly string[]): Promise<string> {
+export async function listen(
+  server: FastifyInstance,
+  host: string,
+  port: number,
+  apiKeys: readonly string[],
+): Promise<string> {
   assertSafeBinding(host, apiKeys);
   return server.listen({ host, port });
 }

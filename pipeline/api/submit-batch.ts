@@ -23,14 +23,23 @@ const SUBMIT_CONCURRENCY = 8;
  */
 export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<SubmitResponse> {
   if (body.preset !== undefined) findPreset(body.preset);
-  const items = body.items ?? (await listPrefix(deps, body.bucket ?? deps.inputBucket, body.prefix ?? ''));
-  if (items.length > deps.maxItems) throw tooMany(items.length > deps.maxItems + 1 ? `more than ${deps.maxItems + 1}` : String(items.length), deps.maxItems);
+  const items =
+    body.items ?? (await listPrefix(deps, body.bucket ?? deps.inputBucket, body.prefix ?? ''));
+  if (items.length > deps.maxItems)
+    throw tooMany(
+      items.length > deps.maxItems + 1 ? `more than ${deps.maxItems + 1}` : String(items.length),
+      deps.maxItems,
+    );
 
   const queue = new PQueue({ concurrency: SUBMIT_CONCURRENCY });
   const results = await Promise.all(
     items.map((item) =>
       queue.add(async () => {
-        const outcome = await deps.orchestrator.submit({ bucket: item.bucket, key: item.key, ...(body.preset ? { preset: body.preset } : {}) });
+        const outcome = await deps.orchestrator.submit({
+          bucket: item.bucket,
+          key: item.key,
+          ...(body.preset ? { preset: body.preset } : {}),
+        });
         return outcome.status === 'ignored'
           ? { ...item, status: outcome.status, reason: outcome.reason }
           : { ...item, status: outcome.status, jobId: outcome.jobId, state: outcome.state };
@@ -42,7 +51,11 @@ export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<Su
 }
 
 /** Lists at most one more object than allowed: enough to know the batch is too large. */
-async function listPrefix(deps: BatchDeps, bucket: string, prefix: string): Promise<{ bucket: string; key: string }[]> {
+async function listPrefix(
+  deps: BatchDeps,
+  bucket: string,
+  prefix: string,
+): Promise<{ bucket: string; key: string }[]> {
   const items: { bucket: string; key: string }[] = [];
   for await (const object of deps.store.list(bucket, prefix)) {
     // Folder markers (zero-byte keys ending in '/') made by consoles are not media.
@@ -54,5 +67,9 @@ async function listPrefix(deps: BatchDeps, bucket: string, prefix: string): Prom
 }
 
 function tooMany(count: string, max: number): ApiError {
-  return new ApiError('PAYLOAD_TOO_LARGE', `Expected at most ${max} items in a batch but received ${count}; split it into several requests`);
+  return new ApiError(
+    'PAYLOAD_TOO_LARGE',
+    `Expected at most ${max} items in a batch but received ${count}; split it into several ` +
+      `requests`,
+  );
 }

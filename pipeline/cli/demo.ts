@@ -16,7 +16,10 @@ import { JobProgressBars } from './progress.js';
 export function listSamples(dir: string): string[] {
   return fs
     .readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() && /\.(mp4|mov|mkv|webm|jpe?g|png|webp|gif|mp3|wav|flac|m4a)$/i.test(e.name))
+    .filter(
+      (e) =>
+        e.isFile() && /\.(mp4|mov|mkv|webm|jpe?g|png|webp|gif|mp3|wav|flac|m4a)$/i.test(e.name),
+    )
     .map((e) => path.join(dir, e.name))
     .sort();
 }
@@ -34,14 +37,30 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
   const app = await createApp(config, log);
   try {
     const submitted = new Map<string, EventOutcome['outcome']>();
-    if (!app.embedded) throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
-    const stop = listenToEmbeddedEvents(app.embedded, app.orchestrator, config.buckets.input, log, ({ event, outcome }) => {
-      if (event.type === 'created') submitted.set(event.key, outcome);
-    });
-    process.stderr.write(`mediaflow demo: embedded S3 at ${app.embedded.endpoint}, uploading ${files.length} samples to s3://${config.buckets.input}/\n`);
+    if (!app.embedded)
+      throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
+    const stop = listenToEmbeddedEvents(
+      app.embedded,
+      app.orchestrator,
+      config.buckets.input,
+      log,
+      ({ event, outcome }) => {
+        if (event.type === 'created') submitted.set(event.key, outcome);
+      },
+    );
+    process.stderr.write(
+      `mediaflow demo: embedded S3 at ${app.embedded.endpoint}, uploading ${files.length} ` +
+        `samples to s3://${config.buckets.input}/\n`,
+    );
 
     const keys = files.map((file) => `samples/${path.basename(file)}`);
-    await Promise.all(files.map((file, i) => app.store.upload(config.buckets.input, keys[i]!, file, { contentType: contentTypeFor(file) })));
+    await Promise.all(
+      files.map((file, i) =>
+        app.store.upload(config.buckets.input, keys[i]!, file, {
+          contentType: contentTypeFor(file),
+        }),
+      ),
+    );
 
     // Jobs start from the upload events, not from this loop: wait until each has been announced.
     const deadline = Date.now() + 30_000;
@@ -54,7 +73,8 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
     const ids: string[] = [];
     for (const key of keys) {
       const outcome = submitted.get(key)!;
-      if (outcome.status === 'ignored') throw new Error(`the upload of ${key} was ignored (${outcome.reason})`);
+      if (outcome.status === 'ignored')
+        throw new Error(`the upload of ${key} was ignored (${outcome.reason})`);
       bars.add(outcome.jobId, key);
       ids.push(outcome.jobId);
     }
@@ -69,14 +89,22 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
 
 function printOutcomes(jobs: JobRecord[], bucket: string): void {
   for (const job of jobs) {
-    const head = `\n${job.spec.source.key} -> ${job.state} (job ${job.spec.id}, preset ${job.spec.preset.name})`;
+    const head =
+      `\n${job.spec.source.key} -> ${job.state} (job ${job.spec.id}, preset ` +
+      `${job.spec.preset.name})`;
     process.stdout.write(head + '\n');
     if (job.error) process.stdout.write(`  error ${job.error.code}: ${job.error.message}\n`);
     // HLS segments would drown the list; they are summed up in one line.
     const segments = job.outputs.filter((o) => o.role === 'hls-segment');
-    for (const o of job.outputs.filter((o) => o.role !== 'hls-segment')) process.stdout.write(`  s3://${bucket}/${o.key}  ${formatBytes(o.bytes)}\n`);
-    if (segments.length) process.stdout.write(`  + ${segments.length} HLS segments, ${formatBytes(segments.reduce((sum, o) => sum + o.bytes, 0))}\n`);
-    if (job.state === 'succeeded') process.stdout.write(`  s3://${bucket}/${job.spec.outputPrefix}manifest.json\n`);
+    for (const o of job.outputs.filter((o) => o.role !== 'hls-segment'))
+      process.stdout.write(`  s3://${bucket}/${o.key}  ${formatBytes(o.bytes)}\n`);
+    if (segments.length)
+      process.stdout.write(
+        `  + ${segments.length} HLS segments, ` +
+          `${formatBytes(segments.reduce((sum, o) => sum + o.bytes, 0))}\n`,
+      );
+    if (job.state === 'succeeded')
+      process.stdout.write(`  s3://${bucket}/${job.spec.outputPrefix}manifest.json\n`);
   }
 }
 

@@ -3,7 +3,9 @@ export const EXIT = {
   OK: 0,
   /** At least one job failed or was cancelled. */
   JOB_FAILED: 1,
-  /** Bad command line or arguments, including a request the API rejected as invalid (400, 409, 413). */
+  /**
+   * Bad command line or arguments, including a request the API rejected as invalid (400, 409, 413).
+   */
   USAGE: 2,
   /** The configuration is invalid. */
   CONFIG: 3,

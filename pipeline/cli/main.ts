@@ -23,13 +23,19 @@ function cliConfig(): { config: Config; log: ReturnType<typeof createLogger> } {
 
 export function buildProgram(): Command {
   const program = new Command('mediaflow')
-    .description('Event-driven media processing for object storage: uploads become web-ready images, HLS ladders and MP4 renditions.')
+    .description(
+      'Event-driven media processing for object storage: uploads become web-ready images, HLS ' +
+        'ladders and MP4 renditions.',
+    )
     .showHelpAfterError()
     .exitOverride();
 
   program
     .command('demo')
-    .description('Run the embedded demo: start a local S3 server, upload samples/, let the upload events trigger jobs, print the outputs')
+    .description(
+      'Run the embedded demo: start a local S3 server, upload samples/, let the upload events ' +
+        'trigger jobs, print the outputs',
+    )
     .option('--samples <dir>', 'folder of sample media to upload', path.join(ROOT, 'samples'))
     .action(async (options: { samples: string }) => {
       const { config, log } = cliConfig();
@@ -39,7 +45,10 @@ export function buildProgram(): Command {
 
   program
     .command('process')
-    .description('Process local files through the same pipeline (embedded) and copy outputs and manifest to --out/<file name>/')
+    .description(
+      'Process local files through the same pipeline (embedded) and copy outputs and manifest ' +
+        'to --out/<file name>/',
+    )
     .argument('<file...>', 'media files')
     .option('--preset <name>', 'preset name (default: chosen from the media type)')
     .option('--out <dir>', 'output folder', 'mediaflow-out')
@@ -52,7 +61,11 @@ export function buildProgram(): Command {
 
   program
     .command('worker')
-    .description('Run tasks from the BullMQ queues (distributed mode: REDIS_URL and MEDIAFLOW_S3_ENDPOINT) until SIGTERM/SIGINT, then stop gracefully within MEDIAFLOW_SHUTDOWN_GRACE_S')
+    .description(
+      'Run tasks from the BullMQ queues (distributed mode: REDIS_URL and ' +
+        'MEDIAFLOW_S3_ENDPOINT) until SIGTERM/SIGINT, then stop gracefully within ' +
+        'MEDIAFLOW_SHUTDOWN_GRACE_S',
+    )
     .action(async () => {
       const config = loadConfig();
       const { runWorker } = await import('./worker.js');
@@ -61,8 +74,14 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('Run the HTTP API, the dashboard (at /) and the upload triggers until SIGTERM/SIGINT')
-    .option('--port <n>', 'port to listen on (default MEDIAFLOW_PORT, 8080; 0 picks a free one)', parsePort)
+    .description(
+      'Run the HTTP API, the dashboard (at /) and the upload triggers until SIGTERM/SIGINT',
+    )
+    .option(
+      '--port <n>',
+      'port to listen on (default MEDIAFLOW_PORT, 8080; 0 picks a free one)',
+      parsePort,
+    )
     .action(async (options: { port?: number }) => {
       const base = loadConfig();
       const port = options.port ?? base.api.port;
@@ -73,23 +92,47 @@ export function buildProgram(): Command {
 
   // Client commands talk to a running `mediaflow serve` over HTTP.
   const apiOption = (command: Command) =>
-    command.option('--api <url>', 'API base URL', `http://127.0.0.1:${process.env.MEDIAFLOW_PORT || 8080}`).option('--json', 'print JSON on stdout', false);
-  const client = (options: { api: string }) => new ApiClient(options.api, process.env.MEDIAFLOW_API_KEY || undefined);
+    command
+      .option(
+        '--api <url>',
+        'API base URL',
+        `http://127.0.0.1:${process.env.MEDIAFLOW_PORT || 8080}`,
+      )
+      .option('--json', 'print JSON on stdout', false);
+  const client = (options: { api: string }) =>
+    new ApiClient(options.api, process.env.MEDIAFLOW_API_KEY || undefined);
 
   apiOption(
     program
       .command('submit')
-      .description('Submit objects to the API: bucket/key, or bucket/prefix/ for every object under a prefix (API key from MEDIAFLOW_API_KEY)')
+      .description(
+        'Submit objects to the API: bucket/key, or bucket/prefix/ for every object under a ' +
+          'prefix (API key from MEDIAFLOW_API_KEY)',
+      )
       .argument('<target...>', 'bucket/key or bucket/prefix/')
       .option('--preset <name>', 'preset name (default: chosen from the media type)')
       .option('--prefix', 'treat every target as a key prefix', false)
-      .option('--wait', 'follow the jobs with progress bars until they end; exit 1 if any failed', false),
-  ).action(async (targets: string[], options: { api: string; preset?: string; prefix: boolean; wait: boolean; json: boolean }) => {
-    const { runSubmit } = await import('./submit.js');
-    process.exitCode = await runSubmit(targets, options, client(options));
-  });
+      .option(
+        '--wait',
+        'follow the jobs with progress bars until they end; exit 1 if any failed',
+        false,
+      ),
+  ).action(
+    async (
+      targets: string[],
+      options: { api: string; preset?: string; prefix: boolean; wait: boolean; json: boolean },
+    ) => {
+      const { runSubmit } = await import('./submit.js');
+      process.exitCode = await runSubmit(targets, options, client(options));
+    },
+  );
 
-  apiOption(program.command('status').description("A job's state, per-task progress, outputs and error").argument('<id>', 'job id')).action(async (id: string, options: { api: string; json: boolean }) => {
+  apiOption(
+    program
+      .command('status')
+      .description("A job's state, per-task progress, outputs and error")
+      .argument('<id>', 'job id'),
+  ).action(async (id: string, options: { api: string; json: boolean }) => {
     const { runStatus } = await import('./status.js');
     process.exitCode = await runStatus(id, options, client(options));
   });
@@ -98,20 +141,34 @@ export function buildProgram(): Command {
     program
       .command('jobs')
       .description('List jobs, newest first')
-      .option('--state <state>', 'only jobs in this state (queued, running, succeeded, failed, cancelled)')
+      .option(
+        '--state <state>',
+        'only jobs in this state (queued, running, succeeded, failed, cancelled)',
+      )
       .option('--limit <n>', 'how many', '20')
       .option('--cursor <cursor>', 'continue a previous listing'),
-  ).action(async (options: { api: string; state?: string; limit: string; cursor?: string; json: boolean }) => {
-    const { runJobs } = await import('./jobs.js');
-    process.exitCode = await runJobs(options, client(options));
-  });
+  ).action(
+    async (options: {
+      api: string;
+      state?: string;
+      limit: string;
+      cursor?: string;
+      json: boolean;
+    }) => {
+      const { runJobs } = await import('./jobs.js');
+      process.exitCode = await runJobs(options, client(options));
+    },
+  );
 
   return program;
 }
 
 function parsePort(value: string): number {
   const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidArgumentError(`Expected a port number (0-65535) for --port but received ${JSON.stringify(value)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new InvalidArgumentError(
+      `Expected a port number (0-65535) for --port but received ${JSON.stringify(value)}`,
+    );
   return port;
 }
 
@@ -131,7 +188,14 @@ async function main(): Promise<void> {
     const record = toErrorRecord(error);
     process.stderr.write(`mediaflow: ${record.code}: ${record.message}\n`);
     const status = ERROR_CODES[record.code].status;
-    process.exitCode = record.code === 'CONFIG_INVALID' ? EXIT.CONFIG : status === 503 || record.code === 'BINARY_MISSING' ? EXIT.UNAVAILABLE : status === 400 ? EXIT.USAGE : EXIT.JOB_FAILED;
+    process.exitCode =
+      record.code === 'CONFIG_INVALID'
+        ? EXIT.CONFIG
+        : status === 503 || record.code === 'BINARY_MISSING'
+          ? EXIT.UNAVAILABLE
+          : status === 400
+            ? EXIT.USAGE
+            : EXIT.JOB_FAILED;
   }
 }
 

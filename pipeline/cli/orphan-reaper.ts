@@ -12,8 +12,8 @@ import path from 'node:path';
  *
  * How one is recognised, on Linux (`/proc`): its command line names a file under this machine's
  * scratch root (every media process works on scratch files, and nothing else does), it leads its
- * own process group (as the process module starts them), and its parent is not a process of
- * this executable (a live worker) but init or a subreaper. Where `/proc` is missing this does nothing.
+ * own process group (as the process module starts them), and its parent is not a process of this
+ * executable (a live worker) but init or a subreaper. Where `/proc` is missing this does nothing.
  */
 export function reapOrphans(scratchRoot: string): number[] {
   if (!fs.existsSync('/proc/self/stat')) return [];
@@ -39,7 +39,11 @@ export function reapOrphans(scratchRoot: string): number[] {
 }
 
 /** Reaps now and every `intervalMs`; returns a function that stops it. */
-export function startOrphanReaper(scratchRoot: string, intervalMs: number, onReaped: (pids: number[]) => void): () => void {
+export function startOrphanReaper(
+  scratchRoot: string,
+  intervalMs: number,
+  onReaped: (pids: number[]) => void,
+): () => void {
   const pass = () => {
     const pids = reapOrphans(scratchRoot);
     if (pids.length) onReaped(pids);
@@ -58,7 +62,9 @@ function read(file: string): string | undefined {
   }
 }
 
-/** `/proc/<pid>/stat`: `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses. */
+/**
+ * `/proc/<pid>/stat`: `pid (comm) state ppid pgrp ...`; comm may contain spaces and parentheses.
+ */
 function parseStat(stat: string | undefined): { ppid: number; pgrp: number } | undefined {
   if (!stat) return undefined;
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

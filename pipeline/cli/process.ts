@@ -24,7 +24,12 @@ export interface ProcessReport {
  * Runs the pipeline on local files in a private embedded store, then copies each input's outputs
  * and manifest to `outDir/<input file name>/`.
  */
-export async function runProcess(files: string[], options: { preset?: string; out: string; json: boolean }, baseConfig: Config, log: Logger): Promise<number> {
+export async function runProcess(
+  files: string[],
+  options: { preset?: string; out: string; json: boolean },
+  baseConfig: Config,
+  log: Logger,
+): Promise<number> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-process-'));
   const config: Config = { ...baseConfig, embedded: { dataDir, port: 0 } };
   const app = await createApp(config, log);
@@ -38,8 +43,14 @@ export async function runProcess(files: string[], options: { preset?: string; ou
       try {
         checkInput(file, names);
         const key = `process/${path.basename(file)}`;
-        await app.store.upload(config.buckets.input, key, path.resolve(file), { contentType: contentTypeFor(file) });
-        const outcome = await app.orchestrator.submit({ bucket: config.buckets.input, key, ...(options.preset ? { preset: options.preset } : {}) });
+        await app.store.upload(config.buckets.input, key, path.resolve(file), {
+          contentType: contentTypeFor(file),
+        });
+        const outcome = await app.orchestrator.submit({
+          bucket: config.buckets.input,
+          key,
+          ...(options.preset ? { preset: options.preset } : {}),
+        });
         if (outcome.status === 'ignored') throw new Error(`ignored: ${outcome.reason}`);
         bars?.add(outcome.jobId, path.basename(file));
         started.push({ index, file, jobId: outcome.jobId });
@@ -48,18 +59,30 @@ export async function runProcess(files: string[], options: { preset?: string; ou
         reports[index] = { input: file, status: 'failed', error: { code, message } };
       }
     }
-    const finished = await waitForJobs(app.jobs, started.map((s) => s.jobId), (job) => bars?.update(job));
+    const finished = await waitForJobs(
+      app.jobs,
+      started.map((s) => s.jobId),
+      (job) => bars?.update(job),
+    );
     bars?.stop();
     for (const [i, job] of finished.entries()) {
       const { index, file } = started[i]!;
       if (job.state !== 'succeeded') {
-        reports[index] = { input: file, status: job.state === 'cancelled' ? 'cancelled' : 'failed', jobId: job.spec.id, ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}) };
+        reports[index] = {
+          input: file,
+          status: job.state === 'cancelled' ? 'cancelled' : 'failed',
+          jobId: job.spec.id,
+          ...(job.error ? { error: { code: job.error.code, message: job.error.message } } : {}),
+        };
         continue;
       }
       const outputDir = path.resolve(options.out, path.basename(file));
       fs.mkdirSync(outputDir, { recursive: true });
       const outputs = [];
-      for (const o of [...job.outputs, { key: job.spec.outputPrefix + MANIFEST_NAME, bytes: 0, role: 'manifest' }]) {
+      for (const o of [
+        ...job.outputs,
+        { key: job.spec.outputPrefix + MANIFEST_NAME, bytes: 0, role: 'manifest' },
+      ]) {
         const target = path.join(outputDir, o.key.slice(job.spec.outputPrefix.length));
         fs.mkdirSync(path.dirname(target), { recursive: true });
         const info = await app.store.download(job.spec.outputBucket, o.key, target);
@@ -72,7 +95,12 @@ export async function runProcess(files: string[], options: { preset?: string; ou
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
   if (options.json) process.stdout.write(JSON.stringify({ inputs: reports }, null, 2) + '\n');
-  else for (const r of reports) process.stdout.write(`${r.input}: ${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`);
+  else
+    for (const r of reports)
+      process.stdout.write(
+        `${r.input}: ` +
+          `${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`,
+      );
   return reports.every((r) => r.status === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
 }
 
@@ -88,8 +116,17 @@ function checkInput(file: string, names: Set<string>): void {
   } catch {
     throw new MediaflowError('SOURCE_NOT_FOUND', `No file ${file}`);
   }
-  if (!stat.isFile()) throw new MediaflowError('REQUEST_INVALID', `Expected a file for ${file} but received ${stat.isDirectory() ? 'a directory' : 'something else'}`);
+  if (!stat.isFile())
+    throw new MediaflowError(
+      'REQUEST_INVALID',
+      `Expected a file for ${file} but received ` +
+        `${stat.isDirectory() ? 'a directory' : 'something else'}`,
+    );
   const name = path.basename(file);
-  if (names.has(name)) throw new MediaflowError('REQUEST_INVALID', `Expected one input per file name but received ${name} twice; outputs go to <out>/${name}/`);
+  if (names.has(name))
+    throw new MediaflowError(
+      'REQUEST_INVALID',
+      `Expected one input per file name but received ${name} twice; outputs go to <out>/${name}/`,
+    );
   names.add(name);
 }

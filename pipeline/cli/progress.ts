@@ -14,14 +14,20 @@ export class JobProgressBars {
   constructor(interactive = Boolean(process.stderr.isTTY)) {
     this.multibar = interactive
       ? new cliProgress.MultiBar(
-          { format: ' {bar} {percentage}% | {label} | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr },
+          {
+            format: ' {bar} {percentage}% | {label} | {state}',
+            hideCursor: true,
+            clearOnComplete: false,
+            stream: process.stderr,
+          },
           cliProgress.Presets.shades_classic,
         )
       : undefined;
   }
 
   add(jobId: string, label: string): void {
-    if (this.multibar && !this.bars.has(jobId)) this.bars.set(jobId, this.multibar.create(100, 0, { label, state: 'queued' }));
+    if (this.multibar && !this.bars.has(jobId))
+      this.bars.set(jobId, this.multibar.create(100, 0, { label, state: 'queued' }));
     if (!this.multibar) process.stderr.write(`queued   ${label} (${jobId})\n`);
     this.labels.set(jobId, label);
   }
@@ -33,7 +39,9 @@ export class JobProgressBars {
     if (bar) bar.update(percent, { state: job.state });
     else if (['succeeded', 'failed', 'cancelled'].includes(job.state) && !this.announced.has(id)) {
       this.announced.add(id);
-      process.stderr.write(`${job.state.padEnd(9)}${this.labels.get(id) ?? id}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`);
+      process.stderr.write(
+        `${job.state.padEnd(9)}${this.labels.get(id) ?? id}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
+      );
     }
   }
 

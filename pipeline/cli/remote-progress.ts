@@ -23,13 +23,22 @@ export class RemoteProgressBars {
 
   constructor(interactive = Boolean(process.stderr.isTTY)) {
     this.multibar = interactive
-      ? new cliProgress.MultiBar({ format: ' {bar} {percentage}% | {label} | {state}', hideCursor: true, clearOnComplete: false, stream: process.stderr }, cliProgress.Presets.shades_classic)
+      ? new cliProgress.MultiBar(
+          {
+            format: ' {bar} {percentage}% | {label} | {state}',
+            hideCursor: true,
+            clearOnComplete: false,
+            stream: process.stderr,
+          },
+          cliProgress.Presets.shades_classic,
+        )
       : undefined;
   }
 
   add(id: string, label: string): void {
     this.labels.set(id, label);
-    if (this.multibar && !this.bars.has(id)) this.bars.set(id, this.multibar.create(100, 0, { label, state: 'queued' }));
+    if (this.multibar && !this.bars.has(id))
+      this.bars.set(id, this.multibar.create(100, 0, { label, state: 'queued' }));
   }
 
   update(job: RemoteJobState): void {
@@ -37,7 +46,9 @@ export class RemoteProgressBars {
     if (bar) bar.update(Math.round(job.progress * 100), { state: job.state });
     else if (FINAL.has(job.state) && this.labels.has(job.id) && !this.announced.has(job.id)) {
       this.announced.add(job.id);
-      process.stderr.write(`${job.state.padEnd(10)}${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`);
+      process.stderr.write(
+        `${job.state.padEnd(10)}${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
+      );
     }
   }
 

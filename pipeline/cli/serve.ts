@@ -1,6 +1,10 @@
 import { Redis } from 'ioredis';
 import { assertSafeBinding } from '../api/auth.js';
-import { BatchWebhooks, MemorySubscriptionStore, RedisSubscriptionStore } from '../api/batch-webhooks.js';
+import {
+  BatchWebhooks,
+  MemorySubscriptionStore,
+  RedisSubscriptionStore,
+} from '../api/batch-webhooks.js';
 import { RedisIdempotencyStore } from '../api/idempotency.js';
 import { DEFAULT_RATE_LIMIT } from '../api/rate-limit.js';
 import { buildServer, listen, type ServerOptions } from '../api/server.js';
@@ -31,18 +35,30 @@ export interface ServeHandle {
  * Idempotency-Key answers, rate-limit counters and per-batch webhook subscriptions. /readyz then
  * also checks Redis.
  */
-export async function startServe(config: Config, log: Logger, options: ServerOptions = {}): Promise<ServeHandle> {
+export async function startServe(
+  config: Config,
+  log: Logger,
+  options: ServerOptions = {},
+): Promise<ServeHandle> {
   // Refuse an unsafe binding before starting anything.
   const apiKeys = options.apiKeys ?? config.api.apiKeys;
   assertSafeBinding(config.api.host, apiKeys);
   const app = await appForConfig(config, log);
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false }) : undefined;
+  const redis = config.redisUrl
+    ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false })
+    : undefined;
   redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
   const stopTriggers = startTriggers(app);
   const webhooks = new BatchWebhooks({
     jobs: app.jobs,
-    subscriptions: redis ? new RedisSubscriptionStore(redis, `${config.queuePrefix}:subscriptions:`) : new MemorySubscriptionStore(),
-    sender: new WebhookSender({ secret: config.notify.secret, log, retry: { attempts: 5, backoffMs: config.worker.backoffMs } }),
+    subscriptions: redis
+      ? new RedisSubscriptionStore(redis, `${config.queuePrefix}:subscriptions:`)
+      : new MemorySubscriptionStore(),
+    sender: new WebhookSender({
+      secret: config.notify.secret,
+      log,
+      retry: { attempts: 5, backoffMs: config.worker.backoffMs },
+    }),
     log,
   });
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
@@ -83,7 +99,10 @@ export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
   const handle = await startServe(config, log);
   const where = handle.app.embedded ? `, embedded S3 at ${handle.app.embedded.endpoint}` : '';
   const mode = config.redisUrl ? 'distributed' : 'embedded';
-  process.stderr.write(`mediaflow: API and dashboard on ${handle.url}/${where} (${mode}; ${config.api.apiKeys.length ? 'API keys required' : 'no API keys: loopback only'})\n`);
+  process.stderr.write(
+    `mediaflow: API and dashboard on ${handle.url}/${where} (${mode}; ` +
+      `${config.api.apiKeys.length ? 'API keys required' : 'no API keys: loopback only'})\n`,
+  );
 
   return new Promise<ExitCode>((resolve) => {
     let stopping = false;

@@ -4,7 +4,11 @@ import type { ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** `mediaflow status <id>`: one job's state, per-task progress, outputs and error. */
-export async function runStatus(id: string, options: { json: boolean }, client: ApiClient): Promise<ExitCode> {
+export async function runStatus(
+  id: string,
+  options: { json: boolean },
+  client: ApiClient,
+): Promise<ExitCode> {
   const job = await client.request<JobView>('GET', `/v1/jobs/${encodeURIComponent(id)}`);
   if (options.json) {
     process.stdout.write(JSON.stringify(job, null, 2) + '\n');
@@ -20,11 +24,16 @@ export async function runStatus(id: string, options: { json: boolean }, client: 
   if (job.error) lines.push(`error    ${job.error.code}: ${job.error.message}`);
   if (job.tasks.length) {
     lines.push('tasks');
-    for (const t of job.tasks) lines.push(`  ${t.id.padEnd(16)} ${t.kind.padEnd(12)} ${t.state.padEnd(10)} ${String(Math.round(t.progress * 100)).padStart(3)}%${t.attempts > 1 ? `  (${t.attempts} attempts)` : ''}${t.error ? `  ${t.error.code}` : ''}`);
+    for (const t of job.tasks)
+      lines.push(
+        `  ${t.id.padEnd(16)} ${t.kind.padEnd(12)} ${t.state.padEnd(10)} ` +
+          `${String(Math.round(t.progress * 100)).padStart(3)}%${t.attempts > 1 ? `  (${t.attempts} attempts)` : ''}${t.error ? `  ${t.error.code}` : ''}`,
+      );
   }
   if (job.outputs.length) {
     lines.push('outputs');
-    for (const o of job.outputs) lines.push(`  s3://${job.outputBucket}/${o.key}  ${formatBytes(o.bytes)}  ${o.role}`);
+    for (const o of job.outputs)
+      lines.push(`  s3://${job.outputBucket}/${o.key}  ${formatBytes(o.bytes)}  ${o.role}`);
   }
   process.stdout.write(lines.join('\n') + '\n');
   return EXIT.OK;

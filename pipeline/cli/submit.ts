@@ -14,7 +14,13 @@ export interface SubmitOptions {
 
 interface SubmitResponse {
   jobIds: string[];
-  items: { bucket: string; key: string; status: 'created' | 'existing' | 'ignored'; jobId?: string; reason?: string }[];
+  items: {
+    bucket: string;
+    key: string;
+    status: 'created' | 'existing' | 'ignored';
+    jobId?: string;
+    reason?: string;
+  }[];
 }
 
 type Batch = { items: { bucket: string; key: string }[] } | { bucket: string; prefix: string };
@@ -26,14 +32,22 @@ const ATTEMPTS = 3;
  * `mediaflow submit`: sends the objects to the API as batches, prints the job ids (one per line
  * on stdout, for scripts), and with --wait follows them to the end with progress bars.
  */
-export async function runSubmit(targets: string[], options: SubmitOptions, client: ApiClient): Promise<ExitCode> {
+export async function runSubmit(
+  targets: string[],
+  options: SubmitOptions,
+  client: ApiClient,
+): Promise<ExitCode> {
   const batches = toBatches(targets, options.prefix);
   const labels = new Map<string, string>();
   const jobIds: string[] = [];
   for (const batch of batches) {
-    const response = await submitWithRetries(client, { ...batch, ...(options.preset ? { preset: options.preset } : {}) });
+    const response = await submitWithRetries(client, {
+      ...batch,
+      ...(options.preset ? { preset: options.preset } : {}),
+    });
     for (const item of response.items) {
-      if (item.status === 'ignored') process.stderr.write(`ignored   ${item.bucket}/${item.key} (${item.reason})\n`);
+      if (item.status === 'ignored')
+        process.stderr.write(`ignored   ${item.bucket}/${item.key} (${item.reason})\n`);
       else if (item.jobId && !labels.has(item.jobId)) {
         labels.set(item.jobId, `${item.bucket}/${item.key}`);
         jobIds.push(item.jobId);
@@ -62,7 +76,11 @@ export function toBatches(targets: string[], allPrefixes: boolean): Batch[] {
     const slash = target.indexOf('/');
     const bucket = slash < 0 ? target : target.slice(0, slash);
     const rest = slash < 0 ? '' : target.slice(slash + 1);
-    if (!bucket) throw new MediaflowError('REQUEST_INVALID', `Expected bucket/key or bucket/prefix/ but received ${JSON.stringify(raw)}`);
+    if (!bucket)
+      throw new MediaflowError(
+        'REQUEST_INVALID',
+        `Expected bucket/key or bucket/prefix/ but received ${JSON.stringify(raw)}`,
+      );
     if (allPrefixes || rest === '' || rest.endsWith('/')) batches.push({ bucket, prefix: rest });
     else items.push({ bucket, key: rest });
   }
@@ -77,9 +95,16 @@ async function submitWithRetries(client: ApiClient, body: object): Promise<Submi
   const key = crypto.randomUUID();
   for (let attempt = 1; ; attempt++) {
     try {
-      return await client.request<SubmitResponse>('POST', '/v1/jobs', body, { 'idempotency-key': key });
+      return await client.request<SubmitResponse>('POST', '/v1/jobs', body, {
+        'idempotency-key': key,
+      });
     } catch (error) {
-      const transient = error instanceof ApiRequestError && (error.status === 0 || error.status === 429 || error.status === 503 || (error.code === 'IDEMPOTENCY_CONFLICT' && error.retryAfterSeconds !== undefined));
+      const transient =
+        error instanceof ApiRequestError &&
+        (error.status === 0 ||
+          error.status === 429 ||
+          error.status === 503 ||
+          (error.code === 'IDEMPOTENCY_CONFLICT' && error.retryAfterSeconds !== undefined));
       if (!transient || attempt >= ATTEMPTS) throw error;
       await sleep(Math.min(10, error.retryAfterSeconds ?? attempt) * 1000);
     }
@@ -90,7 +115,11 @@ async function submitWithRetries(client: ApiClient, body: object): Promise<Submi
  * Follows jobs to their end over one SSE stream of every job's changes (one connection however
  * many jobs), after reading each once, so a job that ended before the stream opened is seen too.
  */
-async function waitForJobs(client: ApiClient, ids: string[], labels: Map<string, string>): Promise<Map<string, RemoteJobState>> {
+async function waitForJobs(
+  client: ApiClient,
+  ids: string[],
+  labels: Map<string, string>,
+): Promise<Map<string, RemoteJobState>> {
   const final = new Map<string, RemoteJobState>();
   if (ids.length === 0) return final;
   const bars = new RemoteProgressBars();
@@ -106,13 +135,25 @@ async function waitForJobs(client: ApiClient, ids: string[], labels: Map<string,
   try {
     let opened!: () => void;
     const open = new Promise<void>((resolve) => (opened = resolve));
-    const stream = client.events('/v1/jobs/events', (name, data) => name === 'job' && seen(data as RemoteJobState), controller.signal, opened);
+    const stream = client.events(
+      '/v1/jobs/events',
+      (name, data) => name === 'job' && seen(data as RemoteJobState),
+      controller.signal,
+      opened,
+    );
     stream.catch(() => {}); // awaited below; this only keeps an early failure from going unhandled
     // Only once the stream listens are the jobs read: a change in between cannot be missed.
     await Promise.race([open, stream]);
-    for (const id of ids) if (!controller.signal.aborted) seen(await client.request<RemoteJobState>('GET', `/v1/jobs/${id}`));
+    for (const id of ids)
+      if (!controller.signal.aborted)
+        seen(await client.request<RemoteJobState>('GET', `/v1/jobs/${id}`));
     await stream;
-    if (final.size < wanted.size) throw new ApiRequestError(0, 'UNAVAILABLE', 'The API closed the progress stream before the jobs ended');
+    if (final.size < wanted.size)
+      throw new ApiRequestError(
+        0,
+        'UNAVAILABLE',
+        'The API closed the progress stream before the jobs ended',
+      );
   } finally {
     controller.abort();
     bars.stop();

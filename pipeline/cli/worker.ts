@@ -16,14 +16,30 @@ import { startOrphanReaper } from './orphan-reaper.js';
  * `options` exists for tests and embedders (other handlers and workflows, shorter locks); the CLI
  * passes none, so production workers run the production registries.
  */
-export async function runWorker(config: Config, log: Logger, options: Omit<DistributedOptions, 'consume'> & { reapIntervalMs?: number } = {}): Promise<number> {
+export async function runWorker(
+  config: Config,
+  log: Logger,
+  options: Omit<DistributedOptions, 'consume'> & { reapIntervalMs?: number } = {},
+): Promise<number> {
   const { reapIntervalMs = 5000, ...appOptions } = options;
   const app = await createDistributedApp(config, log, { ...appOptions, consume: true });
   // Media processes of workers that died on this machine (kill -9) are found and killed.
-  const stopReaper = startOrphanReaper(config.scratchDir, reapIntervalMs, (pids) => log.warn({ pids }, 'killed media processes orphaned by a dead worker'));
-  log.info({ queue: queueNames(config.queuePrefix).tasks, concurrency: config.worker.concurrency, graceS: config.worker.shutdownGraceMs / 1000 }, 'worker ready');
+  const stopReaper = startOrphanReaper(config.scratchDir, reapIntervalMs, (pids) =>
+    log.warn({ pids }, 'killed media processes orphaned by a dead worker'),
+  );
+  log.info(
+    {
+      queue: queueNames(config.queuePrefix).tasks,
+      concurrency: config.worker.concurrency,
+      graceS: config.worker.shutdownGraceMs / 1000,
+    },
+    'worker ready',
+  );
 
-  const signal = await Promise.race([once(process, 'SIGTERM').then(() => 'SIGTERM'), once(process, 'SIGINT').then(() => 'SIGINT')]);
+  const signal = await Promise.race([
+    once(process, 'SIGTERM').then(() => 'SIGTERM'),
+    once(process, 'SIGINT').then(() => 'SIGINT'),
+  ]);
   const forced = () => {
     log.warn({}, 'second signal: exiting without waiting');
     killAllChildren();

@@ -8,11 +8,23 @@ import { envSchema, type Env } from './schema.js';
 export interface Config {
   mode: { storage: 'embedded' | 'external'; runner: 'in-process' | 'bullmq' };
   redisUrl: string | undefined;
-  s3: { endpoint: string | undefined; region: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean };
+  s3: {
+    endpoint: string | undefined;
+    region: string;
+    accessKeyId: string;
+    secretAccessKey: string;
+    forcePathStyle: boolean;
+  };
   buckets: { input: string; output: string; outputPrefix: string };
   embedded: { dataDir: string; port: number };
   scratchDir: string;
-  worker: { concurrency: number; attempts: number; backoffMs: number; processTimeoutMs: number; shutdownGraceMs: number };
+  worker: {
+    concurrency: number;
+    attempts: number;
+    backoffMs: number;
+    processTimeoutMs: number;
+    shutdownGraceMs: number;
+  };
   video: { segmentSeconds: number; maxSegments: number; loudnessLufs: number };
   limits: MediaLimits;
   api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
@@ -38,7 +50,8 @@ export interface MediaLimits extends VideoLimits {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const fromFile = env.MEDIAFLOW_CONFIG_FILE ? readConfigFile(env.MEDIAFLOW_CONFIG_FILE) : {};
   const merged: Record<string, unknown> = { ...fromFile };
-  for (const [name, value] of Object.entries(env)) if (value !== undefined && value !== '') merged[name] = value;
+  for (const [name, value] of Object.entries(env))
+    if (value !== undefined && value !== '') merged[name] = value;
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
@@ -50,10 +63,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function readConfigFile(file: string): Record<string, unknown> {
   try {
     const data: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (!data || typeof data !== 'object' || Array.isArray(data)) throw new Error('expected a JSON object of variables');
-    return Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]));
+    if (!data || typeof data !== 'object' || Array.isArray(data))
+      throw new Error('expected a JSON object of variables');
+    return Object.fromEntries(
+      Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
+    );
   } catch (error) {
-    throw new MediaflowError('CONFIG_INVALID', `MEDIAFLOW_CONFIG_FILE: cannot read ${file}: ${(error as Error).message}`);
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      `MEDIAFLOW_CONFIG_FILE: cannot read ${file}: ${(error as Error).message}`,
+    );
   }
 }
 
@@ -71,8 +90,15 @@ function resolve(env: Env): Config {
       secretAccessKey: env.MEDIAFLOW_S3_SECRET_ACCESS_KEY,
       forcePathStyle: env.MEDIAFLOW_S3_FORCE_PATH_STYLE,
     },
-    buckets: { input: env.MEDIAFLOW_INPUT_BUCKET, output: env.MEDIAFLOW_OUTPUT_BUCKET, outputPrefix: normalisePrefix(env.MEDIAFLOW_OUTPUT_PREFIX) },
-    embedded: { dataDir: path.resolve(env.MEDIAFLOW_DATA_DIR), port: env.MEDIAFLOW_EMBEDDED_S3_PORT },
+    buckets: {
+      input: env.MEDIAFLOW_INPUT_BUCKET,
+      output: env.MEDIAFLOW_OUTPUT_BUCKET,
+      outputPrefix: normalisePrefix(env.MEDIAFLOW_OUTPUT_PREFIX),
+    },
+    embedded: {
+      dataDir: path.resolve(env.MEDIAFLOW_DATA_DIR),
+      port: env.MEDIAFLOW_EMBEDDED_S3_PORT,
+    },
     scratchDir: path.resolve(env.MEDIAFLOW_SCRATCH_DIR),
     worker: {
       concurrency: env.MEDIAFLOW_WORKER_CONCURRENCY,
@@ -81,7 +107,11 @@ function resolve(env: Env): Config {
       processTimeoutMs: env.MEDIAFLOW_PROCESS_TIMEOUT_S * 1000,
       shutdownGraceMs: env.MEDIAFLOW_SHUTDOWN_GRACE_S * 1000,
     },
-    video: { segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS, maxSegments: env.MEDIAFLOW_MAX_SEGMENTS, loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS },
+    video: {
+      segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS,
+      maxSegments: env.MEDIAFLOW_MAX_SEGMENTS,
+      loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS,
+    },
     limits: {
       maxInputBytes: env.MEDIAFLOW_MAX_INPUT_BYTES,
       maxDurationSeconds: env.MEDIAFLOW_MAX_DURATION_S,
@@ -90,7 +120,12 @@ function resolve(env: Env): Config {
       maxStreams: env.MEDIAFLOW_MAX_STREAMS,
       maxImageFrames: env.MEDIAFLOW_MAX_IMAGE_FRAMES,
     },
-    api: { host: env.MEDIAFLOW_HOST, port: env.MEDIAFLOW_PORT, apiKeys: env.MEDIAFLOW_API_KEYS, webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN },
+    api: {
+      host: env.MEDIAFLOW_HOST,
+      port: env.MEDIAFLOW_PORT,
+      apiKeys: env.MEDIAFLOW_API_KEYS,
+      webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN,
+    },
     notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
     minioListen: env.MEDIAFLOW_MINIO_LISTEN,

@@ -12,11 +12,24 @@ import { z } from 'zod';
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
-const csv = z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean));
-const bucketName = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)');
+const csv = z.string().transform((v) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
+const bucketName = z
+  .string()
+  .regex(
+    /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/,
+    'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
+  );
 
 export const envSchema = z.object({
-  /** Redis for BullMQ and the job store; unset means the in-process runner and an in-memory job store. */
+  /**
+   * Redis for BullMQ and the job store; unset means the in-process runner and an in-memory job
+   * store.
+   */
   REDIS_URL: z.string().url().optional(),
   /** An external S3-protocol endpoint (MinIO, AWS); unset means the embedded s3rver. */
   MEDIAFLOW_S3_ENDPOINT: z.string().url().optional(),
@@ -62,12 +75,22 @@ export const envSchema = z.object({
   /** CloudEvents about jobs are POSTed here, signed with MEDIAFLOW_NOTIFY_SECRET. */
   MEDIAFLOW_NOTIFY_URLS: csv.default([]),
   MEDIAFLOW_NOTIFY_SECRET: z.string().optional(),
-  /** Also listen to MinIO's bucket notifications (its listen API) besides the webhook; MinIO only. */
+  /**
+   * Also listen to MinIO's bucket notifications (its listen API) besides the webhook; MinIO only.
+   */
   MEDIAFLOW_MINIO_LISTEN: bool.default(false),
-  /** Every this many seconds the input bucket is swept for sources without a finished job; 0 turns it off. */
+  /**
+   * Every this many seconds the input bucket is swept for sources without a finished job; 0 turns
+   * it off.
+   */
   MEDIAFLOW_SWEEP_INTERVAL_S: nonNegativeInt.default(0),
-  MEDIAFLOW_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default('mediaflow'),
-  MEDIAFLOW_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MEDIAFLOW_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default('mediaflow'),
+  MEDIAFLOW_LOG_LEVEL: z
+    .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+    .default('info'),
   /** Use a system ffmpeg/ffprobe (e.g. Debian's) instead of the bundled static build. */
   FFMPEG_PATH: z.string().min(1).optional(),
   FFPROBE_PATH: z.string().min(1).optional(),

@@ -3,7 +3,15 @@ import { MediaflowError } from '../../functions/errors.js';
 
 /** A change to one object, whatever format announced it. */
 export type StorageEvent =
-  | { type: 'created'; bucket: string; key: string; etag: string | undefined; versionId: string | undefined; size: number | undefined; sequencer: string | undefined }
+  | {
+      type: 'created';
+      bucket: string;
+      key: string;
+      etag: string | undefined;
+      versionId: string | undefined;
+      size: number | undefined;
+      sequencer: string | undefined;
+    }
   | { type: 'removed'; bucket: string; key: string }
   | { type: 'test' };
 
@@ -33,12 +41,16 @@ const notificationSchema = z.object({ Records: z.array(recordSchema).max(1000) }
 /** Parses an S3-format event notification (AWS, MinIO, s3rver) into storage events. */
 export function parseS3Notification(body: unknown, encoding: KeyEncoding): StorageEvent[] {
   // AWS sends s3:TestEvent when a notification target is configured.
-  if (body && typeof body === 'object' && (body as { Event?: unknown }).Event === 's3:TestEvent') return [{ type: 'test' }];
+  if (body && typeof body === 'object' && (body as { Event?: unknown }).Event === 's3:TestEvent')
+    return [{ type: 'test' }];
   const parsed = notificationSchema.safeParse(body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : 'body';
-    throw new MediaflowError('EVENT_INVALID', `Not an S3 event notification: ${where}: ${issue?.message ?? 'invalid'}`);
+    throw new MediaflowError(
+      'EVENT_INVALID',
+      `Not an S3 event notification: ${where}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data.Records.map((record): StorageEvent => {
     const bucket = record.s3.bucket.name;
@@ -47,7 +59,15 @@ export function parseS3Notification(body: unknown, encoding: KeyEncoding): Stora
     if (record.eventName.includes('ObjectRemoved')) return { type: 'removed', bucket, key };
     if (!record.eventName.includes('ObjectCreated')) return { type: 'test' };
     const { eTag, versionId, size, sequencer } = record.s3.object;
-    return { type: 'created', bucket, key, etag: eTag?.replace(/^"|"$/g, ''), versionId: versionId || undefined, size, sequencer };
+    return {
+      type: 'created',
+      bucket,
+      key,
+      etag: eTag?.replace(/^"|"$/g, ''),
+      versionId: versionId || undefined,
+      size,
+      sequencer,
+    };
   });
 }
 
@@ -56,6 +76,9 @@ export function decodeKey(key: string, encoding: KeyEncoding): string {
   try {
     return decodeURIComponent(key.replace(/\+/g, ' '));
   } catch {
-    throw new MediaflowError('EVENT_INVALID', `Object key is not valid URL encoding: ${JSON.stringify(key.slice(0, 200))}`);
+    throw new MediaflowError(
+      'EVENT_INVALID',
+      `Object key is not valid URL encoding: ${JSON.stringify(key.slice(0, 200))}`,
+    );
   }
 }

@@ -5,8 +5,17 @@ import crypto from 'node:crypto';
  * same id, so a repeated or concurrent event finds the existing job instead of starting another,
  * while a new version of the key (new ETag or version id) gives a new job.
  */
-export function deriveJobId(source: { bucket: string; key: string; etag: string; versionId: string | undefined }, presetName: string): string {
-  const identity = JSON.stringify([source.bucket, source.key, source.versionId ?? '', source.etag, presetName]);
+export function deriveJobId(
+  source: { bucket: string; key: string; etag: string; versionId: string | undefined },
+  presetName: string,
+): string {
+  const identity = JSON.stringify([
+    source.bucket,
+    source.key,
+    source.versionId ?? '',
+    source.etag,
+    presetName,
+  ]);
   return 'j' + crypto.createHash('sha256').update(identity).digest('hex').slice(0, 24);
 }
 

@@ -43,10 +43,16 @@ export function jobProgress(job: Pick<JobRecord, 'spec' | 'state' | 'stage' | 't
   const stageWeights = job.spec.stageWeights ?? [];
   if (job.state === 'succeeded') return 1;
   if (job.stage === 0) return 0;
-  const weights = stageWeights.length >= job.stage ? stageWeights : [...stageWeights, ...new Array<number>(job.stage - stageWeights.length).fill(0)];
+  const weights =
+    stageWeights.length >= job.stage
+      ? stageWeights
+      : [...stageWeights, ...new Array<number>(job.stage - stageWeights.length).fill(0)];
   const total = weights.reduce((a, b) => a + b, 0) || 1;
   const current = Object.values(job.tasks).filter((t) => t.stage === job.stage);
-  const fraction = current.length ? current.reduce((sum, t) => sum + (t.state === 'succeeded' ? 1 : t.progress), 0) / current.length : 0;
+  const fraction = current.length
+    ? current.reduce((sum, t) => sum + (t.state === 'succeeded' ? 1 : t.progress), 0) /
+      current.length
+    : 0;
   const before = weights.slice(0, job.stage - 1).reduce((a, b) => a + b, 0);
   return Math.min(0.99, (before + weights[job.stage - 1]! * fraction) / total);
 }

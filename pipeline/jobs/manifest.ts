@@ -3,7 +3,10 @@ import type { ObjectStore } from '../storage/port.js';
 
 export const MANIFEST_NAME = 'manifest.json';
 
-/** The job's commit record, written last next to its outputs: what was made, from what, and how to verify it. */
+/**
+ * The job's commit record, written last next to its outputs: what was made, from what, and how to
+ * verify it.
+ */
 export interface Manifest {
   version: 1;
   jobId: string;
@@ -13,19 +16,35 @@ export interface Manifest {
   outputs: OutputRecord[];
 }
 
-export function buildManifest(spec: JobSpec, results: Readonly<Record<string, TaskResult>>, completedAt: Date): Manifest {
+export function buildManifest(
+  spec: JobSpec,
+  results: Readonly<Record<string, TaskResult>>,
+  completedAt: Date,
+): Manifest {
   const outputs = Object.values(results)
     .flatMap((r) => r.outputs ?? [])
     .sort((a, b) => a.key.localeCompare(b.key));
-  return { version: 1, jobId: spec.id, source: spec.source, preset: spec.preset.name, completedAt: completedAt.toISOString(), outputs };
+  return {
+    version: 1,
+    jobId: spec.id,
+    source: spec.source,
+    preset: spec.preset.name,
+    completedAt: completedAt.toISOString(),
+    outputs,
+  };
 }
 
-/** The committed manifest of exactly this job, or null. A manifest of another job (older version) does not count. */
+/**
+ * The committed manifest of exactly this job, or null. A manifest of another job (older version)
+ * does not count.
+ */
 export async function readManifest(store: ObjectStore, spec: JobSpec): Promise<Manifest | null> {
   const key = spec.outputPrefix + MANIFEST_NAME;
   if (!(await store.head(spec.outputBucket, key))) return null;
   try {
-    const manifest = JSON.parse((await store.getBytes(spec.outputBucket, key)).toString('utf8')) as Manifest;
+    const manifest = JSON.parse(
+      (await store.getBytes(spec.outputBucket, key)).toString('utf8'),
+    ) as Manifest;
     return manifest.jobId === spec.id ? manifest : null;
   } catch {
     return null;

@@ -26,11 +26,20 @@ export class MemoryJobStore implements JobStore {
     return job ? structuredClone(job) : null;
   }
 
-  async setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>, guard?: 'open'): Promise<boolean> {
+  async setState(
+    id: string,
+    patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
+    guard?: 'open',
+  ): Promise<boolean> {
     const job = this.require(id);
     if (guard === 'open' && (isFinal(job.state) || job.error)) return false;
     Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
-    this.emit({ type: 'job', jobId: id, state: job.state, ...(job.error ? { error: job.error } : {}) });
+    this.emit({
+      type: 'job',
+      jobId: id,
+      state: job.state,
+      ...(job.error ? { error: job.error } : {}),
+    });
     return true;
   }
 
@@ -79,8 +88,11 @@ export class MemoryJobStore implements JobStore {
 
   async list(query: JobListQuery): Promise<JobPage> {
     // Newest first; the cursor is the position after the last job returned.
-    const all = [...this.jobs.values()].filter((j) => !query.state || j.state === query.state).reverse();
-    // A cursor this store never issued (negative, not a number) starts over rather than paging backwards.
+    const all = [...this.jobs.values()]
+      .filter((j) => !query.state || j.state === query.state)
+      .reverse();
+    // A cursor this store never issued (negative, not a number) starts over rather than paging
+    // backwards.
     const start = query.cursor ? Math.max(0, Number.parseInt(query.cursor, 10) || 0) : 0;
     const page = all.slice(start, start + query.limit);
     const next = start + page.length;

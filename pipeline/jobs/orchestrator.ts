@@ -33,7 +33,11 @@ export interface OrchestratorDeps {
   presets?: readonly Preset[];
   /** Called when a job ends (for CloudEvents notifications); failures here never fail the job. */
   onJobEnded?: (job: JobRecord) => void | Promise<void>;
-  log: { info(o: object, m?: string): void; warn(o: object, m?: string): void; error(o: object, m?: string): void };
+  log: {
+    info(o: object, m?: string): void;
+    warn(o: object, m?: string): void;
+    error(o: object, m?: string): void;
+  };
 }
 
 /**
@@ -62,18 +66,32 @@ export class Orchestrator {
   }
 
   async submit(request: SubmitRequest): Promise<SubmitOutcome> {
-    if (this.isOutputLocation(request.bucket, request.key)) return { status: 'ignored', reason: 'output-location' };
+    if (this.isOutputLocation(request.bucket, request.key))
+      return { status: 'ignored', reason: 'output-location' };
     // Consoles create 'folders' as zero-byte keys ending in '/': not media, whatever the trigger.
     if (request.key.endsWith('/')) return { status: 'ignored', reason: 'folder-marker' };
     const head = await this.deps.store.head(request.bucket, request.key);
     if (!head) return { status: 'ignored', reason: 'missing' };
-    const stale = (request.etag && request.etag !== head.etag) || (request.versionId && head.versionId && request.versionId !== head.versionId);
+    const stale =
+      (request.etag && request.etag !== head.etag) ||
+      (request.versionId && head.versionId && request.versionId !== head.versionId);
     if (stale) return { status: 'ignored', reason: 'stale' };
 
-    const preset = findPreset(request.preset ?? presetNameFor(request.key, head.contentType), this.presets);
-    const source = { bucket: head.bucket, key: head.key, etag: head.etag, versionId: head.versionId, size: head.size, contentType: head.contentType };
+    const preset = findPreset(
+      request.preset ?? presetNameFor(request.key, head.contentType),
+      this.presets,
+    );
+    const source = {
+      bucket: head.bucket,
+      key: head.key,
+      etag: head.etag,
+      versionId: head.versionId,
+      size: head.size,
+      contentType: head.contentType,
+    };
     const id = deriveJobId(source, preset.name);
-    // The common case for a repeated event or a sweep pass: the job exists, so skip the manifest look-up.
+    // The common case for a repeated event or a sweep pass: the job exists, so skip the manifest
+    // look-up.
     const known = await this.deps.jobs.get(id);
     if (known) return { status: 'existing', jobId: id, state: known.state };
     const { outputPrefix } = this.deps.config.buckets;
@@ -87,7 +105,15 @@ export class Orchestrator {
       stageWeights: this.workflowFor(preset.kind).stageWeights,
     };
     const now = new Date().toISOString();
-    const record: JobRecord = { spec, state: 'queued', createdAt: now, updatedAt: now, stage: 0, tasks: {}, outputs: [] };
+    const record: JobRecord = {
+      spec,
+      state: 'queued',
+      createdAt: now,
+      updatedAt: now,
+      stage: 0,
+      tasks: {},
+      outputs: [],
+    };
 
     // A committed manifest for this exact job means the work was done before (by an earlier
     // process whose job store is gone): adopt it instead of doing it again.
@@ -98,7 +124,10 @@ export class Orchestrator {
       const existing = await this.deps.jobs.get(id);
       return { status: 'existing', jobId: id, state: existing?.state ?? 'queued' };
     }
-    this.deps.log.info({ jobId: id, bucket: source.bucket, key: source.key, preset: preset.name }, manifest ? 'job already complete' : 'job created');
+    this.deps.log.info(
+      { jobId: id, bucket: source.bucket, key: source.key, preset: preset.name },
+      manifest ? 'job already complete' : 'job created',
+    );
     if (!manifest) await this.advance(id);
     return { status: 'created', jobId: id, state: record.state };
   }
@@ -118,11 +147,22 @@ export class Orchestrator {
     const stage = job.stage + 1;
     // Refused once a cancel or a failure has claimed the job: no new stage starts after that.
     if (!(await this.deps.jobs.setState(jobId, { state: 'running', stage }, 'open'))) return;
-    for (const task of tasks) await this.deps.jobs.setTask(jobId, task.id, { kind: task.kind, stage, state: 'queued', progress: 0, attempts: 0 });
+    for (const task of tasks)
+      await this.deps.jobs.setTask(jobId, task.id, {
+        kind: task.kind,
+        stage,
+        state: 'queued',
+        progress: 0,
+        attempts: 0,
+      });
     await this.requireRunner().runStage({ jobId, stage, tasks });
   }
 
-  async stageDone(jobId: string, stage: number, results: Record<string, TaskResult>): Promise<void> {
+  async stageDone(
+    jobId: string,
+    stage: number,
+    results: Record<string, TaskResult>,
+  ): Promise<void> {
     // A stage completion delivered twice (a queue replay after a crash) must not plan twice.
     const job = await this.requireJob(jobId);
     if (stage !== job.stage || isFinal(job.state)) return;
@@ -130,14 +170,23 @@ export class Orchestrator {
     await this.advance(jobId);
   }
 
-  async stageFailed(jobId: string, _stage: number, taskId: string, error: ErrorRecord): Promise<void> {
+  async stageFailed(
+    jobId: string,
+    _stage: number,
+    taskId: string,
+    error: ErrorRecord,
+  ): Promise<void> {
     this.deps.log.warn({ jobId, taskId, code: error.code, message: error.message }, 'task failed');
     await this.fail(jobId, error);
   }
 
   /** Cancels a job: stops its tasks (killing their processes) and removes what it wrote. */
   async cancel(jobId: string): Promise<JobRecord> {
-    await this.end(await this.requireJob(jobId), 'cancelled', { code: 'CANCELLED', message: 'The job was cancelled.', retryable: false });
+    await this.end(await this.requireJob(jobId), 'cancelled', {
+      code: 'CANCELLED',
+      message: 'The job was cancelled.',
+      retryable: false,
+    });
     return this.requireJob(jobId);
   }
 
@@ -156,12 +205,23 @@ export class Orchestrator {
   async retry(jobId: string): Promise<JobRecord> {
     const job = await this.requireJob(jobId);
     if (job.state !== 'failed' && job.state !== 'cancelled') {
-      throw new MediaflowError('REQUEST_INVALID', `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried`);
+      throw new MediaflowError(
+        'REQUEST_INVALID',
+        `Job ${jobId} is ${job.state}; only failed or cancelled jobs can be retried`,
+      );
     }
     // A job is one source version: if the object changed, the retry would fail on download anyway.
     const head = await this.deps.store.head(job.spec.source.bucket, job.spec.source.key);
-    if (!head) throw new MediaflowError('SOURCE_NOT_FOUND', `The source s3://${job.spec.source.bucket}/${job.spec.source.key} no longer exists`);
-    if (head.etag !== job.spec.source.etag) throw new MediaflowError('SOURCE_CHANGED', `The source changed since job ${jobId} was created; submit it again for a new job`);
+    if (!head)
+      throw new MediaflowError(
+        'SOURCE_NOT_FOUND',
+        `The source s3://${job.spec.source.bucket}/${job.spec.source.key} no longer exists`,
+      );
+    if (head.etag !== job.spec.source.etag)
+      throw new MediaflowError(
+        'SOURCE_CHANGED',
+        `The source changed since job ${jobId} was created; submit it again for a new job`,
+      );
 
     const results = await this.deps.jobs.getResults(jobId);
     await this.deps.jobs.resetTasks(jobId, tasksToReset(Object.keys(job.tasks), results));
@@ -175,11 +235,24 @@ export class Orchestrator {
     try {
       const manifest = buildManifest(job.spec, results, new Date());
       // The manifest is written last: it is the job's commit record.
-      await this.deps.store.putBytes(job.spec.outputBucket, job.spec.outputPrefix + MANIFEST_NAME, JSON.stringify(manifest, null, 2), { contentType: 'application/json' });
+      await this.deps.store.putBytes(
+        job.spec.outputBucket,
+        job.spec.outputPrefix + MANIFEST_NAME,
+        JSON.stringify(manifest, null, 2),
+        { contentType: 'application/json' },
+      );
       await this.removeScratch(job);
-      if (!(await this.deps.jobs.setState(job.spec.id, { state: 'succeeded', outputs: manifest.outputs }, 'open'))) {
+      if (
+        !(await this.deps.jobs.setState(
+          job.spec.id,
+          { state: 'succeeded', outputs: manifest.outputs },
+          'open',
+        ))
+      ) {
         // A cancel or failure claimed the job meanwhile and is compensating: take the commit back.
-        await this.deps.store.delete(job.spec.outputBucket, [job.spec.outputPrefix + MANIFEST_NAME]);
+        await this.deps.store.delete(job.spec.outputBucket, [
+          job.spec.outputPrefix + MANIFEST_NAME,
+        ]);
         return;
       }
       this.deps.log.info({ jobId: job.spec.id, outputs: manifest.outputs.length }, 'job succeeded');
@@ -200,17 +273,27 @@ export class Orchestrator {
    * stops new stages and tasks from starting. The final state is recorded after compensation, so
    * whoever sees it sees a clean bucket.
    */
-  private async end(job: JobRecord, state: 'failed' | 'cancelled', error: ErrorRecord): Promise<void> {
+  private async end(
+    job: JobRecord,
+    state: 'failed' | 'cancelled',
+    error: ErrorRecord,
+  ): Promise<void> {
     const { outputBucket, outputPrefix, id } = job.spec;
     if (!(await this.deps.jobs.setState(id, { error }, 'open'))) return;
     await this.requireRunner().cancel(id);
     try {
       // Exactly what the job wrote (recorded before each write), not its whole prefix: keys may
       // contain '/', so another job's outputs can live under this one's prefix.
-      await this.deps.store.delete(outputBucket, [...(await this.deps.jobs.getWrites(id)), outputPrefix + MANIFEST_NAME]);
+      await this.deps.store.delete(outputBucket, [
+        ...(await this.deps.jobs.getWrites(id)),
+        outputPrefix + MANIFEST_NAME,
+      ]);
       await this.removeScratch(job);
     } catch (cleanupError) {
-      this.deps.log.error({ jobId: id, err: toErrorRecord(cleanupError) }, 'compensation could not remove every object');
+      this.deps.log.error(
+        { jobId: id, err: toErrorRecord(cleanupError) },
+        'compensation could not remove every object',
+      );
     }
     await this.deps.jobs.setState(id, { state, outputs: [] });
     this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);

@@ -7,7 +7,10 @@
  * a single Redis or a primary with replicas; Redis Cluster would need hash tags.
  */
 
-/** KEYS: job, tasks, index:all, index:<state>. ARGV: id, channel, spec, state, createdAt, updatedAt, stage, outputs, error|'', score, then task id/status pairs. */
+/**
+ * KEYS: job, tasks, index:all, index:<state>. ARGV: id, channel, spec, state, createdAt, updatedAt,
+ * stage, outputs, error|'', score, then task id/status pairs.
+ */
 export const CREATE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5], 'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
@@ -21,7 +24,10 @@ redis.call('PUBLISH', ARGV[2], event .. '}')
 return 1
 `;
 
-/** KEYS: job. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), then field/value pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard. */
+/**
+ * KEYS: job. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), then field/value
+ * pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
+ */
 export const SET_STATE = `
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
@@ -44,7 +50,10 @@ redis.call('PUBLISH', ARGV[2], event .. '}')
 return 1
 `;
 
-/** KEYS: job, tasks. ARGV: id, channel, taskId, status JSON, updatedAt. One hash field per task: workers never overwrite each other's. */
+/**
+ * KEYS: job, tasks. ARGV: id, channel, taskId, status JSON, updatedAt. One hash field per task:
+ * workers never overwrite each other's.
+ */
 export const SET_TASK = `
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
@@ -53,7 +62,10 @@ redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]
 return 1
 `;
 
-/** KEYS: tasks. ARGV: id, channel, taskId, progress. Changes only the progress of an existing task, in place. */
+/**
+ * KEYS: tasks. ARGV: id, channel, taskId, progress. Changes only the progress of an existing task,
+ * in place.
+ */
 export const SET_PROGRESS = `
 local raw = redis.call('HGET', KEYS[1], ARGV[3])
 if not raw then return 0 end

@@ -3,7 +3,15 @@ import { Redis } from 'ioredis';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import type { JobEvent, JobRecord, TaskStatus } from './job.js';
-import { CREATE, LIST_PAGE, PUT_FIELDS, RESET_TASKS, SET_PROGRESS, SET_STATE, SET_TASK } from './redis-scripts.js';
+import {
+  CREATE,
+  LIST_PAGE,
+  PUT_FIELDS,
+  RESET_TASKS,
+  SET_PROGRESS,
+  SET_STATE,
+  SET_TASK,
+} from './redis-scripts.js';
 import type { JobListQuery, JobPage, JobStore } from './store.js';
 
 type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
@@ -36,20 +44,27 @@ export class RedisJobStore implements JobStore {
 
   async create(job: JobRecord): Promise<boolean> {
     const id = job.spec.id;
-    const tasks = Object.entries(job.tasks).flatMap(([taskId, status]) => [taskId, JSON.stringify(status)]);
-    const created = await this.eval(CREATE, [this.jobKey(id), this.tasksKey(id), this.indexKey('all'), this.indexKey(job.state)], [
-      id,
-      this.channel,
-      JSON.stringify(job.spec),
-      job.state,
-      job.createdAt,
-      job.updatedAt,
-      String(job.stage),
-      JSON.stringify(job.outputs),
-      job.error ? JSON.stringify(job.error) : '',
-      String(Date.parse(job.createdAt) || Date.now()),
-      ...tasks,
+    const tasks = Object.entries(job.tasks).flatMap(([taskId, status]) => [
+      taskId,
+      JSON.stringify(status),
     ]);
+    const created = await this.eval(
+      CREATE,
+      [this.jobKey(id), this.tasksKey(id), this.indexKey('all'), this.indexKey(job.state)],
+      [
+        id,
+        this.channel,
+        JSON.stringify(job.spec),
+        job.state,
+        job.createdAt,
+        job.updatedAt,
+        String(job.stage),
+        JSON.stringify(job.outputs),
+        job.error ? JSON.stringify(job.error) : '',
+        String(Date.parse(job.createdAt) || Date.now()),
+        ...tasks,
+      ],
+    );
     return created === 1;
   }
 
@@ -61,32 +76,53 @@ export class RedisJobStore implements JobStore {
   async setState(id: string, patch: Patch, guard?: 'open'): Promise<boolean> {
     const fields: string[] = [];
     if ('state' in patch) fields.push('state', patch.state ?? '');
-    if ('stage' in patch) fields.push('stage', patch.stage === undefined ? '' : String(patch.stage));
+    if ('stage' in patch)
+      fields.push('stage', patch.stage === undefined ? '' : String(patch.stage));
     if ('outputs' in patch) fields.push('outputs', JSON.stringify(patch.outputs ?? []));
     if ('error' in patch) fields.push('error', patch.error ? JSON.stringify(patch.error) : '');
-    const done = await this.eval(SET_STATE, [this.jobKey(id)], [id, this.channel, this.indexKey(''), new Date().toISOString(), guard ?? '', ...fields]);
+    const done = await this.eval(
+      SET_STATE,
+      [this.jobKey(id)],
+      [id, this.channel, this.indexKey(''), new Date().toISOString(), guard ?? '', ...fields],
+    );
     if (done === 0) throw notFound(id);
     return done === 1;
   }
 
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
-    const done = await this.eval(SET_TASK, [this.jobKey(id), this.tasksKey(id)], [id, this.channel, taskId, JSON.stringify(status), new Date().toISOString()]);
+    const done = await this.eval(
+      SET_TASK,
+      [this.jobKey(id), this.tasksKey(id)],
+      [id, this.channel, taskId, JSON.stringify(status), new Date().toISOString()],
+    );
     if (done !== 1) throw notFound(id);
   }
 
   async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {
-    await this.eval(SET_PROGRESS, [this.tasksKey(id)], [id, this.channel, taskId, String(progress)]);
+    await this.eval(
+      SET_PROGRESS,
+      [this.tasksKey(id)],
+      [id, this.channel, taskId, String(progress)],
+    );
   }
 
   async putResults(id: string, results: Record<string, TaskResult>): Promise<void> {
-    const fields = Object.entries(results).flatMap(([taskId, result]) => [taskId, JSON.stringify(result)]);
-    if ((await this.eval(PUT_FIELDS, [this.jobKey(id), this.resultsKey(id)], fields)) !== 1) throw notFound(id);
+    const fields = Object.entries(results).flatMap(([taskId, result]) => [
+      taskId,
+      JSON.stringify(result),
+    ]);
+    if ((await this.eval(PUT_FIELDS, [this.jobKey(id), this.resultsKey(id)], fields)) !== 1)
+      throw notFound(id);
   }
 
   async getResults(id: string): Promise<Record<string, TaskResult>> {
-    const [[, exists], [, raw]] = (await this.guard(() => this.redis.multi().exists(this.jobKey(id)).hgetall(this.resultsKey(id)).exec())) as [[unknown, number], [unknown, Record<string, string>]];
+    const [[, exists], [, raw]] = (await this.guard(() =>
+      this.redis.multi().exists(this.jobKey(id)).hgetall(this.resultsKey(id)).exec(),
+    )) as [[unknown, number], [unknown, Record<string, string>]];
     if (!exists) throw notFound(id);
-    return Object.fromEntries(Object.entries(raw).map(([taskId, json]) => [taskId, JSON.parse(json) as TaskResult]));
+    return Object.fromEntries(
+      Object.entries(raw).map(([taskId, json]) => [taskId, JSON.parse(json) as TaskResult]),
+    );
   }
 
   async recordWrites(id: string, keys: string[]): Promise<void> {
@@ -99,12 +135,23 @@ export class RedisJobStore implements JobStore {
   }
 
   async resetTasks(id: string, taskIds: string[]): Promise<void> {
-    if ((await this.eval(RESET_TASKS, [this.jobKey(id), this.tasksKey(id), this.resultsKey(id)], taskIds)) !== 1) throw notFound(id);
+    if (
+      (await this.eval(
+        RESET_TASKS,
+        [this.jobKey(id), this.tasksKey(id), this.resultsKey(id)],
+        taskIds,
+      )) !== 1
+    )
+      throw notFound(id);
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
     const [max, after] = decodeCursor(query.cursor);
-    const rows = (await this.eval(LIST_PAGE, [this.indexKey(query.state ?? 'all')], [max, after, String(query.limit)])) as string[];
+    const rows = (await this.eval(
+      LIST_PAGE,
+      [this.indexKey(query.state ?? 'all')],
+      [max, after, String(query.limit)],
+    )) as string[];
     const ids: string[] = [];
     const scores: string[] = [];
     for (let i = 0; i < rows.length; i += 2) {
@@ -210,7 +257,9 @@ function toRecord(hash: Record<string, string>, tasks: Record<string, string>): 
     createdAt: hash.createdAt!,
     updatedAt: hash.updatedAt!,
     stage: Number(hash.stage ?? 0),
-    tasks: Object.fromEntries(Object.entries(tasks).map(([id, json]) => [id, JSON.parse(json) as TaskStatus])),
+    tasks: Object.fromEntries(
+      Object.entries(tasks).map(([id, json]) => [id, JSON.parse(json) as TaskStatus]),
+    ),
     outputs: hash.outputs ? (JSON.parse(hash.outputs) as JobRecord['outputs']) : [],
   };
   if (hash.error) record.error = JSON.parse(hash.error) as NonNullable<JobRecord['error']>;
@@ -228,5 +277,9 @@ function notFound(id: string): MediaflowError {
 }
 
 function unavailable(error: unknown): MediaflowError {
-  return new MediaflowError('QUEUE_UNAVAILABLE', `Redis is unavailable: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  return new MediaflowError(
+    'QUEUE_UNAVAILABLE',
+    `Redis is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 }

@@ -5,7 +5,10 @@ import type { TaskResult } from '../plan/types.js';
  * whose result points at storage the failure removed (outputs, or intermediates it put in
  * scratch). Only results of pure computations, such as a probe, survive. Pure.
  */
-export function tasksToReset(taskIds: Iterable<string>, results: Readonly<Record<string, TaskResult>>): string[] {
+export function tasksToReset(
+  taskIds: Iterable<string>,
+  results: Readonly<Record<string, TaskResult>>,
+): string[] {
   const survives = (id: string) => {
     const result = results[id];
     return result !== undefined && !result.outputs?.length && !result.scratchWrites?.length;

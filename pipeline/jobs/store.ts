@@ -23,10 +23,14 @@ export interface JobStore {
   get(id: string): Promise<JobRecord | null>;
   /**
    * Patches the job. With `guard: 'open'` the patch applies only while the job is open (not in a
-   * final state and no error recorded), atomically: this is how the orchestrator's concurrent
-   * paths (a stage completing, a cancel, a failure) agree on who ends a job. Returns whether it applied.
+   * final state and no error recorded), atomically: this is how the orchestrator's concurrent paths
+   * (a stage completing, a cancel, a failure) agree on who ends a job. Returns whether it applied.
    */
-  setState(id: string, patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>, guard?: 'open'): Promise<boolean>;
+  setState(
+    id: string,
+    patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
+    guard?: 'open',
+  ): Promise<boolean>;
   setTask(id: string, taskId: string, status: TaskStatus): Promise<void>;
   /** Task progress only; cheaper and allowed to be lossy. */
   setTaskProgress(id: string, taskId: string, progress: number): Promise<void>;

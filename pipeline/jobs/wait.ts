@@ -2,10 +2,15 @@ import { isFinal, type JobRecord } from './job.js';
 import type { JobStore } from './store.js';
 
 /**
- * Resolves with each job's final record once every one has ended. `onChange` sees every update
- * on the way (for progress bars). Listens before reading, so an update between the two is never lost.
+ * Resolves with each job's final record once every one has ended. `onChange` sees every update on
+ * the way (for progress bars). Listens before reading, so an update between the two is never lost.
  */
-export async function waitForJobs(jobs: JobStore, ids: string[], onChange?: (job: JobRecord) => void, signal?: AbortSignal): Promise<JobRecord[]> {
+export async function waitForJobs(
+  jobs: JobStore,
+  ids: string[],
+  onChange?: (job: JobRecord) => void,
+  signal?: AbortSignal,
+): Promise<JobRecord[]> {
   const pending = new Set(ids);
   const final = new Map<string, JobRecord>();
   return new Promise<JobRecord[]>((resolve, reject) => {

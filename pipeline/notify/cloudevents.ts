@@ -43,9 +43,16 @@ export const CLOUDEVENTS_CONTENT_TYPE = 'application/cloudevents+json; charset=u
  * `source` + `id` as the CloudEvents spec intends. A cancelled job is announced as `job.failed`
  * with state `cancelled` and error code CANCELLED.
  */
-export function jobCloudEvent(job: JobRecord, kind: JobEventKind, options: { source: string; now?: Date }): CloudEvent<JobEventData> {
+export function jobCloudEvent(
+  job: JobRecord,
+  kind: JobEventKind,
+  options: { source: string; now?: Date },
+): CloudEvent<JobEventData> {
   const progress = kind === 'completed' ? 1 : jobProgress(job);
-  const id = kind === 'progress' ? `${job.spec.id}.progress.${Math.round(progress * 100)}` : `${job.spec.id}.${job.state}`;
+  const id =
+    kind === 'progress'
+      ? `${job.spec.id}.progress.${Math.round(progress * 100)}`
+      : `${job.spec.id}.${job.state}`;
   const { bucket, key, etag, versionId } = job.spec.source;
   const data: JobEventData = {
     jobId: job.spec.id,

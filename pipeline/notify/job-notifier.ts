@@ -24,7 +24,10 @@ export interface JobNotifierOptions {
  */
 export class JobNotifier {
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly progress = new Map<string, { last: number; timer: NodeJS.Timeout | undefined }>();
+  private readonly progress = new Map<
+    string,
+    { last: number; timer: NodeJS.Timeout | undefined }
+  >();
   private readonly stop = new AbortController();
   private readonly source: string;
   private readonly intervalMs: number;
@@ -86,11 +89,14 @@ export class JobNotifier {
 
   private send(job: JobRecord, kind: 'progress' | 'completed' | 'failed'): void {
     const event = jobCloudEvent(job, kind, { source: this.source });
-    for (const url of this.options.urls) this.track(this.options.sender.deliver(url, event, this.stop.signal));
+    for (const url of this.options.urls)
+      this.track(this.options.sender.deliver(url, event, this.stop.signal));
   }
 
   private track(promise: Promise<unknown>): void {
-    const tracked = promise.catch((error: unknown) => this.options.log.warn({ err: (error as Error).message }, 'job notification failed'));
+    const tracked = promise.catch((error: unknown) =>
+      this.options.log.warn({ err: (error as Error).message }, 'job notification failed'),
+    );
     this.pending.add(tracked);
     void tracked.finally(() => this.pending.delete(tracked));
   }

@@ -20,12 +20,18 @@ export function signPayload(secret: string, body: string, timestampS: number): s
  * exactly as received, before any JSON parsing), compare in constant time, and refuse timestamps
  * further than `toleranceS` from now. Any `v1` entry may match (several during a secret rotation).
  */
-export function verifySignature(secret: string, header: string | undefined, body: string, options: { toleranceS?: number; nowMs?: number } = {}): boolean {
+export function verifySignature(
+  secret: string,
+  header: string | undefined,
+  body: string,
+  options: { toleranceS?: number; nowMs?: number } = {},
+): boolean {
   if (!header) return false;
   const parts = header.split(',').map((p) => p.trim().split('=') as [string, string?]);
   const t = Number(parts.find(([k]) => k === 't')?.[1]);
   if (!Number.isInteger(t)) return false;
-  if (Math.abs((options.nowMs ?? Date.now()) / 1000 - t) > (options.toleranceS ?? 300)) return false;
+  if (Math.abs((options.nowMs ?? Date.now()) / 1000 - t) > (options.toleranceS ?? 300))
+    return false;
   const expected = Buffer.from(signPayload(secret, body, t).split('v1=')[1]!, 'hex');
   return parts.some(([k, v]) => {
     if (k !== 'v1' || !v || !/^[0-9a-f]+$/i.test(v)) return false;
@@ -73,18 +79,36 @@ export class WebhookSender {
     for (let attempt = 1; ; attempt++) {
       let retryable = true;
       try {
-        const headers: Record<string, string> = { 'content-type': CLOUDEVENTS_CONTENT_TYPE, 'user-agent': 'mediaflow-webhook' };
+        const headers: Record<string, string> = {
+          'content-type': CLOUDEVENTS_CONTENT_TYPE,
+          'user-agent': 'mediaflow-webhook',
+        };
         // Signed per attempt, so a retry carries a fresh timestamp within the receiver's tolerance.
-        if (this.options.secret) headers[SIGNATURE_HEADER] = signPayload(this.options.secret, body, Math.floor(Date.now() / 1000));
+        if (this.options.secret)
+          headers[SIGNATURE_HEADER] = signPayload(
+            this.options.secret,
+            body,
+            Math.floor(Date.now() / 1000),
+          );
         const timeout = AbortSignal.timeout(this.timeoutMs);
-        const response = await this.fetch(url, { method: 'POST', headers, body, signal: signal ? AbortSignal.any([signal, timeout]) : timeout, redirect: 'error' });
+        const response = await this.fetch(url, {
+          method: 'POST',
+          headers,
+          body,
+          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
+          redirect: 'error',
+        });
         status = response.status;
         await response.body?.cancel().catch(() => {});
         if (response.ok) return { url, ok: true, attempts: attempt, status };
         retryable = status === 408 || status === 429 || status >= 500;
       } catch (error) {
-        if (signal?.aborted) return { url, ok: false, attempts: attempt, ...(status ? { status } : {}) };
-        this.options.log.warn({ url, attempt, err: (error as Error).message }, 'webhook delivery failed');
+        if (signal?.aborted)
+          return { url, ok: false, attempts: attempt, ...(status ? { status } : {}) };
+        this.options.log.warn(
+          { url, attempt, err: (error as Error).message },
+          'webhook delivery failed',
+        );
       }
       if (!retryable || attempt >= this.retry.attempts) {
         this.options.log.warn({ url, attempts: attempt, status }, 'webhook delivery given up');

@@ -18,10 +18,15 @@ export interface JobSpec {
   preset: Preset;
   /** Final outputs go under this key prefix of the output bucket (ends with '/'). */
   outputPrefix: string;
-  /** Intermediates go under this key prefix of the output bucket (ends with '/'); removed when the job ends. */
+  /**
+   * Intermediates go under this key prefix of the output bucket (ends with '/'); removed when the
+   * job ends.
+   */
   scratchPrefix: string;
   outputBucket: string;
-  /** The workflow's expected share of work per stage, fixed at creation: drives the progress bar. */
+  /**
+   * The workflow's expected share of work per stage, fixed at creation: drives the progress bar.
+   */
   stageWeights: readonly number[];
 }
 

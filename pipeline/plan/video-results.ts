@@ -22,7 +22,10 @@ export interface SegmentRef {
   start: number;
   duration: number;
   frameCount: number;
-  /** The output frame grid (and resample plan) the split chose; absent when the frame rate is unknown. */
+  /**
+   * The output frame grid (and resample plan) the split chose; absent when the frame rate is
+   * unknown.
+   */
   timing?: FrameTiming;
 }
 

@@ -1,16 +1,24 @@
 import type { TaskResult, TaskSpec, Workflow } from './types.js';
-import type { AudioTaskResult, MergeTaskResult, ProbeTaskResult, SplitTaskResult, TranscodeTaskResult } from './video-results.js';
+import type {
+  AudioTaskResult,
+  MergeTaskResult,
+  ProbeTaskResult,
+  SplitTaskResult,
+  TranscodeTaskResult,
+} from './video-results.js';
 
 /** A stored result, typed by the task that wrote it (results are JSON, shaped by their handler). */
-const resultOf = <T>(done: Readonly<Record<string, TaskResult>>, id: string): T | undefined => done[id] as unknown as T | undefined;
+const resultOf = <T>(done: Readonly<Record<string, TaskResult>>, id: string): T | undefined =>
+  done[id] as unknown as T | undefined;
 
 export const transcodeTaskId = (index: number) => `transcode-${String(index).padStart(4, '0')}`;
 export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
 
 /**
  * probe → split → one transcode per segment, with the audio and the thumbnails → one merge per
- * rendition → master playlist. A source without video takes the audio path (loudness-normalised outputs).
- * Each task's params carry what it needs from earlier results, so handlers read no job history.
+ * rendition → master playlist. A source without video takes the audio path (loudness-normalised
+ * outputs). Each task's params carry what it needs from earlier results, so handlers read no job
+ * history.
  */
 export const videoWorkflow: Workflow = {
   kind: 'video',
@@ -28,28 +36,59 @@ export const videoWorkflow: Workflow = {
 
     // The audio (which needs the video's exact length from the split) and the thumbnails run
     // beside the transcodes: off the critical path, and the split stage stays a quick stream copy.
-    const transcodes = split.segments.map((segment) => ({ id: transcodeTaskId(segment.index), segment }));
+    const transcodes = split.segments.map((segment) => ({
+      id: transcodeTaskId(segment.index),
+      segment,
+    }));
     const needsAudio = probe.media.audio !== null;
-    if (transcodes.some((t) => !done[t.id]) || (needsAudio && !done['audio']) || !done['thumbnails']) {
+    if (
+      transcodes.some((t) => !done[t.id]) ||
+      (needsAudio && !done['audio']) ||
+      !done['thumbnails']
+    ) {
       return [
-        ...transcodes.map(({ id, segment }): TaskSpec => ({ id, kind: 'transcode', params: { segment, media: probe.media, renditions: probe.renditions } })),
-        ...(needsAudio ? [{ id: 'audio', kind: 'audio', params: { media: probe.media, durationSeconds: split.duration } }] : []),
+        ...transcodes.map(
+          ({ id, segment }): TaskSpec => ({
+            id,
+            kind: 'transcode',
+            params: { segment, media: probe.media, renditions: probe.renditions },
+          }),
+        ),
+        ...(needsAudio
+          ? [
+              {
+                id: 'audio',
+                kind: 'audio',
+                params: { media: probe.media, durationSeconds: split.duration },
+              },
+            ]
+          : []),
         { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
       ];
     }
 
     const audio = resultOf<AudioTaskResult>(done, 'audio')?.audio ?? null;
-    const merges = probe.renditions.map((rendition) => ({ id: mergeTaskId(rendition.name), rendition }));
+    const merges = probe.renditions.map((rendition) => ({
+      id: mergeTaskId(rendition.name),
+      rendition,
+    }));
     if (merges.some((m) => !done[m.id])) {
-      return merges.map(({ id, rendition }): TaskSpec => ({
-        id,
-        kind: 'merge',
-        params: {
-          rendition,
-          audio,
-          pieces: split.segments.map((s) => ({ name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[rendition.name], duration: s.duration })),
-        },
-      }));
+      return merges.map(
+        ({ id, rendition }): TaskSpec => ({
+          id,
+          kind: 'merge',
+          params: {
+            rendition,
+            audio,
+            pieces: split.segments.map((s) => ({
+              name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[
+                rendition.name
+              ],
+              duration: s.duration,
+            })),
+          },
+        }),
+      );
     }
 
     if (!done['master']) {
@@ -71,6 +110,11 @@ export const audioWorkflow: Workflow = {
   },
 };
 
-function loudnormStage(probe: ProbeTaskResult, done: Readonly<Record<string, TaskResult>>): TaskSpec[] {
-  return done['loudnorm'] ? [] : [{ id: 'loudnorm', kind: 'loudnorm', params: { media: probe.media } }];
+function loudnormStage(
+  probe: ProbeTaskResult,
+  done: Readonly<Record<string, TaskResult>>,
+): TaskSpec[] {
+  return done['loudnorm']
+    ? []
+    : [{ id: 'loudnorm', kind: 'loudnorm', params: { media: probe.media } }];
 }

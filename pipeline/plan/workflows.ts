@@ -3,5 +3,6 @@ import { imageWorkflow } from './image-workflow.js';
 import type { Workflow } from './types.js';
 import { audioWorkflow, videoWorkflow } from './video-workflow.js';
 
-export const WORKFLOWS: ReadonlyMap<Preset['kind'], Workflow> = new Map([imageWorkflow, videoWorkflow, audioWorkflow].map((w) => [w.kind, w]));
-
+export const WORKFLOWS: ReadonlyMap<Preset['kind'], Workflow> = new Map(
+  [imageWorkflow, videoWorkflow, audioWorkflow].map((w) => [w.kind, w]),
+);

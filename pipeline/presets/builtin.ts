@@ -17,12 +17,44 @@ export const BUILTIN_PRESETS: readonly Preset[] = [
 
 export function findPreset(name: string, presets: readonly Preset[] = BUILTIN_PRESETS): Preset {
   const preset = presets.find((p) => p.name === name);
-  if (!preset) throw new MediaflowError('PRESET_UNKNOWN', `Unknown preset "${name}"; expected one of ${presets.map((p) => p.name).join(', ')}`);
+  if (!preset)
+    throw new MediaflowError(
+      'PRESET_UNKNOWN',
+      `Unknown preset "${name}"; expected one of ${presets.map((p) => p.name).join(', ')}`,
+    );
   return preset;
 }
 
-const VIDEO = new Set(['.mp4', '.m4v', '.mov', '.mkv', '.webm', '.avi', '.ogv', '.flv', '.3gp', '.mpg', '.mpeg', '.ts', '.mts', '.wmv', '.asf', '.rmvb']);
-const IMAGE = new Set(['.jpg', '.jpeg', '.png', '.webp', '.avif', '.gif', '.tif', '.tiff', '.heic', '.heif']);
+const VIDEO = new Set([
+  '.mp4',
+  '.m4v',
+  '.mov',
+  '.mkv',
+  '.webm',
+  '.avi',
+  '.ogv',
+  '.flv',
+  '.3gp',
+  '.mpg',
+  '.mpeg',
+  '.ts',
+  '.mts',
+  '.wmv',
+  '.asf',
+  '.rmvb',
+]);
+const IMAGE = new Set([
+  '.jpg',
+  '.jpeg',
+  '.png',
+  '.webp',
+  '.avif',
+  '.gif',
+  '.tif',
+  '.tiff',
+  '.heic',
+  '.heif',
+]);
 const AUDIO = new Set(['.mp3', '.wav', '.flac', '.m4a', '.aac', '.ogg', '.oga', '.opus', '.wma']);
 
 /**

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-import { imageWatermarkSchema as imageWatermarkParams, textWatermarkSchema } from '../../functions/image/watermark-params.js';
+import {
+  imageWatermarkSchema as imageWatermarkParams,
+  textWatermarkSchema,
+} from '../../functions/image/watermark-params.js';
 
 /**
  * In a preset an image watermark names where the logo comes from: one of the files shipped in
@@ -9,7 +12,11 @@ import { imageWatermarkSchema as imageWatermarkParams, textWatermarkSchema } fro
  */
 export const imageWatermarkSchema = imageWatermarkParams.omit({ file: true }).extend({
   source: z.union([
-    z.strictObject({ sample: z.string().regex(/^[A-Za-z0-9_.-]+\.(png|webp)$/, 'a PNG or WebP file name in samples/assets/') }),
+    z.strictObject({
+      sample: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]+\.(png|webp)$/, 'a PNG or WebP file name in samples/assets/'),
+    }),
     z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
   ]),
 });
@@ -22,34 +29,62 @@ export const videoPresetSchema = z.object({
   /** Rendition heights (the short side for portrait sources); never upscaled. */
   ladder: z.array(z.number().int().min(64).max(4320)).min(1).max(8).default([1080, 720, 480, 360]),
   hlsSegmentSeconds: z.number().int().min(1).max(20).default(4),
-  x264Preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+  x264Preset: z
+    .enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow'])
+    .default('veryfast'),
   crf: z.number().int().min(10).max(40).default(23),
   audioBitrateKbps: z.number().int().min(32).max(320).default(128),
   mp4: z.boolean().default(true),
   hls: z.boolean().default(true),
-  thumbnails: z.object({ spriteIntervalSeconds: z.number().min(1).max(600).default(5), spriteColumns: z.number().int().min(1).max(20).default(5), thumbWidth: z.number().int().min(32).max(640).default(160) }).default({ spriteIntervalSeconds: 5, spriteColumns: 5, thumbWidth: 160 }),
+  thumbnails: z
+    .object({
+      spriteIntervalSeconds: z.number().min(1).max(600).default(5),
+      spriteColumns: z.number().int().min(1).max(20).default(5),
+      thumbWidth: z.number().int().min(32).max(640).default(160),
+    })
+    .default({ spriteIntervalSeconds: 5, spriteColumns: 5, thumbWidth: 160 }),
   watermark: imageWatermarkSchema.optional(),
 });
 
 export const imagePresetSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),
   kind: z.literal('image'),
-  widths: z.array(z.number().int().min(16).max(8192)).min(1).max(12).default([320, 640, 1280, 1920]),
-  formats: z.array(z.enum(['jpeg', 'webp', 'avif'])).min(1).default(['jpeg', 'webp', 'avif']),
-  quality: z.object({ jpeg: z.number().int().min(1).max(100).default(80), webp: z.number().int().min(1).max(100).default(78), avif: z.number().int().min(1).max(100).default(55) }).default({ jpeg: 80, webp: 78, avif: 55 }),
+  widths: z
+    .array(z.number().int().min(16).max(8192))
+    .min(1)
+    .max(12)
+    .default([320, 640, 1280, 1920]),
+  formats: z
+    .array(z.enum(['jpeg', 'webp', 'avif']))
+    .min(1)
+    .default(['jpeg', 'webp', 'avif']),
+  quality: z
+    .object({
+      jpeg: z.number().int().min(1).max(100).default(80),
+      webp: z.number().int().min(1).max(100).default(78),
+      avif: z.number().int().min(1).max(100).default(55),
+    })
+    .default({ jpeg: 80, webp: 78, avif: 55 }),
   watermark: z.discriminatedUnion('type', [imageWatermarkSchema, textWatermarkSchema]).optional(),
 });
 
 export const audioPresetSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),
   kind: z.literal('audio'),
-  formats: z.array(z.enum(['aac', 'mp3', 'opus'])).min(1).default(['aac', 'mp3', 'opus']),
+  formats: z
+    .array(z.enum(['aac', 'mp3', 'opus']))
+    .min(1)
+    .default(['aac', 'mp3', 'opus']),
   /** EBU R128 integrated loudness target; unset means the configured default. */
   loudnessLufs: z.number().min(-70).max(-5).optional(),
   bitrateKbps: z.number().int().min(32).max(320).default(128),
 });
 
-export const presetSchema = z.discriminatedUnion('kind', [videoPresetSchema, imagePresetSchema, audioPresetSchema]);
+export const presetSchema = z.discriminatedUnion('kind', [
+  videoPresetSchema,
+  imagePresetSchema,
+  audioPresetSchema,
+]);
 
 export type Preset = z.infer<typeof presetSchema>;
 export type VideoPreset = z.infer<typeof videoPresetSchema>;

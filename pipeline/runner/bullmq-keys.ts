@@ -15,14 +15,16 @@ export const BULL_PREFIX = 'bull';
 
 /** Deterministic ids: adding the same stage twice finds the existing jobs instead of new ones. */
 export const stageJobId = (jobId: string, stage: number): string => `${jobId}.${stage}`;
-export const taskJobId = (jobId: string, stage: number, taskId: string): string => `${jobId}.${stage}.${taskId}`;
+export const taskJobId = (jobId: string, stage: number, taskId: string): string =>
+  `${jobId}.${stage}.${taskId}`;
 
 /**
  * A job's cancellation epoch: `cancel` increments it, and every task and stage carries the epoch
  * it was enqueued under. Work enqueued before a cancel is dropped; work enqueued after it (a
  * retried job) runs, which is what the in-process runner does too.
  */
-export const cancelEpochKey = (prefix: string, jobId: string): string => `${prefix}:cancel:${jobId}`;
+export const cancelEpochKey = (prefix: string, jobId: string): string =>
+  `${prefix}:cancel:${jobId}`;
 /** Pub/sub channel on which a cancel reaches the workers running the job's tasks. */
 export const cancelChannel = (prefix: string): string => `${prefix}:cancel`;
 /** The BullMQ ids of a job's tasks, so a cancel can remove the ones still waiting. */
@@ -64,17 +66,29 @@ export function encodeError(record: ErrorRecord): string {
   return JSON.stringify(record);
 }
 
-/** Reads a failure reason back; a reason BullMQ wrote itself (a stalled-too-often job) becomes INTERNAL. */
+/**
+ * Reads a failure reason back; a reason BullMQ wrote itself (a stalled-too-often job) becomes
+ * INTERNAL.
+ */
 export function decodeError(reason: string | undefined): ErrorRecord {
   try {
     const parsed = JSON.parse(reason ?? '') as Partial<ErrorRecord>;
     if (isErrorCode(parsed.code) && typeof parsed.message === 'string') {
-      const record: ErrorRecord = { code: parsed.code, message: parsed.message, retryable: ERROR_CODES[parsed.code].retryable };
-      if (typeof parsed.stderrTail === 'string' && parsed.stderrTail) record.stderrTail = parsed.stderrTail;
+      const record: ErrorRecord = {
+        code: parsed.code,
+        message: parsed.message,
+        retryable: ERROR_CODES[parsed.code].retryable,
+      };
+      if (typeof parsed.stderrTail === 'string' && parsed.stderrTail)
+        record.stderrTail = parsed.stderrTail;
       return record;
     }
   } catch {
     // Not ours: fall through.
   }
-  return { code: 'INTERNAL', message: reason || 'The task failed without a reason.', retryable: true };
+  return {
+    code: 'INTERNAL',
+    message: reason || 'The task failed without a reason.',
+    retryable: true,
+  };
 }

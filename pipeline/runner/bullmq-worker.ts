@@ -3,7 +3,18 @@ import type { Redis } from 'ioredis';
 import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import { backoffDelay, type RetryPolicy, type RunnerHooks } from './port.js';
-import { BULL_PREFIX, cancelChannel, cancelEpochKey, decodeError, encodeError, queueNames, type CancelMessage, type StageData, type TaskData, type TaskReturn } from './bullmq-keys.js';
+import {
+  BULL_PREFIX,
+  cancelChannel,
+  cancelEpochKey,
+  decodeError,
+  encodeError,
+  queueNames,
+  type CancelMessage,
+  type StageData,
+  type TaskData,
+  type TaskReturn,
+} from './bullmq-keys.js';
 import { throttleProgress } from './throttle.js';
 
 /**
@@ -30,7 +41,11 @@ export interface LockSettings {
   maxStalledCount: number;
 }
 
-export const DEFAULT_LOCK_SETTINGS: LockSettings = { lockDurationMs: 20_000, stalledIntervalMs: 5_000, maxStalledCount: 2 };
+export const DEFAULT_LOCK_SETTINGS: LockSettings = {
+  lockDurationMs: 20_000,
+  stalledIntervalMs: 5_000,
+  maxStalledCount: 2,
+};
 
 export interface ConsumerOptions {
   redisUrl: string;
@@ -86,11 +101,35 @@ export class BullmqConsumer {
       stalledInterval: lock.stalledIntervalMs,
       maxStalledCount: lock.maxStalledCount,
       autorun: false,
-      settings: { backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: { opts: { backoff?: number | { delay?: number } } }) => backoffDelay({ attempts: 0, backoffMs: backoffMs(job?.opts.backoff, options.retry.backoffMs) }, attemptsMade) },
+      settings: {
+        backoffStrategy: (
+          attemptsMade: number,
+          _type?: string,
+          _err?: Error,
+          job?: { opts: { backoff?: number | { delay?: number } } },
+        ) =>
+          backoffDelay(
+            { attempts: 0, backoffMs: backoffMs(job?.opts.backoff, options.retry.backoffMs) },
+            attemptsMade,
+          ),
+      },
     };
-    if (queues.tasks) this.workers.push(new Worker<TaskData, TaskReturn>(names.tasks, (job, token) => this.processTask(job, token), { ...common, concurrency: options.concurrency }));
+    if (queues.tasks)
+      this.workers.push(
+        new Worker<TaskData, TaskReturn>(
+          names.tasks,
+          (job, token) => this.processTask(job, token),
+          { ...common, concurrency: options.concurrency },
+        ),
+      );
     // Stage jobs only join results and plan the next stage (I/O, no media work).
-    if (queues.stages) this.workers.push(new Worker<StageData>(names.stages, (job) => this.processStage(job), { ...common, concurrency: Math.max(2, options.concurrency) }));
+    if (queues.stages)
+      this.workers.push(
+        new Worker<StageData>(names.stages, (job) => this.processStage(job), {
+          ...common,
+          concurrency: Math.max(2, options.concurrency),
+        }),
+      );
     for (const worker of this.workers) worker.on('error', options.onError);
 
     this.subscriber = redis.duplicate();
@@ -123,7 +162,8 @@ export class BullmqConsumer {
         task.controller.abort(new Error('worker shutting down'));
       }
       onAbort();
-      if (!(await settlesWithin(closing, ABANDON_MS))) await Promise.all(this.workers.map((w) => w.close(true)));
+      if (!(await settlesWithin(closing, ABANDON_MS)))
+        await Promise.all(this.workers.map((w) => w.close(true)));
     }
     await this.subscriber.quit().catch(() => this.subscriber.disconnect());
   }
@@ -133,18 +173,45 @@ export class BullmqConsumer {
     return this.running.size;
   }
 
-  private async processTask(job: Job<TaskData, TaskReturn>, token: string | undefined): Promise<TaskReturn> {
+  private async processTask(
+    job: Job<TaskData, TaskReturn>,
+    token: string | undefined,
+  ): Promise<TaskReturn> {
     const { jobId, task, epoch, stage } = job.data;
     const attempt = job.attemptsMade + 1;
     if (await this.isCancelled(jobId, epoch)) throw new UnrecoverableError(encodeError(CANCELLED));
-    const running: RunningTask = { jobId, epoch, controller: new AbortController(), releasing: false };
+    const running: RunningTask = {
+      jobId,
+      epoch,
+      controller: new AbortController(),
+      releasing: false,
+    };
     this.running.add(running);
-    const progress = throttleProgress((f) => this.hooks.taskProgress(jobId, task.id, f), this.progressIntervalMs, this.options.onError);
-    const status = (state: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'queued', extra: { progress?: number; attempts?: number; error?: ErrorRecord } = {}) =>
-      this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state, progress: extra.progress ?? 0, attempts: extra.attempts ?? attempt, ...(extra.error ? { error: extra.error } : {}) });
+    const progress = throttleProgress(
+      (f) => this.hooks.taskProgress(jobId, task.id, f),
+      this.progressIntervalMs,
+      this.options.onError,
+    );
+    const status = (
+      state: 'running' | 'succeeded' | 'failed' | 'cancelled' | 'queued',
+      extra: { progress?: number; attempts?: number; error?: ErrorRecord } = {},
+    ) =>
+      this.hooks.taskChanged(jobId, task.id, {
+        kind: task.kind,
+        stage,
+        state,
+        progress: extra.progress ?? 0,
+        attempts: extra.attempts ?? attempt,
+        ...(extra.error ? { error: extra.error } : {}),
+      });
     try {
       await status('running');
-      const result: TaskResult = await this.hooks.execute(jobId, task, running.controller.signal, (f) => progress.report(f));
+      const result: TaskResult = await this.hooks.execute(
+        jobId,
+        task,
+        running.controller.signal,
+        (f) => progress.report(f),
+      );
       await progress.stop();
       // The result reaches the stage through BullMQ whatever happens to this status write.
       await status('succeeded', { progress: 1 }).catch(this.options.onError);
@@ -160,7 +227,9 @@ export class BullmqConsumer {
       const aborted = running.controller.signal.aborted;
       const record = aborted ? CANCELLED : toErrorRecord(error);
       const final = aborted || !record.retryable || attempt >= (job.opts.attempts ?? 1);
-      await status(aborted ? 'cancelled' : final ? 'failed' : 'queued', { error: record }).catch(this.options.onError);
+      await status(aborted ? 'cancelled' : final ? 'failed' : 'queued', { error: record }).catch(
+        this.options.onError,
+      );
       // UnrecoverableError: BullMQ fails the job without retrying; the parent sees the reason.
       if (final) throw new UnrecoverableError(encodeError(record));
       throw new Error(encodeError(record));
@@ -182,7 +251,10 @@ export class BullmqConsumer {
     const failures = Object.entries(await job.getIgnoredChildrenFailures());
     if (failures.length > 0) {
       // Prefer the root cause over siblings that were cancelled because of it.
-      const decoded = failures.map(([key, reason]) => ({ taskId: taskIdOf(key, jobId, stage), error: decodeError(reason) }));
+      const decoded = failures.map(([key, reason]) => ({
+        taskId: taskIdOf(key, jobId, stage),
+        error: decodeError(reason),
+      }));
       const first = decoded.find((f) => f.error.code !== 'CANCELLED') ?? decoded[0]!;
       await this.hooks.stageFailed(jobId, stage, first.taskId, first.error);
       // The parent ends failed too, as the children's failure makes it.
@@ -196,7 +268,9 @@ export class BullmqConsumer {
   }
 
   private async isCancelled(jobId: string, epoch: number): Promise<boolean> {
-    const current = Number((await this.redis.get(cancelEpochKey(this.options.queuePrefix, jobId))) ?? 0);
+    const current = Number(
+      (await this.redis.get(cancelEpochKey(this.options.queuePrefix, jobId))) ?? 0,
+    );
     return current > epoch;
   }
 
@@ -207,11 +281,15 @@ export class BullmqConsumer {
     } catch {
       return;
     }
-    for (const task of this.running) if (task.jobId === parsed.jobId && task.epoch < parsed.epoch) task.controller.abort(new Error('job cancelled'));
+    for (const task of this.running)
+      if (task.jobId === parsed.jobId && task.epoch < parsed.epoch)
+        task.controller.abort(new Error('job cancelled'));
   }
 
   private async recheckRunning(): Promise<void> {
-    for (const task of [...this.running]) if (await this.isCancelled(task.jobId, task.epoch)) task.controller.abort(new Error('job cancelled'));
+    for (const task of [...this.running])
+      if (await this.isCancelled(task.jobId, task.epoch))
+        task.controller.abort(new Error('job cancelled'));
   }
 }
 
@@ -221,12 +299,22 @@ const ABANDON_MS = 10_000;
 async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
-  const settled = await Promise.race([promise.then(() => true, () => true), timeout]);
+  const settled = await Promise.race([
+    promise.then(
+      () => true,
+      () => true,
+    ),
+    timeout,
+  ]);
   clearTimeout(timer);
   return settled;
 }
 
-const CANCELLED: ErrorRecord = { code: 'CANCELLED', message: 'The job was cancelled.', retryable: false };
+const CANCELLED: ErrorRecord = {
+  code: 'CANCELLED',
+  message: 'The job was cancelled.',
+  retryable: false,
+};
 
 function backoffMs(backoff: number | { delay?: number } | undefined, fallback: number): number {
   if (typeof backoff === 'number') return backoff;

@@ -2,7 +2,19 @@ import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MediaflowError } from '../../functions/errors.js';
 import type { RetryPolicy, Runner, RunnerHooks, StageRequest } from './port.js';
-import { BULL_PREFIX, cancelChannel, cancelEpochKey, jobTasksKey, MARKER_TTL_S, queueNames, stageJobId, taskJobId, type CancelMessage, type StageData, type TaskData } from './bullmq-keys.js';
+import {
+  BULL_PREFIX,
+  cancelChannel,
+  cancelEpochKey,
+  jobTasksKey,
+  MARKER_TTL_S,
+  queueNames,
+  stageJobId,
+  taskJobId,
+  type CancelMessage,
+  type StageData,
+  type TaskData,
+} from './bullmq-keys.js';
 import { BACKOFF_TYPE, BullmqConsumer, type ConsumerOptions } from './bullmq-worker.js';
 
 export interface BullmqRunnerOptions {
@@ -21,7 +33,10 @@ export interface BullmqRunnerOptions {
 /** Finished queue jobs are kept this long, so a stage replayed within it is still deduplicated. */
 const KEEP_COMPLETED_S = 24 * 3600;
 const KEEP_FAILED_S = 7 * 24 * 3600;
-/** Retries of the stage job itself, for when joining or planning hits a transient error (Redis, storage). */
+/**
+ * Retries of the stage job itself, for when joining or planning hits a transient error (Redis,
+ * storage).
+ */
 const STAGE_ATTEMPTS = 10;
 
 /**
@@ -42,18 +57,38 @@ export class BullmqRunner implements Runner {
   private readonly onError: (error: unknown) => void;
   private closed: Promise<void> | undefined;
 
-  constructor(hooks: RunnerHooks, private readonly options: BullmqRunnerOptions) {
+  constructor(
+    hooks: RunnerHooks,
+    private readonly options: BullmqRunnerOptions,
+  ) {
     this.onError = options.onError ?? ((error) => console.error(error));
     // Producers fail fast while Redis is away (the API answers 503) instead of queueing commands.
-    this.redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    this.redis = new Redis(options.redisUrl, {
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+      lazyConnect: false,
+    });
     this.redis.on('error', this.onError);
     const connection = this.redis;
     this.flows = new FlowProducer({ connection, prefix: BULL_PREFIX });
     this.flows.on('error', this.onError);
-    this.tasks = new Queue(queueNames(options.queuePrefix).tasks, { connection, prefix: BULL_PREFIX });
+    this.tasks = new Queue(queueNames(options.queuePrefix).tasks, {
+      connection,
+      prefix: BULL_PREFIX,
+    });
     this.tasks.on('error', this.onError);
     this.consumer = options.consume
-      ? new BullmqConsumer(hooks, { ...options.consume, redisUrl: options.redisUrl, queuePrefix: options.queuePrefix, retry: options.retry, onError: this.onError }, this.redis)
+      ? new BullmqConsumer(
+          hooks,
+          {
+            ...options.consume,
+            redisUrl: options.redisUrl,
+            queuePrefix: options.queuePrefix,
+            retry: options.retry,
+            onError: this.onError,
+          },
+          this.redis,
+        )
       : undefined;
   }
 
@@ -66,15 +101,29 @@ export class BullmqRunner implements Runner {
   async runStage({ jobId, stage, tasks }: StageRequest): Promise<void> {
     const names = queueNames(this.options.queuePrefix);
     const { attempts, backoffMs } = this.options.retry;
-    const epoch = Number((await this.redis.get(cancelEpochKey(this.options.queuePrefix, jobId))) ?? 0);
-    const keep = { removeOnComplete: { age: KEEP_COMPLETED_S }, removeOnFail: { age: KEEP_FAILED_S } };
+    const epoch = Number(
+      (await this.redis.get(cancelEpochKey(this.options.queuePrefix, jobId))) ?? 0,
+    );
+    const keep = {
+      removeOnComplete: { age: KEEP_COMPLETED_S },
+      removeOnFail: { age: KEEP_FAILED_S },
+    };
     const childIds = tasks.map((task) => taskJobId(jobId, stage, task.id));
-    await this.redis.multi().sadd(jobTasksKey(this.options.queuePrefix, jobId), ...(childIds.length ? childIds : ['-'])).expire(jobTasksKey(this.options.queuePrefix, jobId), MARKER_TTL_S).exec();
+    await this.redis
+      .multi()
+      .sadd(jobTasksKey(this.options.queuePrefix, jobId), ...(childIds.length ? childIds : ['-']))
+      .expire(jobTasksKey(this.options.queuePrefix, jobId), MARKER_TTL_S)
+      .exec();
     await this.flows.add({
       name: 'stage',
       queueName: names.stages,
       data: { jobId, stage, epoch } satisfies StageData,
-      opts: { jobId: stageJobId(jobId, stage), attempts: STAGE_ATTEMPTS, backoff: { type: BACKOFF_TYPE, delay: backoffMs }, ...keep },
+      opts: {
+        jobId: stageJobId(jobId, stage),
+        attempts: STAGE_ATTEMPTS,
+        backoff: { type: BACKOFF_TYPE, delay: backoffMs },
+        ...keep,
+      },
       children: tasks.map((task, i) => ({
         name: task.kind,
         queueName: names.tasks,
@@ -100,14 +149,24 @@ export class BullmqRunner implements Runner {
   async cancel(jobId: string): Promise<void> {
     const prefix = this.options.queuePrefix;
     const key = cancelEpochKey(prefix, jobId);
-    const [[, epoch] = [], , [, ids] = []] = (await this.redis.multi().incr(key).expire(key, MARKER_TTL_S).smembers(jobTasksKey(prefix, jobId)).exec()) ?? [];
-    await this.redis.publish(cancelChannel(prefix), JSON.stringify({ jobId, epoch: Number(epoch) } satisfies CancelMessage));
+    const [[, epoch] = [], , [, ids] = []] =
+      (await this.redis
+        .multi()
+        .incr(key)
+        .expire(key, MARKER_TTL_S)
+        .smembers(jobTasksKey(prefix, jobId))
+        .exec()) ?? [];
+    await this.redis.publish(
+      cancelChannel(prefix),
+      JSON.stringify({ jobId, epoch: Number(epoch) } satisfies CancelMessage),
+    );
     // Only waiting tasks are removed: running ones stop through the abort above, and finished
     // ones stay as the record of what ran.
     for (const id of (ids as string[] | undefined) ?? []) {
       if (id === '-') continue;
       const state = await this.tasks.getJobState(id).catch(() => 'unknown');
-      if (state === 'waiting' || state === 'delayed' || state === 'prioritized') await this.tasks.remove(id).catch(() => 0);
+      if (state === 'waiting' || state === 'delayed' || state === 'prioritized')
+        await this.tasks.remove(id).catch(() => 0);
     }
   }
 
@@ -116,13 +175,18 @@ export class BullmqRunner implements Runner {
     try {
       await this.redis.ping();
     } catch (error) {
-      throw new MediaflowError('QUEUE_UNAVAILABLE', `Redis does not answer: ${(error as Error).message}`, { cause: error });
+      throw new MediaflowError(
+        'QUEUE_UNAVAILABLE',
+        `Redis does not answer: ${(error as Error).message}`,
+        { cause: error },
+      );
     }
   }
 
   /**
    * Graceful stop for a worker: running tasks may finish within `graceMs`, then are aborted and
-   * released (`onAbort` runs right after the abort, e.g. to kill media processes); then disconnects.
+   * released (`onAbort` runs right after the abort, e.g. to kill media processes); then
+   * disconnects.
    */
   shutdown(graceMs: number, onAbort?: () => void): Promise<void> {
     this.closed ??= (async () => {

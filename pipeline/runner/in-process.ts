@@ -2,7 +2,13 @@ import PQueue from 'p-queue';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult, TaskSpec } from '../plan/types.js';
-import { backoffDelay, type RetryPolicy, type Runner, type RunnerHooks, type StageRequest } from './port.js';
+import {
+  backoffDelay,
+  type RetryPolicy,
+  type Runner,
+  type RunnerHooks,
+  type StageRequest,
+} from './port.js';
 
 /**
  * Runs every stage in this process with p-queue: the embedded mode's runner, and the fallback
@@ -60,7 +66,10 @@ export class InProcessRunner implements Runner {
     return controller;
   }
 
-  private async runTasks({ jobId, stage, tasks }: StageRequest, controller: AbortController): Promise<void> {
+  private async runTasks(
+    { jobId, stage, tasks }: StageRequest,
+    controller: AbortController,
+  ): Promise<void> {
     // A stage fails on its first final failure; siblings are stopped so no work is wasted.
     const stageController = new AbortController();
     const signal = AbortSignal.any([controller.signal, stageController.signal]);
@@ -73,7 +82,14 @@ export class InProcessRunner implements Runner {
           try {
             results[task.id] = await this.runWithRetries(jobId, stage, task, signal);
           } catch (error) {
-            const record = signal.aborted && !failure ? { code: 'CANCELLED' as const, message: 'The job was cancelled.', retryable: false } : toErrorRecord(error);
+            const record =
+              signal.aborted && !failure
+                ? {
+                    code: 'CANCELLED' as const,
+                    message: 'The job was cancelled.',
+                    retryable: false,
+                  }
+                : toErrorRecord(error);
             if (!failure) failure = { taskId: task.id, error: record };
             stageController.abort();
           }
@@ -90,20 +106,44 @@ export class InProcessRunner implements Runner {
     else await this.hooks.stageDone(jobId, stage, results);
   }
 
-  private async runWithRetries(jobId: string, stage: number, task: TaskSpec, signal: AbortSignal): Promise<TaskResult> {
+  private async runWithRetries(
+    jobId: string,
+    stage: number,
+    task: TaskSpec,
+    signal: AbortSignal,
+  ): Promise<TaskResult> {
     for (let attempt = 1; ; attempt++) {
-      await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state: 'running', progress: 0, attempts: attempt });
+      await this.hooks.taskChanged(jobId, task.id, {
+        kind: task.kind,
+        stage,
+        state: 'running',
+        progress: 0,
+        attempts: attempt,
+      });
       try {
         const result = await this.hooks.execute(jobId, task, signal, (fraction) => {
           void this.hooks.taskProgress(jobId, task.id, fraction).catch(this.onError);
         });
-        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state: 'succeeded', progress: 1, attempts: attempt });
+        await this.hooks.taskChanged(jobId, task.id, {
+          kind: task.kind,
+          stage,
+          state: 'succeeded',
+          progress: 1,
+          attempts: attempt,
+        });
         return result;
       } catch (error) {
         const record = toErrorRecord(error);
         const final = signal.aborted || !record.retryable || attempt >= this.retry.attempts;
         const state = signal.aborted ? 'cancelled' : final ? 'failed' : 'queued';
-        await this.hooks.taskChanged(jobId, task.id, { kind: task.kind, stage, state, progress: 0, attempts: attempt, error: record });
+        await this.hooks.taskChanged(jobId, task.id, {
+          kind: task.kind,
+          stage,
+          state,
+          progress: 0,
+          attempts: attempt,
+          error: record,
+        });
         if (final) throw error;
         await sleep(backoffDelay(this.retry, attempt), undefined, { signal }).catch(() => {});
       }

@@ -2,7 +2,9 @@ import type { ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult, TaskSpec } from '../plan/types.js';
 import type { TaskStatus } from '../jobs/job.js';
 
-/** One stage of a job: tasks that run in parallel and are joined before the next stage is planned. */
+/**
+ * One stage of a job: tasks that run in parallel and are joined before the next stage is planned.
+ */
 export interface StageRequest {
   jobId: string;
   /** 0 for the first stage; part of every queue id, so a replayed stage is deduplicated. */
@@ -15,7 +17,12 @@ export interface StageRequest {
  * the meaning (execute a task, record its state, plan what comes next).
  */
 export interface RunnerHooks {
-  execute(jobId: string, task: TaskSpec, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<TaskResult>;
+  execute(
+    jobId: string,
+    task: TaskSpec,
+    signal: AbortSignal,
+    onProgress: (fraction: number) => void,
+  ): Promise<TaskResult>;
   taskChanged(jobId: string, taskId: string, status: TaskStatus): Promise<void>;
   taskProgress(jobId: string, taskId: string, fraction: number): Promise<void>;
   /** Every task of the stage succeeded; called once per stage. */
@@ -39,7 +46,11 @@ export interface RetryPolicy {
 }
 
 /** Exponential backoff with full jitter: spreads retries of many tasks that failed together. */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  policy: RetryPolicy,
+  attempt: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = policy.backoffMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }

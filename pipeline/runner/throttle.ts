@@ -5,11 +5,18 @@
  */
 export interface ProgressThrottle {
   report(fraction: number): void;
-  /** Drops anything not yet sent and waits for what is in flight, so no late value lands after the task's final state. */
+  /**
+   * Drops anything not yet sent and waits for what is in flight, so no late value lands after the
+   * task's final state.
+   */
   stop(): Promise<void>;
 }
 
-export function throttleProgress(send: (fraction: number) => Promise<void>, intervalMs: number, onError: (error: unknown) => void): ProgressThrottle {
+export function throttleProgress(
+  send: (fraction: number) => Promise<void>,
+  intervalMs: number,
+  onError: (error: unknown) => void,
+): ProgressThrottle {
   let last = 0;
   let pending: number | undefined;
   let timer: NodeJS.Timeout | undefined;

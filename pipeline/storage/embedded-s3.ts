@@ -17,10 +17,19 @@ export interface EmbeddedS3 {
  * notifications, on loopback. It stands in for MinIO/S3 in the embedded mode and in tests; the
  * code above talks to it only over the S3 protocol.
  */
-export async function startEmbeddedS3(options: { dataDir: string; port: number }): Promise<EmbeddedS3> {
+export async function startEmbeddedS3(options: {
+  dataDir: string;
+  port: number;
+}): Promise<EmbeddedS3> {
   const directory = path.join(options.dataDir, 's3');
   fs.mkdirSync(directory, { recursive: true });
-  const server = new S3rver({ address: '127.0.0.1', port: options.port, silent: true, directory, vhostBuckets: false });
+  const server = new S3rver({
+    address: '127.0.0.1',
+    port: options.port,
+    silent: true,
+    directory,
+    vhostBuckets: false,
+  });
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,

@@ -25,7 +25,12 @@ export interface ObjectStore {
    * Downloads an object to a local file. With `expect`, fails with SOURCE_CHANGED when the stored
    * object is no longer that ETag, and with MEDIA_LIMIT_EXCEEDED before reading past `maxBytes`.
    */
-  download(bucket: string, key: string, file: string, options?: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal }): Promise<ObjectInfo>;
+  download(
+    bucket: string,
+    key: string,
+    file: string,
+    options?: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal },
+  ): Promise<ObjectInfo>;
   upload(bucket: string, key: string, file: string, options?: PutOptions): Promise<void>;
   putBytes(bucket: string, key: string, body: Buffer | string, options?: PutOptions): Promise<void>;
   getBytes(bucket: string, key: string, maxBytes?: number): Promise<Buffer>;

@@ -69,16 +69,27 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async download(bucket: string, key: string, file: string, options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal } = {}): Promise<ObjectInfo> {
+  async download(
+    bucket: string,
+    key: string,
+    file: string,
+    options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal } = {},
+  ): Promise<ObjectInfo> {
     let response;
     try {
       response = await this.client.send(
-        new GetObjectCommand({ Bucket: bucket, Key: key, ...(options.expectEtag ? { IfMatch: `"${options.expectEtag}"` } : {}) }),
+        new GetObjectCommand({
+          Bucket: bucket,
+          Key: key,
+          ...(options.expectEtag ? { IfMatch: `"${options.expectEtag}"` } : {}),
+        }),
         options.signal ? { abortSignal: options.signal } : {},
       );
     } catch (error) {
-      if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
-      if (statusOf(error) === 412) throw new MediaflowError('SOURCE_CHANGED', `s3://${bucket}/${key} changed since the event`);
+      if (isNotFound(error))
+        throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
+      if (statusOf(error) === 412)
+        throw new MediaflowError('SOURCE_CHANGED', `s3://${bucket}/${key} changed since the event`);
       throw translate(error, `download s3://${bucket}/${key}`);
     }
     const info: ObjectInfo = {
@@ -98,11 +109,19 @@ export class S3Store implements ObjectStore {
     }
     if (options.maxBytes !== undefined && info.size > options.maxBytes) {
       body?.destroy();
-      throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `s3://${bucket}/${key} is ${info.size} bytes; the limit is ${options.maxBytes}`);
+      throw new MediaflowError(
+        'MEDIA_LIMIT_EXCEEDED',
+        `s3://${bucket}/${key} is ${info.size} bytes; the limit is ${options.maxBytes}`,
+      );
     }
-    if (!body) throw new MediaflowError('STORAGE_UNAVAILABLE', `s3://${bucket}/${key} returned no body`);
+    if (!body)
+      throw new MediaflowError('STORAGE_UNAVAILABLE', `s3://${bucket}/${key} returned no body`);
     try {
-      await pipeline(body, fs.createWriteStream(file), options.signal ? { signal: options.signal } : {});
+      await pipeline(
+        body,
+        fs.createWriteStream(file),
+        options.signal ? { signal: options.signal } : {},
+      );
     } catch (error) {
       throw translate(error, `download s3://${bucket}/${key}`);
     }
@@ -114,12 +133,24 @@ export class S3Store implements ObjectStore {
     try {
       // Small files go in one PUT; large ones as a multipart upload with bounded memory.
       if (size < 16 * 1024 * 1024) {
-        await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: await fs.promises.readFile(file), ...putHeaders(options) }));
+        await this.client.send(
+          new PutObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            Body: await fs.promises.readFile(file),
+            ...putHeaders(options),
+          }),
+        );
         return;
       }
       const upload = new Upload({
         client: this.client,
-        params: { Bucket: bucket, Key: key, Body: fs.createReadStream(file), ...putHeaders(options) },
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: fs.createReadStream(file),
+          ...putHeaders(options),
+        },
         queueSize: 4,
         partSize: 8 * 1024 * 1024,
       });
@@ -129,9 +160,16 @@ export class S3Store implements ObjectStore {
     }
   }
 
-  async putBytes(bucket: string, key: string, body: Buffer | string, options: PutOptions = {}): Promise<void> {
+  async putBytes(
+    bucket: string,
+    key: string,
+    body: Buffer | string,
+    options: PutOptions = {},
+  ): Promise<void> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...putHeaders(options) }));
+      await this.client.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...putHeaders(options) }),
+      );
     } catch (error) {
       throw translate(error, `put s3://${bucket}/${key}`);
     }
@@ -140,11 +178,16 @@ export class S3Store implements ObjectStore {
   async getBytes(bucket: string, key: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
     try {
       const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      if ((r.ContentLength ?? 0) > maxBytes) throw new MediaflowError('MEDIA_LIMIT_EXCEEDED', `s3://${bucket}/${key} exceeds ${maxBytes} bytes`);
+      if ((r.ContentLength ?? 0) > maxBytes)
+        throw new MediaflowError(
+          'MEDIA_LIMIT_EXCEEDED',
+          `s3://${bucket}/${key} exceeds ${maxBytes} bytes`,
+        );
       return Buffer.from(await r.Body!.transformToByteArray());
     } catch (error) {
       if (error instanceof MediaflowError) throw error;
-      if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
+      if (isNotFound(error))
+        throw new MediaflowError('SOURCE_NOT_FOUND', `s3://${bucket}/${key} does not exist`);
       throw translate(error, `get s3://${bucket}/${key}`);
     }
   }
@@ -156,15 +199,26 @@ export class S3Store implements ObjectStore {
     for (;;) {
       let page;
       try {
-        page = await this.client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }));
+        page = await this.client.send(
+          new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }),
+        );
       } catch (error) {
-        if (isNotFound(error)) throw new MediaflowError('SOURCE_NOT_FOUND', `Bucket ${bucket} does not exist`);
+        if (isNotFound(error))
+          throw new MediaflowError('SOURCE_NOT_FOUND', `Bucket ${bucket} does not exist`);
         throw translate(error, `list s3://${bucket}/${prefix}`);
       }
       const contents = page.Contents ?? [];
       for (const o of contents) {
         if (!o.Key) continue;
-        yield { bucket, key: o.Key, size: o.Size ?? 0, etag: unquote(o.ETag), versionId: undefined, lastModified: o.LastModified, contentType: undefined };
+        yield {
+          bucket,
+          key: o.Key,
+          size: o.Size ?? 0,
+          etag: unquote(o.ETag),
+          versionId: undefined,
+          lastModified: o.LastModified,
+          contentType: undefined,
+        };
       }
       const last = contents.at(-1)?.Key;
       if (!page.IsTruncated || !last) return;
@@ -176,7 +230,12 @@ export class S3Store implements ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        await this.client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } }));
+        await this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        );
       } catch (error) {
         throw translate(error, `delete from s3://${bucket}`);
       }
@@ -237,12 +296,21 @@ function statusOf(error: unknown): number | undefined {
 
 function isNotFound(error: unknown): boolean {
   const name = (error as { name?: string })?.name;
-  return name === 'NotFound' || name === 'NoSuchKey' || name === 'NoSuchBucket' || statusOf(error) === 404;
+  return (
+    name === 'NotFound' ||
+    name === 'NoSuchKey' ||
+    name === 'NoSuchBucket' ||
+    statusOf(error) === 404
+  );
 }
 
 function translate(error: unknown, what: string): MediaflowError {
   if (error instanceof MediaflowError) return error;
-  if ((error as { name?: string })?.name === 'AbortError') return new MediaflowError('CANCELLED', `${what}: cancelled`);
-  const detail = error instanceof S3ServiceException ? `${error.name} (${statusOf(error) ?? '?'})` : (error as Error)?.message ?? String(error);
+  if ((error as { name?: string })?.name === 'AbortError')
+    return new MediaflowError('CANCELLED', `${what}: cancelled`);
+  const detail =
+    error instanceof S3ServiceException
+      ? `${error.name} (${statusOf(error) ?? '?'})`
+      : ((error as Error)?.message ?? String(error));
   return new MediaflowError('STORAGE_UNAVAILABLE', `${what} failed: ${detail}`, { cause: error });
 }

@@ -11,12 +11,20 @@ import { videoPreset } from './video-preset.js';
  */
 export const audioHandler = defineHandler({
   kind: 'audio',
-  params: z.object({ media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null), durationSeconds: z.number().positive() }),
+  params: z.object({
+    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
+    durationSeconds: z.number().positive(),
+  }),
   async run({ media, durationSeconds }, io) {
     if (!media.audio) return { audio: null };
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();
-    const encoded = await encodeAudio(file, media, { tools, durationSeconds, bitrate: videoPreset(io).audioBitrateKbps * 1000 }, io.ctx);
+    const encoded = await encodeAudio(
+      file,
+      media,
+      { tools, durationSeconds, bitrate: videoPreset(io).audioBitrateKbps * 1000 },
+      io.ctx,
+    );
     if (!encoded) return { audio: null };
     await io.putScratch('audio.m4a', encoded.file);
     return { audio: 'audio.m4a' };

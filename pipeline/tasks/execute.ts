@@ -26,29 +26,48 @@ export interface ExecuteDeps {
  * Runs one task: a private scratch folder is made, the handler runs against the job's storage,
  * and the folder is removed on every path, so a worker never accumulates files.
  */
-export async function executeTask(job: JobSpec, task: TaskSpec, deps: ExecuteDeps, signal: AbortSignal, onProgress: (fraction: number) => void): Promise<TaskResult> {
+export async function executeTask(
+  job: JobSpec,
+  task: TaskSpec,
+  deps: ExecuteDeps,
+  signal: AbortSignal,
+  onProgress: (fraction: number) => void,
+): Promise<TaskResult> {
   const handler = deps.handlers.get(task.kind);
   if (!handler) throw new MediaflowError('INTERNAL', `No handler for task kind "${task.kind}"`);
   const parsed = handler.params.safeParse(task.params);
-  if (!parsed.success) throw new MediaflowError('INTERNAL', `Task ${task.id} has invalid params: ${parsed.error.message}`);
+  if (!parsed.success)
+    throw new MediaflowError(
+      'INTERNAL',
+      `Task ${task.id} has invalid params: ${parsed.error.message}`,
+    );
 
   await fs.promises.mkdir(deps.config.scratchDir, { recursive: true });
-  const scratchDir = await fs.promises.mkdtemp(path.join(deps.config.scratchDir, `${job.id}-${task.id}-`));
+  const scratchDir = await fs.promises.mkdtemp(
+    path.join(deps.config.scratchDir, `${job.id}-${task.id}-`),
+  );
   try {
     const scratchWrites: string[] = [];
     const io = taskIO(job, deps, { scratchDir, signal, onProgress, log: deps.log }, scratchWrites);
     const result = await handler.run(parsed.data, io);
-    // Recorded so a retry knows which results compensation made stale (their intermediates are gone).
+    // Recorded so a retry knows which results compensation made stale (their intermediates are
+    // gone).
     return scratchWrites.length ? { ...result, scratchWrites } : result;
   } finally {
     await fs.promises.rm(scratchDir, { recursive: true, force: true });
   }
 }
 
-function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx'], scratchWrites: string[]): TaskIO {
+function taskIO(
+  job: JobSpec,
+  deps: ExecuteDeps,
+  ctx: TaskIO['ctx'],
+  scratchWrites: string[],
+): TaskIO {
   const { store, config } = deps;
   const local = (name: string) => {
-    if (!SAFE_NAME.test(name)) throw new MediaflowError('INTERNAL', `Unsafe intermediate name "${name}"`);
+    if (!SAFE_NAME.test(name))
+      throw new MediaflowError('INTERNAL', `Unsafe intermediate name "${name}"`);
     return path.join(ctx.scratchDir, name);
   };
   return {
@@ -59,12 +78,18 @@ function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx'], scratchWrit
     async fetchSource() {
       const file = path.join(ctx.scratchDir, 'source');
       const { bucket, key, etag } = job.source;
-      await store.download(bucket, key, file, { expectEtag: etag, maxBytes: config.limits.maxInputBytes, signal: ctx.signal });
+      await store.download(bucket, key, file, {
+        expectEtag: etag,
+        maxBytes: config.limits.maxInputBytes,
+        signal: ctx.signal,
+      });
       return file;
     },
     async fetchScratch(name) {
       const file = local(`in-${name}`);
-      await store.download(job.outputBucket, job.scratchPrefix + name, file, { signal: ctx.signal });
+      await store.download(job.outputBucket, job.scratchPrefix + name, file, {
+        signal: ctx.signal,
+      });
       return file;
     },
     async putScratch(name, file) {
@@ -73,12 +98,16 @@ function taskIO(job: JobSpec, deps: ExecuteDeps, ctx: TaskIO['ctx'], scratchWrit
       scratchWrites.push(name);
     },
     async putOutput(relativeKey, file, describe) {
-      if (relativeKey.split('/').some((part) => !SAFE_NAME.test(part))) throw new MediaflowError('INTERNAL', `Unsafe output key "${relativeKey}"`);
+      if (relativeKey.split('/').some((part) => !SAFE_NAME.test(part)))
+        throw new MediaflowError('INTERNAL', `Unsafe output key "${relativeKey}"`);
       const key = job.outputPrefix + relativeKey;
       const contentType = contentTypeFor(relativeKey);
       await deps.recordWrite(key);
       await store.upload(job.outputBucket, key, file, { contentType });
-      const [bytes, sha256] = await Promise.all([fs.promises.stat(file).then((s) => s.size), sha256File(file)]);
+      const [bytes, sha256] = await Promise.all([
+        fs.promises.stat(file).then((s) => s.size),
+        sha256File(file),
+      ]);
       return { key, bytes, sha256, contentType, ...describe } satisfies OutputRecord;
     },
   };

@@ -29,7 +29,11 @@ export interface TaskIO {
   /** Stores an intermediate under the job's scratch prefix, for later tasks on any machine. */
   putScratch(name: string, file: string): Promise<void>;
   /** Stores a final output under the job's output prefix and describes it for the manifest. */
-  putOutput(relativeKey: string, file: string, describe: Omit<OutputRecord, 'key' | 'bytes' | 'sha256' | 'contentType'>): Promise<OutputRecord>;
+  putOutput(
+    relativeKey: string,
+    file: string,
+    describe: Omit<OutputRecord, 'key' | 'bytes' | 'sha256' | 'contentType'>,
+  ): Promise<OutputRecord>;
 }
 
 /** Type-erased handler, for registries keyed by kind. */

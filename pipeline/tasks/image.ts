@@ -12,7 +12,8 @@ export const imageHandler = defineHandler({
   params: z.object({}),
   async run(_params, io) {
     const preset = io.job.preset;
-    if (preset.kind !== 'image') throw new MediaflowError('INTERNAL', `image task in a ${preset.kind} job`);
+    if (preset.kind !== 'image')
+      throw new MediaflowError('INTERNAL', `image task in a ${preset.kind} job`);
     const source = await io.fetchSource();
     let watermark: Watermark | undefined;
     if (preset.watermark?.type === 'image') {
@@ -34,7 +35,14 @@ export const imageHandler = defineHandler({
     );
     const outputs = [];
     for (const o of result.outputs) {
-      outputs.push(await io.putOutput(path.basename(o.file), o.file, { role: 'image', width: o.width, height: o.height, format: o.format }));
+      outputs.push(
+        await io.putOutput(path.basename(o.file), o.file, {
+          role: 'image',
+          width: o.width,
+          height: o.height,
+          format: o.format,
+        }),
+      );
     }
     return { outputs, source: result.source };
   },

@@ -16,13 +16,17 @@ const variantSchema = z.object({
   uri: z.string(),
 });
 
-/** Writes the HLS master playlist over every rendition (in code: the bundled ffmpeg's own crashes). */
+/**
+ * Writes the HLS master playlist over every rendition (in code: the bundled ffmpeg's own crashes).
+ */
 export const masterHandler = defineHandler({
   kind: 'master',
   params: z.object({ variants: z.array(variantSchema).min(1) }),
   async run({ variants }, io) {
     if (!videoPreset(io).hls) return { outputs: [] };
-    const text = buildMasterPlaylist(variants.map((v) => ({ ...v, frameRate: v.frameRate || null })));
+    const text = buildMasterPlaylist(
+      variants.map((v) => ({ ...v, frameRate: v.frameRate || null })),
+    );
     const file = path.join(io.ctx.scratchDir, 'master.m3u8');
     await fs.writeFile(file, text);
     return { outputs: [await io.putOutput('hls/master.m3u8', file, { role: 'hls-master' })] };

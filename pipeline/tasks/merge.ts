@@ -20,11 +20,21 @@ export const mergeHandler = defineHandler({
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);
     const [local, audioFile] = await Promise.all([
-      mapConcurrently(pieces, async (piece) => ({ file: await io.fetchScratch(piece.name), duration: piece.duration })),
+      mapConcurrently(pieces, async (piece) => ({
+        file: await io.fetchScratch(piece.name),
+        duration: piece.duration,
+      })),
       audio ? io.fetchScratch(audio) : null,
     ]);
     const merged = await mergeRendition(
-      { rendition: rendition.name, width: rendition.width, height: rendition.height, pieces: local, audioFile, hlsSegmentSeconds: preset.hlsSegmentSeconds },
+      {
+        rendition: rendition.name,
+        width: rendition.width,
+        height: rendition.height,
+        pieces: local,
+        audioFile,
+        hlsSegmentSeconds: preset.hlsSegmentSeconds,
+      },
       { tools },
       io.ctx,
     );
@@ -32,13 +42,32 @@ export const mergeHandler = defineHandler({
     const facts = { width: merged.width, height: merged.height };
     const outputs: OutputRecord[] = [];
     const mp4 = preset.mp4
-      ? io.putOutput(`mp4/${rendition.name}.mp4`, merged.mp4File, { role: 'mp4', ...facts, durationSeconds: merged.mp4.duration, bitrate: Math.round((merged.mp4.bytes * 8) / merged.mp4.duration) })
+      ? io.putOutput(`mp4/${rendition.name}.mp4`, merged.mp4File, {
+          role: 'mp4',
+          ...facts,
+          durationSeconds: merged.mp4.duration,
+          bitrate: Math.round((merged.mp4.bytes * 8) / merged.mp4.duration),
+        })
       : undefined;
     if (preset.hls) {
       // Segments first, playlist after: a player that finds the playlist finds every segment.
-      outputs.push(...(await mapConcurrently(merged.hlsSegments, (segment) => io.putOutput(`hls/${rendition.name}/${segment.uri}`, segment.file, { role: 'hls-segment', durationSeconds: segment.duration }))));
+      outputs.push(
+        ...(await mapConcurrently(merged.hlsSegments, (segment) =>
+          io.putOutput(`hls/${rendition.name}/${segment.uri}`, segment.file, {
+            role: 'hls-segment',
+            durationSeconds: segment.duration,
+          }),
+        )),
+      );
       const total = merged.hlsSegments.reduce((sum, s) => sum + s.duration, 0);
-      outputs.push(await io.putOutput(`hls/${rendition.name}/index.m3u8`, merged.playlistFile, { role: 'hls-playlist', ...facts, durationSeconds: total, bitrate: merged.averageBitrate }));
+      outputs.push(
+        await io.putOutput(`hls/${rendition.name}/index.m3u8`, merged.playlistFile, {
+          role: 'hls-playlist',
+          ...facts,
+          durationSeconds: total,
+          bitrate: merged.averageBitrate,
+        }),
+      );
     }
     if (mp4) outputs.unshift(await mp4);
     const variant: Variant = {

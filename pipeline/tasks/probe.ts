@@ -12,10 +12,18 @@ export const probeHandler = defineHandler({
   async run(_params, io) {
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();
-    const { keyframeTimes: _unused, ...media } = await probe(file, { tools, limits: io.config.limits }, io.ctx);
-    if (!media.video && !media.audio) throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source has neither video nor audio.');
+    const { keyframeTimes: _unused, ...media } = await probe(
+      file,
+      { tools, limits: io.config.limits },
+      io.ctx,
+    );
+    if (!media.video && !media.audio)
+      throw new MediaflowError('MEDIA_UNSUPPORTED', 'The source has neither video nor audio.');
     const preset = io.job.preset;
-    const renditions = preset.kind === 'video' && media.video ? computeLadder(media.video, { heights: preset.ladder }) : [];
+    const renditions =
+      preset.kind === 'video' && media.video
+        ? computeLadder(media.video, { heights: preset.ladder })
+        : [];
     return { media, renditions };
   },
 });

@@ -10,6 +10,16 @@ import { thumbnailsHandler } from './thumbnails.js';
 import { transcodeHandler } from './transcode.js';
 
 /** Every task kind mediaflow runs, by kind. Workers look handlers up here. */
-const ALL: AnyTaskHandler[] = [imageHandler, probeHandler, splitHandler, audioHandler, transcodeHandler, mergeHandler, masterHandler, thumbnailsHandler, loudnormHandler];
+const ALL: AnyTaskHandler[] = [
+  imageHandler,
+  probeHandler,
+  splitHandler,
+  audioHandler,
+  transcodeHandler,
+  mergeHandler,
+  masterHandler,
+  thumbnailsHandler,
+  loudnormHandler,
+];
 
 export const HANDLERS: ReadonlyMap<string, AnyTaskHandler> = new Map(ALL.map((h) => [h.kind, h]));

@@ -8,7 +8,9 @@ import { videoPreset } from './video-preset.js';
 /** A poster, and a sprite sheet with its WebVTT index for scrubbing previews. */
 export const thumbnailsHandler = defineHandler({
   kind: 'thumbnails',
-  params: z.object({ media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null) }),
+  params: z.object({
+    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
+  }),
   async run({ media }, io) {
     const { thumbnails } = videoPreset(io);
     const tools = await mediaTools(io.config);
@@ -16,13 +18,27 @@ export const thumbnailsHandler = defineHandler({
     const made = await makeThumbnails(
       file,
       media,
-      { tools, intervalSeconds: thumbnails.spriteIntervalSeconds, thumbWidth: thumbnails.thumbWidth, columns: thumbnails.spriteColumns, spriteUrl: 'sprite.jpg' },
+      {
+        tools,
+        intervalSeconds: thumbnails.spriteIntervalSeconds,
+        thumbWidth: thumbnails.thumbWidth,
+        columns: thumbnails.spriteColumns,
+        spriteUrl: 'sprite.jpg',
+      },
       io.ctx,
     );
     return {
       outputs: [
-        await io.putOutput('thumbnails/poster.jpg', made.posterFile, { role: 'poster', width: made.posterWidth, height: made.posterHeight }),
-        await io.putOutput('thumbnails/sprite.jpg', made.spriteFile, { role: 'sprite', width: made.thumbWidth * made.columns, height: made.thumbHeight * made.rows }),
+        await io.putOutput('thumbnails/poster.jpg', made.posterFile, {
+          role: 'poster',
+          width: made.posterWidth,
+          height: made.posterHeight,
+        }),
+        await io.putOutput('thumbnails/sprite.jpg', made.spriteFile, {
+          role: 'sprite',
+          width: made.thumbWidth * made.columns,
+          height: made.thumbHeight * made.rows,
+        }),
         await io.putOutput('thumbnails/sprite.vtt', made.vttFile, { role: 'sprite-index' }),
       ],
     };

@@ -16,21 +16,37 @@ const object = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null);
 /** Encodes one segment into every rendition of the ladder (one decode, one ffmpeg process). */
 export const transcodeHandler = defineHandler({
   kind: 'transcode',
-  params: z.object({ segment: object<SegmentRef>(), media: object<Omit<MediaInfo, 'keyframeTimes'>>(), renditions: z.array(object<Rendition>()).min(1) }),
+  params: z.object({
+    segment: object<SegmentRef>(),
+    media: object<Omit<MediaInfo, 'keyframeTimes'>>(),
+    renditions: z.array(object<Rendition>()).min(1),
+  }),
   async run({ segment, media, renditions }, io) {
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);
     const file = segment.name ? await io.fetchScratch(segment.name) : await io.fetchSource();
     const watermark = await videoWatermark(io);
     const encoded = await transcodeSegment(
-      { index: segment.index, file, format: segment.name ? segment.format : media.demuxer, start: segment.start, duration: segment.duration, frameCount: segment.frameCount, ...(segment.timing ? { timing: segment.timing } : {}) },
+      {
+        index: segment.index,
+        file,
+        format: segment.name ? segment.format : media.demuxer,
+        start: segment.start,
+        duration: segment.duration,
+        frameCount: segment.frameCount,
+        ...(segment.timing ? { timing: segment.timing } : {}),
+      },
       {
         tools,
         renditions,
         rotation: media.video?.rotation ?? 0,
         fps: media.video?.fps ?? 30,
         hlsSegmentSeconds: preset.hlsSegmentSeconds,
-        encoder: { preset: preset.x264Preset, crf: preset.crf, threads: encoderThreads(io.config.worker.concurrency, renditions.length) },
+        encoder: {
+          preset: preset.x264Preset,
+          crf: preset.crf,
+          threads: encoderThreads(io.config.worker.concurrency, renditions.length),
+        },
         ...(watermark ? { watermark } : {}),
       },
       io.ctx,
@@ -47,13 +63,24 @@ export const transcodeHandler = defineHandler({
 async function videoWatermark(io: TaskIO): Promise<WatermarkSpec | undefined> {
   const spec = videoPreset(io).watermark;
   if (!spec) return undefined;
-  return { imageFile: await fetchWatermark(spec.source, io), position: spec.position, marginFraction: spec.margin, opacity: spec.opacity, scale: spec.scale };
+  return {
+    imageFile: await fetchWatermark(spec.source, io),
+    position: spec.position,
+    marginFraction: spec.margin,
+    opacity: spec.opacity,
+    scale: spec.scale,
+  };
 }
 
 /**
  * A task's share of the machine is cores / concurrent tasks; its encoders split that share, one
- * thread at the least. Tasks run side by side, so x264's own frame threads would only oversubscribe.
+ * thread at the least. Tasks run side by side, so x264's own frame threads would only
+ * oversubscribe.
  */
-export function encoderThreads(concurrency: number, renditions: number, cores = os.availableParallelism()): number {
+export function encoderThreads(
+  concurrency: number,
+  renditions: number,
+  cores = os.availableParallelism(),
+): number {
   return Math.max(1, Math.floor(cores / concurrency / renditions));
 }

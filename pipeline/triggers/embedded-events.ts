@@ -9,7 +9,13 @@ import { submitStorageEvents, type EventOutcome } from './submit-events.js';
  * Turns the embedded store's S3-format notifications into jobs, like a bucket notification
  * target would. Keys arrive raw (s3rver does not URL-encode them).
  */
-export function listenToEmbeddedEvents(s3: EmbeddedS3, orchestrator: Orchestrator, inputBucket: string, log: Logger, onOutcome?: (outcome: EventOutcome) => void): () => void {
+export function listenToEmbeddedEvents(
+  s3: EmbeddedS3,
+  orchestrator: Orchestrator,
+  inputBucket: string,
+  log: Logger,
+  onOutcome?: (outcome: EventOutcome) => void,
+): () => void {
   return s3.onEvent((notification) => {
     let events;
     try {
@@ -20,6 +26,8 @@ export function listenToEmbeddedEvents(s3: EmbeddedS3, orchestrator: Orchestrato
     }
     submitStorageEvents(orchestrator, inputBucket, events)
       .then((outcomes) => outcomes.forEach((o) => onOutcome?.(o)))
-      .catch((error: unknown) => log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'));
+      .catch((error: unknown) =>
+        log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'),
+      );
   });
 }

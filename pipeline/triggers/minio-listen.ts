@@ -26,7 +26,11 @@ export interface ReconnectOptions {
   random?: () => number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 500, maxDelayMs: 30_000, stableAfterMs: 60_000 };
+export const DEFAULT_RECONNECT: ReconnectOptions = {
+  initialDelayMs: 500,
+  maxDelayMs: 30_000,
+  stableAfterMs: 60_000,
+};
 
 /**
  * Keeps a listen connection open: the minio client's poller emits one `error` and gives up when
@@ -36,7 +40,10 @@ export const DEFAULT_RECONNECT: ReconnectOptions = { initialDelayMs: 500, maxDel
  */
 export function listenWithReconnect(
   listen: () => NotificationSource,
-  handlers: { onRecord(record: unknown): void; onError(error: unknown, attempt: number, delayMs: number): void },
+  handlers: {
+    onRecord(record: unknown): void;
+    onError(error: unknown, attempt: number, delayMs: number): void;
+  },
   options: ReconnectOptions = DEFAULT_RECONNECT,
 ): { stop(): void } {
   const setTimer = options.setTimeout ?? ((fn, ms) => setTimeout(fn, ms));
@@ -66,7 +73,10 @@ export function listenWithReconnect(
       current = undefined;
       if (now() - openedAt >= options.stableAfterMs) failures = 0;
       failures++;
-      const delay = Math.min(options.maxDelayMs, backoffDelay({ attempts: 0, backoffMs: options.initialDelayMs }, failures, options.random));
+      const delay = Math.min(
+        options.maxDelayMs,
+        backoffDelay({ attempts: 0, backoffMs: options.initialDelayMs }, failures, options.random),
+      );
       handlers.onError(error, failures, delay);
       retry = setTimer(connect, delay);
     });
@@ -87,7 +97,13 @@ export function listenWithReconnect(
  * and s3rver lack): no notification target needs configuring on the server. Keys arrive raw.
  * Returns a function that stops listening.
  */
-export function startMinioListener(config: Config, orchestrator: Orchestrator, log: Logger, onOutcome?: (outcome: EventOutcome) => void, reconnect: ReconnectOptions = DEFAULT_RECONNECT): () => void {
+export function startMinioListener(
+  config: Config,
+  orchestrator: Orchestrator,
+  log: Logger,
+  onOutcome?: (outcome: EventOutcome) => void,
+  reconnect: ReconnectOptions = DEFAULT_RECONNECT,
+): () => void {
   if (!config.s3.endpoint) throw new Error('The MinIO listener needs MEDIAFLOW_S3_ENDPOINT');
   const url = new URL(config.s3.endpoint);
   const useSSL = url.protocol === 'https:';
@@ -117,10 +133,15 @@ export function startMinioListener(config: Config, orchestrator: Orchestrator, l
         }
         submitStorageEvents(orchestrator, bucket, events)
           .then((outcomes) => outcomes.forEach((o) => onOutcome?.(o)))
-          .catch((error: unknown) => log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'));
+          .catch((error: unknown) =>
+            log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'),
+          );
       },
       onError(error, attempt, delayMs) {
-        log.warn({ bucket, attempt, delayMs, err: error instanceof Error ? error.message : String(error) }, 'MinIO listen connection lost; reconnecting');
+        log.warn(
+          { bucket, attempt, delayMs, err: error instanceof Error ? error.message : String(error) },
+          'MinIO listen connection lost; reconnecting',
+        );
       },
     },
     reconnect,

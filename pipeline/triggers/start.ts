@@ -5,7 +5,10 @@ import type { EventOutcome } from './submit-events.js';
 import { startSweep, type SweepReport } from './sweep.js';
 
 export interface TriggerOptions {
-  /** Listen to MinIO's bucket notifications (MinIO only; AWS and s3rver lack the API); default MEDIAFLOW_MINIO_LISTEN. */
+  /**
+   * Listen to MinIO's bucket notifications (MinIO only; AWS and s3rver lack the API); default
+   * MEDIAFLOW_MINIO_LISTEN.
+   */
   minioListen?: boolean;
   /** Sweep the input bucket every this many ms; default MEDIAFLOW_SWEEP_INTERVAL_S, 0 is off. */
   sweepIntervalMs?: number;
@@ -23,10 +26,27 @@ export interface TriggerOptions {
 export function startTriggers(app: App, options: TriggerOptions = {}): () => Promise<void> {
   const { config, orchestrator, log } = app;
   const stops: (() => void | Promise<void>)[] = [];
-  if (app.embedded) stops.push(listenToEmbeddedEvents(app.embedded, orchestrator, config.buckets.input, log, options.onOutcome));
-  if (options.minioListen ?? config.minioListen) stops.push(startMinioListener(config, orchestrator, log, options.onOutcome));
+  if (app.embedded)
+    stops.push(
+      listenToEmbeddedEvents(
+        app.embedded,
+        orchestrator,
+        config.buckets.input,
+        log,
+        options.onOutcome,
+      ),
+    );
+  if (options.minioListen ?? config.minioListen)
+    stops.push(startMinioListener(config, orchestrator, log, options.onOutcome));
   const interval = options.sweepIntervalMs ?? config.sweepIntervalMs;
-  if (interval > 0) stops.push(startSweep({ store: app.store, orchestrator, inputBucket: config.buckets.input, log }, interval, options.onSweep));
+  if (interval > 0)
+    stops.push(
+      startSweep(
+        { store: app.store, orchestrator, inputBucket: config.buckets.input, log },
+        interval,
+        options.onSweep,
+      ),
+    );
   return async () => {
     await Promise.all(stops.map((stop) => stop()));
   };

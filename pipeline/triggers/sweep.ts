@@ -30,7 +30,14 @@ export interface SweepReport {
 export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<SweepReport> {
   const report: SweepReport = { listed: 0, created: 0, existing: 0, ignored: 0, failed: 0 };
   const queue = new PQueue({ concurrency: deps.concurrency ?? 4 });
-  const count = (outcome: SubmitOutcome) => void report[outcome.status === 'created' ? 'created' : outcome.status === 'existing' ? 'existing' : 'ignored']++;
+  const count = (outcome: SubmitOutcome) =>
+    void report[
+      outcome.status === 'created'
+        ? 'created'
+        : outcome.status === 'existing'
+          ? 'existing'
+          : 'ignored'
+    ]++;
   for await (const object of deps.store.list(deps.inputBucket, '')) {
     if (signal?.aborted) break;
     report.listed++;
@@ -43,10 +50,19 @@ export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<
     if (queue.size > 100) await queue.onSizeLessThan(50);
     void queue.add(async () => {
       try {
-        count(await deps.orchestrator.submit({ bucket: object.bucket, key: object.key, etag: object.etag }));
+        count(
+          await deps.orchestrator.submit({
+            bucket: object.bucket,
+            key: object.key,
+            etag: object.etag,
+          }),
+        );
       } catch (error) {
         report.failed++;
-        deps.log.warn({ key: object.key, err: toErrorRecord(error) }, 'sweep could not submit a source');
+        deps.log.warn(
+          { key: object.key, err: toErrorRecord(error) },
+          'sweep could not submit a source',
+        );
       }
     });
   }
@@ -58,17 +74,24 @@ export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<
  * Sweeps now and then every `intervalMs`, never two passes at once. Returns a stop function that
  * waits for a pass in progress to end.
  */
-export function startSweep(deps: SweepDeps, intervalMs: number, onReport?: (report: SweepReport) => void): () => Promise<void> {
+export function startSweep(
+  deps: SweepDeps,
+  intervalMs: number,
+  onReport?: (report: SweepReport) => void,
+): () => Promise<void> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
   const pass = () => {
     running = sweepOnce(deps, controller.signal)
       .then((report) => {
-        if (report.created || report.failed) deps.log.info({ ...report }, 'sweep found sources without jobs');
+        if (report.created || report.failed)
+          deps.log.info({ ...report }, 'sweep found sources without jobs');
         onReport?.(report);
       })
-      .catch((error: unknown) => deps.log.warn({ err: toErrorRecord(error) }, 'sweep failed; will try again'))
+      .catch((error: unknown) =>
+        deps.log.warn({ err: toErrorRecord(error) }, 'sweep failed; will try again'),
+      )
       .finally(() => {
         if (!controller.signal.aborted) timer = setTimeout(pass, intervalMs);
       });

@@ -9,9 +9,20 @@ export const API_KEY = 'test-api-key-0123456789';
 export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
 
 /** An embedded app running the media-free copy workflow for images, with its API. */
-export async function startApiApp(options: ServerOptions = {}, overrides: AppOverrides = {}): Promise<{ app: App & { dataDir: string }; server: FastifyInstance; close(): Promise<void> }> {
-  const app = await startEmbeddedApp({ handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]), ...overrides }, { MEDIAFLOW_WORKER_CONCURRENCY: '2' });
-  const server = await buildServer(app, { apiKeys: [API_KEY], webhookToken: WEBHOOK_TOKEN, rateLimit: false, ...options });
+export async function startApiApp(
+  options: ServerOptions = {},
+  overrides: AppOverrides = {},
+): Promise<{ app: App & { dataDir: string }; server: FastifyInstance; close(): Promise<void> }> {
+  const app = await startEmbeddedApp(
+    { handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]), ...overrides },
+    { MEDIAFLOW_WORKER_CONCURRENCY: '2' },
+  );
+  const server = await buildServer(app, {
+    apiKeys: [API_KEY],
+    webhookToken: WEBHOOK_TOKEN,
+    rateLimit: false,
+    ...options,
+  });
   return {
     app,
     server,
@@ -30,18 +41,25 @@ export async function waitForEnd(app: App, jobId: string, timeoutMs = 30_000): P
   for (;;) {
     const job = await app.jobs.get(jobId);
     if (job && isFinal(job.state)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} still ${job?.state} after ${timeoutMs} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} still ${job?.state} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
 
 /** Waits until a condition on a job holds (e.g. a task running). */
-export async function waitForJob(app: App, jobId: string, check: (job: JobRecord) => boolean, timeoutMs = 10_000): Promise<JobRecord> {
+export async function waitForJob(
+  app: App,
+  jobId: string,
+  check: (job: JobRecord) => boolean,
+  timeoutMs = 10_000,
+): Promise<JobRecord> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const job = await app.jobs.get(jobId);
     if (job && check(job)) return job;
-    if (Date.now() > deadline) throw new Error(`job ${jobId} never reached the expected condition (state ${job?.state})`);
+    if (Date.now() > deadline)
+      throw new Error(`job ${jobId} never reached the expected condition (state ${job?.state})`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }

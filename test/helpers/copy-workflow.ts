@@ -19,7 +19,8 @@ export const copyWorkflow: Workflow = {
     const inspect = done['inspect'] as { parts: number } | undefined;
     if (!inspect) return [{ id: 'inspect', kind: 'inspect', params: {} }];
     const parts = Array.from({ length: inspect.parts }, (_, i) => `part-${i}`);
-    if (parts.some((id) => !done[id])) return parts.map((id, i) => ({ id, kind: 'part', params: { index: i } }));
+    if (parts.some((id) => !done[id]))
+      return parts.map((id, i) => ({ id, kind: 'part', params: { index: i } }));
     return [];
   },
 };
@@ -49,7 +50,8 @@ export const copyHandlers: ReadonlyMap<string, AnyTaskHandler> = new Map<string,
         const text = fs.readFileSync(file, 'utf8');
         const slow = /^SLOW (\d+)/.exec(text);
         if (slow) await sleep(Number(slow[1]), undefined, { signal: io.ctx.signal });
-        if (text.startsWith('FAIL') && index === 1) throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 cannot be read');
+        if (text.startsWith('FAIL') && index === 1)
+          throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 cannot be read');
         if (text.startsWith('FLAKY') && index === 0 && !flaky.has(io.job.id)) {
           flaky.add(io.job.id);
           throw new MediaflowError('STORAGE_UNAVAILABLE', 'transient');

@@ -1,9 +1,10 @@
 /**
- * A `mediaflow worker` for child-process tests: the same `runWorker` the CLI runs (BullMQ
- * consumer, signal handling, graceful shutdown), with the media-free copy workflow and the ffmpeg
- * test workflow instead of the production registries, short locks so a killed worker's task
- * is recovered in seconds, and a fast orphan reaper. Injecting them here, at the composition root, keeps production code
- * free of test-only switches. Run with `node bin/run-ts.js test/helpers/distributed-worker.ts`.
+ * A `mediaflow worker` for child-process tests: the same `runWorker` the CLI runs (BullMQ consumer,
+ * signal handling, graceful shutdown), with the media-free copy workflow and the ffmpeg test
+ * workflow instead of the production registries, short locks so a killed worker's task is recovered
+ * in seconds, and a fast orphan reaper. Injecting them here, at the composition root, keeps
+ * production code free of test-only switches. Run with `node bin/run-ts.js
+ * test/helpers/distributed-worker.ts`.
  */
 import { loadConfig } from '../../pipeline/config/load.js';
 import { runWorker } from '../../pipeline/cli/worker.js';
@@ -21,5 +22,10 @@ export const TEST_LOCK = { lockDurationMs: 3000, stalledIntervalMs: 1000, maxSta
 if (process.argv[1]?.endsWith('distributed-worker.ts')) {
   const config = loadConfig();
   const log = createLogger(config.logLevel);
-  process.exitCode = await runWorker(config, log, { handlers: TEST_HANDLERS, workflows: TEST_WORKFLOWS, lock: TEST_LOCK, reapIntervalMs: 500 });
+  process.exitCode = await runWorker(config, log, {
+    handlers: TEST_HANDLERS,
+    workflows: TEST_WORKFLOWS,
+    lock: TEST_LOCK,
+    reapIntervalMs: 500,
+  });
 }

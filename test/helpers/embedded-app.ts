@@ -10,7 +10,10 @@ import { createLogger } from '../../pipeline/log.js';
  * A whole embedded mediaflow (s3rver on a random port, fresh buckets and folders) for one test
  * file. `env` adds configuration variables.
  */
-export async function startEmbeddedApp(overrides: AppOverrides = {}, env: Record<string, string> = {}): Promise<App & { dataDir: string }> {
+export async function startEmbeddedApp(
+  overrides: AppOverrides = {},
+  env: Record<string, string> = {},
+): Promise<App & { dataDir: string }> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-app-'));
   const id = crypto.randomBytes(3).toString('hex');
   const config: Config = loadConfig({

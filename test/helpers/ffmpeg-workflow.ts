@@ -28,20 +28,39 @@ export const ffmpegHandlers: ReadonlyMap<string, AnyTaskHandler> = new Map<strin
       kind: 'burn',
       params: z.object({}),
       async run(_p, io) {
-        const { ffmpeg } = await resolveBinaries({ ffmpegPath: io.config.ffmpegPath, ffprobePath: io.config.ffprobePath });
+        const { ffmpeg } = await resolveBinaries({
+          ffmpegPath: io.config.ffmpegPath,
+          ffprobePath: io.config.ffprobePath,
+        });
         const source = await io.fetchSource();
         const text = fs.readFileSync(source, 'utf8').slice(0, 64);
         const out = path.join(io.ctx.scratchDir, 'burn.mp4');
         const burn = /^BURN (\d+(?:\.\d+)?)/.exec(text);
         const seconds = burn ? Number(burn[1]) : 0;
         const args = burn
-          ? ['-hide_banner', '-nostdin', '-re', '-f', 'lavfi', '-i', `testsrc=size=64x48:rate=10:duration=${seconds}`, '-c:v', 'mpeg4', '-progress', 'pipe:1', '-y', out]
+          ? [
+              '-hide_banner',
+              '-nostdin',
+              '-re',
+              '-f',
+              'lavfi',
+              '-i',
+              `testsrc=size=64x48:rate=10:duration=${seconds}`,
+              '-c:v',
+              'mpeg4',
+              '-progress',
+              'pipe:1',
+              '-y',
+              out,
+            ]
           : ['-hide_banner', '-nostdin', '-i', source, '-f', 'null', '-'];
         await runProcess(ffmpeg, args, {
           timeoutMs: io.config.worker.processTimeoutMs,
           signal: io.ctx.signal,
           label: 'ffmpeg burn',
-          ...(burn ? { progress: { durationSeconds: seconds, onProgress: io.ctx.onProgress } } : {}),
+          ...(burn
+            ? { progress: { durationSeconds: seconds, onProgress: io.ctx.onProgress } }
+            : {}),
         });
         return { outputs: [await io.putOutput('burn.mp4', out, { role: 'mp4' })] };
       },

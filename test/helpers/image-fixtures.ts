@@ -8,7 +8,10 @@ import sharp, { type Sharp } from 'sharp';
 
 export type Rgb = [number, number, number];
 
-/** A photo-like image: smooth gradients plus blurred noise, so codecs have real work (not flat colour). */
+/**
+ * A photo-like image: smooth gradients plus blurred noise, so codecs have real work (not flat
+ * colour).
+ */
 export async function photoLike(width: number, height: number, seed = 1): Promise<Sharp> {
   const pixels = Buffer.alloc(width * height * 3);
   let state = seed >>> 0 || 1;
@@ -50,12 +53,23 @@ export function quadrants(width: number, height: number, colours: [Rgb, Rgb, Rgb
 
 /** A solid image. */
 export function solid(width: number, height: number, colour: Rgb): Sharp {
-  return sharp({ create: { width, height, channels: 3, background: { r: colour[0], g: colour[1], b: colour[2] } } });
+  return sharp({
+    create: {
+      width,
+      height,
+      channels: 3,
+      background: { r: colour[0], g: colour[1], b: colour[2] },
+    },
+  });
 }
 
 /** The pixel at (x, y) of any image file, as RGB (alpha dropped). */
 export async function pixelAt(file: string, x: number, y: number, page = 0): Promise<Rgb> {
-  const { data, info } = await sharp(file, { page }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(file, { page })
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const o = (y * info.width + x) * info.channels;
   return [data[o]!, data[o + 1]!, data[o + 2]!];
 }
@@ -75,7 +89,12 @@ export function pngDeclaring(width: number, height: number): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale, deflate, no filter, no interlace
   const idat = deflateSync(Buffer.alloc(64)); // a sliver of the rows it claims
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk('IHDR', ihdr), pngChunk('IDAT', idat), pngChunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('IDAT', idat),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 /** One PNG chunk with a correct CRC. */
@@ -108,13 +127,49 @@ export function gifWithFrames(frames: number, screenWidth = 1, screenHeight = 1)
   header.writeUInt16LE(screenHeight, 8);
   header[10] = 0x80; // global colour table of 2 entries
   const palette = Buffer.from([0, 0, 0, 255, 255, 255]);
-  const loop = Buffer.from([0x21, 0xff, 0x0b, ...Buffer.from('NETSCAPE2.0', 'latin1'), 0x03, 0x01, 0x00, 0x00, 0x00]);
-  const frame = Buffer.from([
-    0x21, 0xf9, 0x04, 0x00, 0x0a, 0x00, 0x00, 0x00, // graphic control: 100 ms delay
-    0x2c, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, // image descriptor: 1x1 at (0, 0)
-    0x02, 0x02, 0x44, 0x01, 0x00, // LZW min code size 2, one sub-block holding one pixel, terminator
+  const loop = Buffer.from([
+    0x21,
+    0xff,
+    0x0b,
+    ...Buffer.from('NETSCAPE2.0', 'latin1'),
+    0x03,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
   ]);
-  return Buffer.concat([header, palette, loop, Buffer.alloc(frame.length * frames).fill(frame), Buffer.from([0x3b])]);
+  const frame = Buffer.from([
+    0x21,
+    0xf9,
+    0x04,
+    0x00,
+    0x0a,
+    0x00,
+    0x00,
+    0x00, // graphic control: 100 ms delay
+    0x2c,
+    0x00,
+    0x00,
+    0x00,
+    0x00,
+    0x01,
+    0x00,
+    0x01,
+    0x00,
+    0x00, // image descriptor: 1x1 at (0, 0)
+    0x02,
+    0x02,
+    0x44,
+    0x01,
+    0x00, // LZW min code size 2, one sub-block holding one pixel, terminator
+  ]);
+  return Buffer.concat([
+    header,
+    palette,
+    loop,
+    Buffer.alloc(frame.length * frames).fill(frame),
+    Buffer.from([0x3b]),
+  ]);
 }
 
 /** The real-image corpus from Debian packages, or why it is unavailable. */
@@ -133,12 +188,17 @@ export function locateCorpus(): Corpus | string {
   const dest = path.join(repo, '.cache/corpus');
   const list = path.join(dest, 'image.txt');
   if (!existsSync(list)) {
-    const script = [path.join(repo, '../shared/corpus/fetch.sh'), '/work/shared/corpus/fetch.sh'].find((p) => existsSync(p));
+    const script = [
+      path.join(repo, '../shared/corpus/fetch.sh'),
+      '/work/shared/corpus/fetch.sh',
+    ].find((p) => existsSync(p));
     if (!script) return 'corpus script ../shared/corpus/fetch.sh not found';
     const run = spawnSync('bash', [script, dest], { encoding: 'utf8', timeout: 300_000 });
-    if (run.status !== 0 || !existsSync(list)) return `corpus fetch failed: ${(run.stderr || run.error?.message || '').trim().slice(-300)}`;
+    if (run.status !== 0 || !existsSync(list))
+      return `corpus fetch failed: ${(run.stderr || run.error?.message || '').trim().slice(-300)}`;
   }
   const images = readFileSync(list, 'utf8').split('\n').filter(Boolean);
-  if (images.length === 0) return 'corpus has no images (the Debian packages could not be downloaded)';
+  if (images.length === 0)
+    return 'corpus has no images (the Debian packages could not be downloaded)';
   return { root: path.join(dest, 'root'), images };
 }

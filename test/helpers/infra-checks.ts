@@ -39,11 +39,19 @@ export function namedEnvVars(text: string): string[] {
 }
 
 export function unknownEnvVars(names: Iterable<string>, where: string): string[] {
-  return [...names].filter((name) => !KNOWN.has(name)).map((name) => `${where}: ${name} is not in ENV_VARS (pipeline/config/schema.ts)`);
+  return [...names]
+    .filter((name) => !KNOWN.has(name))
+    .map((name) => `${where}: ${name} is not in ENV_VARS (pipeline/config/schema.ts)`);
 }
 
 /** Variables a container may set that are not mediaflow's own: Node's and the C library's. */
-const PLATFORM_ENV = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'UV_THREADPOOL_SIZE', 'MALLOC_ARENA_MAX']);
+const PLATFORM_ENV = new Set([
+  'NODE_ENV',
+  'NODE_OPTIONS',
+  'TZ',
+  'UV_THREADPOOL_SIZE',
+  'MALLOC_ARENA_MAX',
+]);
 
 /**
  * The environment given to a mediaflow process: every key is a schema variable or one of
@@ -51,9 +59,14 @@ const PLATFORM_ENV = new Set(['NODE_ENV', 'NODE_OPTIONS', 'TZ', 'UV_THREADPOOL_S
  * pass the schema itself.
  */
 export function checkEnvMap(env: Record<string, string>, where: string): string[] {
-  const problems = unknownEnvVars(Object.keys(env).filter((name) => !PLATFORM_ENV.has(name)), where);
+  const problems = unknownEnvVars(
+    Object.keys(env).filter((name) => !PLATFORM_ENV.has(name)),
+    where,
+  );
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) for (const issue of parsed.error.issues) problems.push(`${where}: ${issue.path.join('.')}: ${issue.message}`);
+  if (!parsed.success)
+    for (const issue of parsed.error.issues)
+      problems.push(`${where}: ${issue.path.join('.')}: ${issue.message}`);
   return problems;
 }
 
@@ -64,7 +77,8 @@ export function checkEnvMap(env: Record<string, string>, where: string): string[
 export function durationSeconds(value: string): number {
   const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 1e-3, us: 1e-6 };
   const parts = [...value.matchAll(/(\d+(?:\.\d+)?)(h|ms|us|m|s)/g)];
-  if (!parts.length || parts.map((p) => p[0]).join('') !== value) throw new Error(`not a duration: ${value}`);
+  if (!parts.length || parts.map((p) => p[0]).join('') !== value)
+    throw new Error(`not a duration: ${value}`);
   return parts.reduce((sum, p) => sum + Number(p[1]) * units[p[2]!]!, 0);
 }
 
@@ -73,21 +87,40 @@ export function quantity(value: string | number): number {
   const text = String(value);
   const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(text);
   if (!m) throw new Error(`not a quantity: ${text}`);
-  const scale: Record<string, number> = { m: 1e-3, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, k: 1e3, M: 1e6, G: 1e9, T: 1e12 };
+  const scale: Record<string, number> = {
+    m: 1e-3,
+    Ki: 2 ** 10,
+    Mi: 2 ** 20,
+    Gi: 2 ** 30,
+    Ti: 2 ** 40,
+    k: 1e3,
+    M: 1e6,
+    G: 1e9,
+    T: 1e12,
+  };
   return Number(m[1]) * (m[2] ? scale[m[2]]! : 1);
 }
 
 /** Compose interpolation as `docker compose` does it with an empty environment: defaults win. */
 export function interpolate(value: string): string {
-  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g, (match, _braced, fallback: string | undefined) => {
-    if (match === '$$') return '$';
-    return fallback ?? '';
-  });
+  return value.replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::?[-?]([^}]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)/g,
+    (match, _braced, fallback: string | undefined) => {
+      if (match === '$$') return '$';
+      return fallback ?? '';
+    },
+  );
 }
 
-/** `$$NAME` in a compose command is `$NAME` for the shell: resolve it from the service's environment. */
+/**
+ * `$$NAME` in a compose command is `$NAME` for the shell: resolve it from the service's
+ * environment.
+ */
 export function shellExpand(script: string, env: Record<string, string>): string {
-  return script.replace(/\$\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_m, name: string) => env[name] ?? `<unset ${name}>`);
+  return script.replace(
+    /\$\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g,
+    (_m, name: string) => env[name] ?? `<unset ${name}>`,
+  );
 }
 
 export function readText(file: string): string {
@@ -107,9 +140,13 @@ export interface K8sDoc {
 /** Every document of every manifest in infra/k8s; a syntax error throws with the file named. */
 export function loadK8s(dir = K8S): K8sDoc[] {
   const out: K8sDoc[] = [];
-  for (const file of fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+  for (const file of fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()) {
     for (const document of parseAllDocuments(readText(path.join(dir, file)))) {
-      if (document.errors.length) throw new Error(`${file}: ${document.errors.map((e) => e.message).join('; ')}`);
+      if (document.errors.length)
+        throw new Error(`${file}: ${document.errors.map((e) => e.message).join('; ')}`);
       const doc = document.toJS() as Record<string, any> | null;
       if (doc) out.push({ file, doc });
     }
@@ -119,8 +156,11 @@ export function loadK8s(dir = K8S): K8sDoc[] {
 
 export function mapOfStrings(value: unknown, where: string): Record<string, string> {
   if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || Array.isArray(value)) throw new Error(`${where}: expected a map of strings`);
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  if (typeof value !== 'object' || Array.isArray(value))
+    throw new Error(`${where}: expected a map of strings`);
+  return Object.fromEntries(
+    Object.entries(value).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -179,7 +219,11 @@ export function dockerEnv(file: Dockerfile, stage: number): Record<string, strin
   for (const ins of file.instructions.filter((i) => i.keyword === 'ENV' && i.stage === stage)) {
     const tokens = ins.args.split(/\s+/).filter(Boolean);
     if (tokens[0] && !tokens[0].includes('=')) env[tokens[0]] = tokens.slice(1).join(' ');
-    else for (const token of tokens) env[token.slice(0, token.indexOf('='))] = token.slice(token.indexOf('=') + 1).replace(/^"|"$/g, '');
+    else
+      for (const token of tokens)
+        env[token.slice(0, token.indexOf('='))] = token
+          .slice(token.indexOf('=') + 1)
+          .replace(/^"|"$/g, '');
   }
   return env;
 }

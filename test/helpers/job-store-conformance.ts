@@ -14,11 +14,22 @@ export interface OpenedStore {
 let seq = 0;
 
 /** A job record as the orchestrator creates it; ids sort in creation order. */
-export function jobRecord(createdAt: string, overrides: Partial<JobRecord> = {}, id = `j${String(Date.now()).padStart(14, '0')}${String(seq++).padStart(10, '0')}`): JobRecord {
+export function jobRecord(
+  createdAt: string,
+  overrides: Partial<JobRecord> = {},
+  id = `j${String(Date.now()).padStart(14, '0')}${String(seq++).padStart(10, '0')}`,
+): JobRecord {
   return {
     spec: {
       id,
-      source: { bucket: 'in', key: `k/${id}.jpg`, etag: 'e1', versionId: undefined, size: 3, contentType: 'image/jpeg' },
+      source: {
+        bucket: 'in',
+        key: `k/${id}.jpg`,
+        etag: 'e1',
+        versionId: undefined,
+        size: 3,
+        contentType: 'image/jpeg',
+      },
       preset: findPreset('image'),
       outputBucket: 'out',
       outputPrefix: `k/${id}.jpg/image/`,
@@ -35,7 +46,13 @@ export function jobRecord(createdAt: string, overrides: Partial<JobRecord> = {},
   };
 }
 
-const running = (attempts = 1): TaskStatus => ({ kind: 'image', stage: 1, state: 'running', progress: 0, attempts });
+const running = (attempts = 1): TaskStatus => ({
+  kind: 'image',
+  stage: 1,
+  state: 'running',
+  progress: 0,
+  attempts,
+});
 
 /**
  * The JobStore port's conformance suite, run on every store: what the orchestrator, the runners'
@@ -56,7 +73,9 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
 
     it('creates a job once, even when many callers race to create it', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
-      const created = await Promise.all(Array.from({ length: 8 }, () => store.create(structuredClone(job))));
+      const created = await Promise.all(
+        Array.from({ length: 8 }, () => store.create(structuredClone(job))),
+      );
       expect(created.filter(Boolean)).toHaveLength(1);
       expect(await store.get(job.spec.id)).toEqual(job);
       expect(await store.get('j-missing')).toBeNull();
@@ -71,24 +90,42 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect(await store.getWrites(job.spec.id)).toEqual(['k/a', 'k/b']);
     });
 
-    it("applies a guarded patch only while the job is open, so exactly one of racing enders wins", async () => {
-      const job = jobRecord('2026-01-01T00:00:00.000Z');
-      await store.create(job);
-      const error = { code: 'CANCELLED' as const, message: 'cancelled', retryable: false };
-      const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => store.setState(job.spec.id, i % 2 ? { error } : { state: 'succeeded' }, 'open')));
-      expect(claims.filter(Boolean)).toHaveLength(1);
-      expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(false);
-      // Unguarded writes (compensation recording its end, a retry reopening the job) always apply.
-      expect(await store.setState(job.spec.id, { state: 'queued', error: undefined })).toBe(true);
-      expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(true);
-      expect(await store.get(job.spec.id)).toMatchObject({ state: 'running', stage: 2 });
-    });
+    it(
+      'applies a guarded patch only while the job is open, ' +
+        'so exactly one of racing enders wins',
+      async () => {
+        const job = jobRecord('2026-01-01T00:00:00.000Z');
+        await store.create(job);
+        const error = { code: 'CANCELLED' as const, message: 'cancelled', retryable: false };
+        const claims = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            store.setState(job.spec.id, i % 2 ? { error } : { state: 'succeeded' }, 'open'),
+          ),
+        );
+        expect(claims.filter(Boolean)).toHaveLength(1);
+        expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(
+          false,
+        );
+        // Unguarded writes (compensation recording its end, a retry reopening the job) always apply.
+        expect(await store.setState(job.spec.id, { state: 'queued', error: undefined })).toBe(true);
+        expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(
+          true,
+        );
+        expect(await store.get(job.spec.id)).toMatchObject({ state: 'running', stage: 2 });
+      },
+    );
 
     it('patches state, stage, outputs and error, and returns copies', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);
       await store.setState(job.spec.id, { state: 'running', stage: 2 });
-      const output = { key: 'k/o.jpg', bytes: 3, sha256: 'a'.repeat(64), contentType: 'image/jpeg', role: 'image' };
+      const output = {
+        key: 'k/o.jpg',
+        bytes: 3,
+        sha256: 'a'.repeat(64),
+        contentType: 'image/jpeg',
+        role: 'image',
+      };
       await store.setState(job.spec.id, { outputs: [output] });
       let got = (await store.get(job.spec.id))!;
       expect(got).toMatchObject({ state: 'running', stage: 2, outputs: [output] });
@@ -97,21 +134,53 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       got.outputs.push(output);
       got = (await store.get(job.spec.id))!;
       expect(got.outputs).toHaveLength(1);
-      await store.setState(job.spec.id, { state: 'failed', error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false, stderrTail: 'Invalid data' }, outputs: [] });
-      expect(await store.get(job.spec.id)).toMatchObject({ state: 'failed', stage: 2, outputs: [], error: { code: 'MEDIA_UNREADABLE', stderrTail: 'Invalid data' } });
+      await store.setState(job.spec.id, {
+        state: 'failed',
+        error: {
+          code: 'MEDIA_UNREADABLE',
+          message: 'bad',
+          retryable: false,
+          stderrTail: 'Invalid data',
+        },
+        outputs: [],
+      });
+      expect(await store.get(job.spec.id)).toMatchObject({
+        state: 'failed',
+        stage: 2,
+        outputs: [],
+        error: { code: 'MEDIA_UNREADABLE', stderrTail: 'Invalid data' },
+      });
     });
 
     it('keeps every task status when many workers write to one job at once', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);
       const ids = Array.from({ length: 24 }, (_, i) => `transcode-${String(i).padStart(3, '0')}`);
-      await Promise.all(ids.map((id, i) => store.setTask(job.spec.id, id, { ...running(), progress: i / 100 })));
+      await Promise.all(
+        ids.map((id, i) => store.setTask(job.spec.id, id, { ...running(), progress: i / 100 })),
+      );
       await Promise.all(ids.map((id) => store.setTaskProgress(job.spec.id, id, 0.5)));
       const got = (await store.get(job.spec.id))!;
       expect(Object.keys(got.tasks).sort()).toEqual(ids);
-      expect(Object.values(got.tasks).every((t) => t.state === 'running' && t.progress === 0.5)).toBe(true);
-      await store.setTask(job.spec.id, ids[0]!, { kind: 'image', stage: 1, state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
-      expect((await store.get(job.spec.id))!.tasks[ids[0]!]).toEqual({ kind: 'image', stage: 1, state: 'failed', progress: 0, attempts: 3, error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true } });
+      expect(
+        Object.values(got.tasks).every((t) => t.state === 'running' && t.progress === 0.5),
+      ).toBe(true);
+      await store.setTask(job.spec.id, ids[0]!, {
+        kind: 'image',
+        stage: 1,
+        state: 'failed',
+        progress: 0,
+        attempts: 3,
+        error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true },
+      });
+      expect((await store.get(job.spec.id))!.tasks[ids[0]!]).toEqual({
+        kind: 'image',
+        stage: 1,
+        state: 'failed',
+        progress: 0,
+        attempts: 3,
+        error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true },
+      });
       // Progress for a task that was never recorded creates nothing.
       await store.setTaskProgress(job.spec.id, 'ghost', 0.9);
       expect((await store.get(job.spec.id))!.tasks['ghost']).toBeUndefined();
@@ -124,9 +193,16 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       await store.putResults(job.spec.id, { 'part-0': { outputs: [] }, 'part-1': { n: 1 } });
       await store.setTask(job.spec.id, 'part-1', running());
       await store.setTask(job.spec.id, 'probe', running());
-      expect(await store.getResults(job.spec.id)).toEqual({ probe: { duration: 2.5 }, 'part-0': { outputs: [] }, 'part-1': { n: 1 } });
+      expect(await store.getResults(job.spec.id)).toEqual({
+        probe: { duration: 2.5 },
+        'part-0': { outputs: [] },
+        'part-1': { n: 1 },
+      });
       await store.resetTasks(job.spec.id, ['part-1']);
-      expect(await store.getResults(job.spec.id)).toEqual({ probe: { duration: 2.5 }, 'part-0': { outputs: [] } });
+      expect(await store.getResults(job.spec.id)).toEqual({
+        probe: { duration: 2.5 },
+        'part-0': { outputs: [] },
+      });
       expect(Object.keys((await store.get(job.spec.id))!.tasks)).toEqual(['probe']);
     });
 
@@ -140,11 +216,21 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
 
     it('lists newest first, by state, in pages that show every job exactly once', async () => {
       // Two pairs share a millisecond: page breaks inside a tie must neither skip nor repeat.
-      const times = ['2026-01-01T00:00:01.000Z', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:02.000Z', '2026-01-01T00:00:03.000Z', '2026-01-01T00:00:04.000Z', '2026-01-01T00:00:04.000Z', '2026-01-01T00:00:05.000Z'];
+      const times = [
+        '2026-01-01T00:00:01.000Z',
+        '2026-01-01T00:00:02.000Z',
+        '2026-01-01T00:00:02.000Z',
+        '2026-01-01T00:00:03.000Z',
+        '2026-01-01T00:00:04.000Z',
+        '2026-01-01T00:00:04.000Z',
+        '2026-01-01T00:00:05.000Z',
+      ];
       // Ids run against time (later jobs have smaller ids) except within a tie, so an index that
       // ordered by id alone, or by time alone, would fail.
       const run = seq++;
-      const jobs = times.map((t, i) => jobRecord(t, {}, `j${run}-${9 - new Set(times.slice(0, i + 1)).size}${i}`));
+      const jobs = times.map((t, i) =>
+        jobRecord(t, {}, `j${run}-${9 - new Set(times.slice(0, i + 1)).size}${i}`),
+      );
       for (const job of jobs) await store.create(job);
       const newestFirst = jobs.map((j) => j.spec.id).reverse();
 
@@ -176,7 +262,9 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect(succeeded.jobs.map((j) => j.spec.id)).toEqual([jobs[4]!.spec.id, jobs[1]!.spec.id]);
       expect(succeeded.nextCursor).toBeNull();
       const queued = await store.list({ state: 'queued', limit: 10 });
-      expect(queued.jobs.map((j) => j.spec.id)).toEqual(newestFirst.filter((id) => id !== jobs[1]!.spec.id && id !== jobs[4]!.spec.id));
+      expect(queued.jobs.map((j) => j.spec.id)).toEqual(
+        newestFirst.filter((id) => id !== jobs[1]!.spec.id && id !== jobs[4]!.spec.id),
+      );
       expect((await store.list({ state: 'cancelled', limit: 10 })).jobs).toEqual([]);
     });
 
@@ -188,14 +276,27 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       await store.create(job);
       await store.setTask(job.spec.id, 'image', running());
       await store.setTaskProgress(job.spec.id, 'image', 0.25);
-      await store.setState(job.spec.id, { state: 'failed', error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false } });
+      await store.setState(job.spec.id, {
+        state: 'failed',
+        error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false },
+      });
       const mine = () => events.filter((e) => e.jobId === job.spec.id);
       for (let i = 0; i < 100 && mine().length < 4; i++) await sleep(10);
       expect(mine()).toEqual([
         { type: 'job', jobId: job.spec.id, state: 'queued' },
         { type: 'task', jobId: job.spec.id, taskId: 'image', status: running() },
-        { type: 'task', jobId: job.spec.id, taskId: 'image', status: { ...running(), progress: 0.25 } },
-        { type: 'job', jobId: job.spec.id, state: 'failed', error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false } },
+        {
+          type: 'task',
+          jobId: job.spec.id,
+          taskId: 'image',
+          status: { ...running(), progress: 0.25 },
+        },
+        {
+          type: 'job',
+          jobId: job.spec.id,
+          state: 'failed',
+          error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false },
+        },
       ]);
       stop();
       await store.setState(job.spec.id, { state: 'cancelled' });

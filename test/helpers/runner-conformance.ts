@@ -18,10 +18,12 @@ class Recorder {
   hooks(): RunnerHooks {
     return {
       execute: (...args) => this.execute(...args),
-      taskChanged: async (jobId, taskId, status) => void this.changes.push({ jobId, taskId, status }),
+      taskChanged: async (jobId, taskId, status) =>
+        void this.changes.push({ jobId, taskId, status }),
       taskProgress: async (_jobId, _taskId, fraction) => void this.progress.push(fraction),
       stageDone: async (jobId, stage, results) => void this.done.push({ jobId, stage, results }),
-      stageFailed: async (jobId, stage, taskId, error) => void this.failed.push({ jobId, stage, taskId, error }),
+      stageFailed: async (jobId, stage, taskId, error) =>
+        void this.failed.push({ jobId, stage, taskId, error }),
     };
   }
 
@@ -34,11 +36,17 @@ class Recorder {
   }
 
   attempts(jobId: string, taskId: string): number {
-    return Math.max(0, ...this.changes.filter((c) => c.jobId === jobId && c.taskId === taskId).map((c) => c.status.attempts));
+    return Math.max(
+      0,
+      ...this.changes
+        .filter((c) => c.jobId === jobId && c.taskId === taskId)
+        .map((c) => c.status.attempts),
+    );
   }
 }
 
-const tasks = (n: number, kind = 'noop'): TaskSpec[] => Array.from({ length: n }, (_, i) => ({ id: `t${i}`, kind, params: { i } }));
+const tasks = (n: number, kind = 'noop'): TaskSpec[] =>
+  Array.from({ length: n }, (_, i) => ({ id: `t${i}`, kind, params: { i } }));
 let seq = 0;
 const newJobId = () => `job-${process.pid}-${Date.now()}-${seq++}`;
 
@@ -46,7 +54,10 @@ const newJobId = () => `job-${process.pid}-${Date.now()}-${seq++}`;
  * The runner port's conformance suite: the in-process runner and the BullMQ runner must pass it
  * unchanged. `open` builds a runner for the hooks (with retry backoff of a few ms).
  */
-export function runnerConformance(name: string, open: (hooks: RunnerHooks) => Promise<Runner>): void {
+export function runnerConformance(
+  name: string,
+  open: (hooks: RunnerHooks) => Promise<Runner>,
+): void {
   describe(`Runner conformance: ${name}`, () => {
     let runner: Runner | undefined;
     afterEach(async () => {
@@ -72,7 +83,12 @@ export function runnerConformance(name: string, open: (hooks: RunnerHooks) => Pr
       await rec.until(() => rec.done.length > 0);
       await sleep(200);
       expect(rec.done).toHaveLength(1);
-      expect(rec.done[0]!.results).toEqual({ t0: { echo: 0 }, t1: { echo: 1 }, t2: { echo: 2 }, t3: { echo: 3 } });
+      expect(rec.done[0]!.results).toEqual({
+        t0: { echo: 0 },
+        t1: { echo: 1 },
+        t2: { echo: 2 },
+        t3: { echo: 3 },
+      });
       expect(peak).toBeGreaterThan(1);
       expect(rec.failed).toHaveLength(0);
       expect(rec.changes.filter((c) => c.status.state === 'succeeded')).toHaveLength(4);
@@ -118,7 +134,9 @@ export function runnerConformance(name: string, open: (hooks: RunnerHooks) => Pr
       rec.execute = async (_j, task) => {
         if (task.id === 't1') {
           tries++;
-          throw new MediaflowError('MEDIA_UNREADABLE', 'not a video', { stderrTail: 'Invalid data found' });
+          throw new MediaflowError('MEDIA_UNREADABLE', 'not a video', {
+            stderrTail: 'Invalid data found',
+          });
         }
         return {};
       };
@@ -129,7 +147,12 @@ export function runnerConformance(name: string, open: (hooks: RunnerHooks) => Pr
       await sleep(300);
       expect(tries).toBe(1);
       expect(rec.failed).toHaveLength(1);
-      expect(rec.failed[0]).toMatchObject({ jobId, stage: 1, taskId: 't1', error: { code: 'MEDIA_UNREADABLE', retryable: false, stderrTail: 'Invalid data found' } });
+      expect(rec.failed[0]).toMatchObject({
+        jobId,
+        stage: 1,
+        taskId: 't1',
+        error: { code: 'MEDIA_UNREADABLE', retryable: false, stderrTail: 'Invalid data found' },
+      });
       expect(rec.done).toHaveLength(0);
     });
 

@@ -2,7 +2,11 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startEmbeddedS3, EMBEDDED_CREDENTIALS, type EmbeddedS3 } from '../../pipeline/storage/embedded-s3.js';
+import {
+  startEmbeddedS3,
+  EMBEDDED_CREDENTIALS,
+  type EmbeddedS3,
+} from '../../pipeline/storage/embedded-s3.js';
 import { S3Store } from '../../pipeline/storage/s3-store.js';
 
 export interface TestS3 {
@@ -18,7 +22,12 @@ export interface TestS3 {
 export async function startTestS3(): Promise<TestS3> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-s3-'));
   const server = await startEmbeddedS3({ dataDir, port: 0 });
-  const store = new S3Store({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, ...EMBEDDED_CREDENTIALS });
+  const store = new S3Store({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    ...EMBEDDED_CREDENTIALS,
+  });
   return {
     server,
     store,

@@ -8,7 +8,10 @@ import type { ObjectStore } from '../../pipeline/storage/port.js';
  * The object-store port's conformance suite, run against every S3-protocol server we support
  * (s3rver here; MinIO and AWS with the same suite where one is reachable).
  */
-export function storeConformance(name: string, open: () => Promise<{ store: ObjectStore; bucket: string; close(): Promise<void> }>): void {
+export function storeConformance(
+  name: string,
+  open: () => Promise<{ store: ObjectStore; bucket: string; close(): Promise<void> }>,
+): void {
   describe(`ObjectStore conformance: ${name}`, () => {
     let store: ObjectStore;
     let bucket: string;
@@ -48,8 +51,12 @@ export function storeConformance(name: string, open: () => Promise<{ store: Obje
 
     it('reports missing objects as null or SOURCE_NOT_FOUND', async () => {
       expect(await store.head(bucket, 'missing')).toBeNull();
-      await expect(store.download(bucket, 'missing', path.join(dir, 'x'))).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
-      await expect(store.getBytes(bucket, 'missing')).rejects.toMatchObject({ code: 'SOURCE_NOT_FOUND' });
+      await expect(store.download(bucket, 'missing', path.join(dir, 'x'))).rejects.toMatchObject({
+        code: 'SOURCE_NOT_FOUND',
+      });
+      await expect(store.getBytes(bucket, 'missing')).rejects.toMatchObject({
+        code: 'SOURCE_NOT_FOUND',
+      });
       const listMissingBucket = async () => {
         for await (const _ of store.list('no-such-bucket-here', '')) void _;
       };
@@ -60,12 +67,20 @@ export function storeConformance(name: string, open: () => Promise<{ store: Obje
       await store.putBytes(bucket, 'v.txt', 'version 1');
       const first = (await store.head(bucket, 'v.txt'))!.etag;
       await store.putBytes(bucket, 'v.txt', 'version 2');
-      await expect(store.download(bucket, 'v.txt', path.join(dir, 'v'), { expectEtag: first })).rejects.toMatchObject({ code: 'SOURCE_CHANGED' });
-      await expect(store.download(bucket, 'v.txt', path.join(dir, 'v'), { maxBytes: 3 })).rejects.toMatchObject({ code: 'MEDIA_LIMIT_EXCEEDED' });
+      await expect(
+        store.download(bucket, 'v.txt', path.join(dir, 'v'), { expectEtag: first }),
+      ).rejects.toMatchObject({ code: 'SOURCE_CHANGED' });
+      await expect(
+        store.download(bucket, 'v.txt', path.join(dir, 'v'), { maxBytes: 3 }),
+      ).rejects.toMatchObject({ code: 'MEDIA_LIMIT_EXCEEDED' });
     });
 
     it('lists and deletes by prefix, across pages', async () => {
-      await Promise.all(Array.from({ length: 1005 }, (_, i) => store.putBytes(bucket, `many/${String(i).padStart(4, '0')}`, 'x')));
+      await Promise.all(
+        Array.from({ length: 1005 }, (_, i) =>
+          store.putBytes(bucket, `many/${String(i).padStart(4, '0')}`, 'x'),
+        ),
+      );
       await store.putBytes(bucket, 'manyother', 'x');
       const keys: string[] = [];
       for await (const o of store.list(bucket, 'many/')) keys.push(o.key);

@@ -19,40 +19,64 @@ export interface ChainResult {
   merged: MergedRendition[];
 }
 
-/** probe -> ladder -> split + audio -> transcode each piece -> merge each rendition, in `workDir`. */
+/**
+ * probe -> ladder -> split + audio -> transcode each piece -> merge each rendition, in `workDir`.
+ */
 export async function runVideoChain(
   tools: MediaTools,
   source: string,
   workDir: string,
-  options: { heights: number[]; segmentSeconds: number; hlsSeconds: number; watermark?: WatermarkSpec },
+  options: {
+    heights: number[];
+    segmentSeconds: number;
+    hlsSeconds: number;
+    watermark?: WatermarkSpec;
+  },
 ): Promise<ChainResult> {
   await fs.mkdir(workDir, { recursive: true });
   const ctx = quietContext(workDir);
   const info = await probe(source, { tools, limits: TEST_LIMITS }, ctx);
   const ladder = computeLadder(info.video!, { heights: options.heights });
-  const split = await splitVideo(source, info, { tools, segmentSeconds: options.segmentSeconds, maxSegments: 50 }, ctx);
+  const split = await splitVideo(
+    source,
+    info,
+    { tools, segmentSeconds: options.segmentSeconds, maxSegments: 50 },
+    ctx,
+  );
   const audio = await encodeAudio(source, info, { tools, durationSeconds: split.duration }, ctx);
   const encoded = [];
   for (const segment of split.segments) {
-    encoded.push(await transcodeSegment(segment, {
-      tools,
-      renditions: ladder,
-      rotation: info.video!.rotation,
-      fps: info.video!.fps,
-      hlsSegmentSeconds: options.hlsSeconds,
-      ...(options.watermark ? { watermark: options.watermark } : {}),
-    }, ctx));
+    encoded.push(
+      await transcodeSegment(
+        segment,
+        {
+          tools,
+          renditions: ladder,
+          rotation: info.video!.rotation,
+          fps: info.video!.fps,
+          hlsSegmentSeconds: options.hlsSeconds,
+          ...(options.watermark ? { watermark: options.watermark } : {}),
+        },
+        ctx,
+      ),
+    );
   }
   const merged = [];
   for (const [i, r] of ladder.entries()) {
-    merged.push(await mergeRendition({
-      rendition: r.name,
-      width: r.width,
-      height: r.height,
-      pieces: encoded.map((e) => ({ file: e.outputs[i]!.file, duration: e.duration })),
-      audioFile: audio?.file ?? null,
-      hlsSegmentSeconds: options.hlsSeconds,
-    }, { tools }, ctx));
+    merged.push(
+      await mergeRendition(
+        {
+          rendition: r.name,
+          width: r.width,
+          height: r.height,
+          pieces: encoded.map((e) => ({ file: e.outputs[i]!.file, duration: e.duration })),
+          audioFile: audio?.file ?? null,
+          hlsSegmentSeconds: options.hlsSeconds,
+        },
+        { tools },
+        ctx,
+      ),
+    );
   }
   return { info, ladder, split, audio, merged };
 }

@@ -11,23 +11,46 @@ import type { MediaLimits } from '../../functions/video/limits.js';
  * directly (not through the code under test), so a bug there cannot hide itself.
  */
 
-export const TEST_LIMITS: MediaLimits = { maxInputBytes: 1024 ** 3, maxDurationSeconds: 3600, maxPixels: 4096 * 4096, maxFps: 120, maxStreams: 8 };
+export const TEST_LIMITS: MediaLimits = {
+  maxInputBytes: 1024 ** 3,
+  maxDurationSeconds: 3600,
+  maxPixels: 4096 * 4096,
+  maxFps: 120,
+  maxStreams: 8,
+};
 
 export async function testTools(): Promise<MediaTools> {
-  return { binaries: await resolveBinaries(), processTimeoutMs: 120_000, probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS };
+  return {
+    binaries: await resolveBinaries(),
+    processTimeoutMs: 120_000,
+    probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
+  };
 }
 
 export async function tempDir(prefix: string): Promise<string> {
   return fs.mkdtemp(path.join(os.tmpdir(), `mediaflow-${prefix}-`));
 }
 
-function run(binary: string, args: string[], env: Readonly<Record<string, string>>): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(binary, args, { encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024, timeout: 120_000 });
+function run(
+  binary: string,
+  args: string[],
+  env: Readonly<Record<string, string>>,
+): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(binary, args, {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    maxBuffer: 64 * 1024 * 1024,
+    timeout: 120_000,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 export function ffmpeg(bin: Binaries, args: string[]): string {
-  const result = run(bin.ffmpeg, ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args], bin.env);
+  const result = run(
+    bin.ffmpeg,
+    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-y', ...args],
+    bin.env,
+  );
   if (result.status !== 0) throw new Error(`ffmpeg ${args.join(' ')} failed: ${result.stderr}`);
   return result.stdout;
 }
@@ -52,20 +75,43 @@ export interface SourceSpec {
 
 /** testsrc2 (+ a sine) encoded with x264 (closed GOPs every `gop` frames). */
 export function makeSource(bin: Binaries, file: string, spec: SourceSpec): string {
-  const inputs = ['-f', 'lavfi', '-i', `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`];
-  if (spec.audio) inputs.push('-f', 'lavfi', '-i', `sine=f=440:sample_rate=44100:d=${spec.seconds}`);
+  const inputs = [
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${spec.width}x${spec.height}:r=${spec.fps}:d=${spec.seconds}`,
+  ];
+  if (spec.audio)
+    inputs.push('-f', 'lavfi', '-i', `sine=f=440:sample_rate=44100:d=${spec.seconds}`);
   ffmpeg(bin, [
     ...inputs,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-g', String(spec.gop), '-keyint_min', String(spec.gop), '-sc_threshold', '0',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    '-g',
+    String(spec.gop),
+    '-keyint_min',
+    String(spec.gop),
+    '-sc_threshold',
+    '0',
     ...(spec.audio ? ['-c:a', 'aac', '-b:a', '96k'] : []),
-    '-f', spec.muxer ?? 'mp4', file,
+    '-f',
+    spec.muxer ?? 'mp4',
+    file,
   ]);
   return file;
 }
 
 /** Stderr of a full decode at error level: empty means it decodes cleanly. */
 export function decodeErrors(bin: Binaries, file: string): string {
-  const result = run(bin.ffmpeg, ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-'], bin.env);
+  const result = run(
+    bin.ffmpeg,
+    ['-hide_banner', '-nostdin', '-v', 'error', '-i', file, '-f', 'null', '-'],
+    bin.env,
+  );
   return `${result.status === 0 ? '' : `exit ${result.status}\n`}${result.stderr}`.trim();
 }
 
@@ -82,7 +128,15 @@ export interface StreamFacts {
 
 /** Durations from the container and frames counted by decoding. */
 export function streamFacts(bin: Binaries, file: string): StreamFacts {
-  type S = { codec_type: string; duration?: string; nb_read_frames?: string; width?: number; height?: number; profile?: string; side_data_list?: Array<{ rotation?: number }> };
+  type S = {
+    codec_type: string;
+    duration?: string;
+    nb_read_frames?: string;
+    width?: number;
+    height?: number;
+    profile?: string;
+    side_data_list?: Array<{ rotation?: number }>;
+  };
   const data = ffprobeJson<{ streams: S[] }>(bin, ['-count_frames', '-show_streams', file]);
   const video = data.streams.find((s) => s.codec_type === 'video');
   const audio = data.streams.find((s) => s.codec_type === 'audio');
@@ -100,13 +154,35 @@ export function streamFacts(bin: Binaries, file: string): StreamFacts {
 
 /** Video packet pts (seconds) in presentation order. */
 export function videoPts(bin: Binaries, file: string): number[] {
-  const data = ffprobeJson<{ packets: Array<{ pts_time?: string }> }>(bin, ['-select_streams', 'v:0', '-show_entries', 'packet=pts_time', file]);
+  const data = ffprobeJson<{ packets: Array<{ pts_time?: string }> }>(bin, [
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time',
+    file,
+  ]);
   return data.packets.map((p) => Number(p.pts_time)).sort((a, b) => a - b);
 }
 
 /** Lowest per-frame PSNR (dB) of `file` against `reference` (same size and frame count). */
 export function minPsnr(bin: Binaries, file: string, reference: string): number {
-  const result = run(bin.ffmpeg, ['-hide_banner', '-nostdin', '-i', file, '-i', reference, '-lavfi', '[0:v][1:v]psnr', '-f', 'null', '-'], bin.env);
+  const result = run(
+    bin.ffmpeg,
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-i',
+      file,
+      '-i',
+      reference,
+      '-lavfi',
+      '[0:v][1:v]psnr',
+      '-f',
+      'null',
+      '-',
+    ],
+    bin.env,
+  );
   const match = /PSNR .*min:([0-9.]+|inf)/.exec(result.stderr);
   if (!match) throw new Error(`no PSNR in: ${result.stderr.slice(-500)}`);
   return match[1] === 'inf' ? Infinity : Number(match[1]);

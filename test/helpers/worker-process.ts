@@ -10,7 +10,10 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export interface WorkerProcess {
   child: ChildProcess;
   pid: number;
-  /** Its scratch root (MEDIAFLOW_SCRATCH_DIR): every ffmpeg it runs has a path under it in its arguments. */
+  /**
+   * Its scratch root (MEDIAFLOW_SCRATCH_DIR): every ffmpeg it runs has a path under it in its
+   * arguments.
+   */
   scratchDir: string;
   output(): string;
   ready: Promise<void>;
@@ -23,11 +26,21 @@ export interface WorkerProcess {
  * when it logs "worker ready".
  */
 export function spawnWorker(kind: 'cli' | 'test', env: Record<string, string>): WorkerProcess {
-  const scratchDir = env.MEDIAFLOW_SCRATCH_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-worker-'));
-  const args = kind === 'cli' ? ['bin/mediaflow.js', 'worker'] : ['bin/run-ts.js', 'test/helpers/distributed-worker.ts'];
+  const scratchDir =
+    env.MEDIAFLOW_SCRATCH_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-worker-'));
+  const args =
+    kind === 'cli'
+      ? ['bin/mediaflow.js', 'worker']
+      : ['bin/run-ts.js', 'test/helpers/distributed-worker.ts'];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', MEDIAFLOW_LOG_LEVEL: 'info', ...env, MEDIAFLOW_SCRATCH_DIR: scratchDir },
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      MEDIAFLOW_LOG_LEVEL: 'info',
+      ...env,
+      MEDIAFLOW_SCRATCH_DIR: scratchDir,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -45,7 +58,9 @@ export function spawnWorker(kind: 'cli' | 'test', env: Record<string, string>): 
   child.stderr!.on('data', onData);
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => {
-      markFailed(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output.slice(-3000)}`));
+      markFailed(
+        new Error(`worker exited (${code ?? signal}) before it was ready:\n${output.slice(-3000)}`),
+      );
       resolve({ code, signal });
     }),
   );
@@ -55,7 +70,11 @@ export function spawnWorker(kind: 'cli' | 'test', env: Record<string, string>): 
 /** Pids of live processes whose command line mentions `text` (e.g. a worker's scratch folder). */
 export function pgrep(text: string): number[] {
   const result = spawnSync('pgrep', ['-f', text], { encoding: 'utf8' });
-  return result.stdout.split('\n').filter(Boolean).map(Number).filter((pid) => pid !== result.pid);
+  return result.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map(Number)
+    .filter((pid) => pid !== result.pid);
 }
 
 /** The parent pid of a process, or undefined when it is gone. */
@@ -85,7 +104,8 @@ export function childrenUnder(scratchRoot: string, pid: number): number[] {
 
 /** Stops a worker if it still runs. */
 export async function disposeWorker(worker: WorkerProcess): Promise<void> {
-  if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGKILL');
+  if (worker.child.exitCode === null && worker.child.signalCode === null)
+    worker.child.kill('SIGKILL');
   await worker.exited;
 }
 

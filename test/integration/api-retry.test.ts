@@ -37,7 +37,8 @@ describe('retrying a failed job', () => {
         async run({ index }, io) {
           runs.push(`part-${index}`);
           const text = fs.readFileSync(await io.fetchScratch('source.bin'), 'utf8');
-          if (index === 1 && broken.has(text)) throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 is broken for now');
+          if (index === 1 && broken.has(text))
+            throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 is broken for now');
           const out = path.join(io.ctx.scratchDir, 'out.txt');
           fs.writeFileSync(out, `${index}:${text}`);
           return { outputs: [await io.putOutput(`part-${index}.txt`, out, { role: 'part' })] };
@@ -54,34 +55,55 @@ describe('retrying a failed job', () => {
   });
   afterAll(() => ctx.close());
 
-  const submit = async (key: string) => (await ctx.server.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { items: [{ bucket: input, key }] } })).json().jobIds[0] as string;
-  const retry = (id: string) => ctx.server.inject({ method: 'POST', url: `/v1/jobs/${id}/retry`, headers: auth() });
+  const submit = async (key: string) =>
+    (
+      await ctx.server.inject({
+        method: 'POST',
+        url: '/v1/jobs',
+        headers: auth(),
+        payload: { items: [{ bucket: input, key }] },
+      })
+    ).json().jobIds[0] as string;
+  const retry = (id: string) =>
+    ctx.server.inject({ method: 'POST', url: `/v1/jobs/${id}/retry`, headers: auth() });
 
-  it('re-runs the failed job, including the earlier stage whose scratch compensation removed, and succeeds', async () => {
-    broken.add('retry-me');
-    await ctx.app.store.putBytes(input, 'retry.jpg', 'retry-me');
-    const id = await submit('retry.jpg');
-    const failed = await waitForEnd(ctx.app, id);
-    expect(failed.state).toBe('failed');
-    expect(await listKeys(ctx.app, ctx.app.config.buckets.output, failed.spec.scratchPrefix)).toEqual([]);
+  it(
+    're-runs the failed job, including the earlier stage whose scratch compensation removed, ' +
+      'and succeeds',
+    async () => {
+      broken.add('retry-me');
+      await ctx.app.store.putBytes(input, 'retry.jpg', 'retry-me');
+      const id = await submit('retry.jpg');
+      const failed = await waitForEnd(ctx.app, id);
+      expect(failed.state).toBe('failed');
+      expect(
+        await listKeys(ctx.app, ctx.app.config.buckets.output, failed.spec.scratchPrefix),
+      ).toEqual([]);
 
-    broken.delete('retry-me');
-    runs.length = 0;
-    const res = await retry(id);
-    expect(res.statusCode).toBe(202);
-    const view = jobViewSchema.parse(res.json());
-    expect(view.id).toBe(id);
-    expect(['queued', 'running']).toContain(view.state);
-    expect(view.error).toBeUndefined();
+      broken.delete('retry-me');
+      runs.length = 0;
+      const res = await retry(id);
+      expect(res.statusCode).toBe(202);
+      const view = jobViewSchema.parse(res.json());
+      expect(view.id).toBe(id);
+      expect(['queued', 'running']).toContain(view.state);
+      expect(view.error).toBeUndefined();
 
-    const done = await waitForEnd(ctx.app, id);
-    expect(done.state).toBe('succeeded');
-    expect(done.error).toBeUndefined();
-    expect(runs.sort()).toEqual(['inspect', 'part-0', 'part-1', 'part-2']);
-    expect(done.outputs.map((o) => o.key)).toEqual(['retry.jpg/image/part-0.txt', 'retry.jpg/image/part-1.txt', 'retry.jpg/image/part-2.txt']);
-    expect(Object.values(done.tasks).every((t) => t.state === 'succeeded' && t.attempts === 1)).toBe(true);
-    expect((await retry(id)).statusCode).toBe(409);
-  });
+      const done = await waitForEnd(ctx.app, id);
+      expect(done.state).toBe('succeeded');
+      expect(done.error).toBeUndefined();
+      expect(runs.sort()).toEqual(['inspect', 'part-0', 'part-1', 'part-2']);
+      expect(done.outputs.map((o) => o.key)).toEqual([
+        'retry.jpg/image/part-0.txt',
+        'retry.jpg/image/part-1.txt',
+        'retry.jpg/image/part-2.txt',
+      ]);
+      expect(
+        Object.values(done.tasks).every((t) => t.state === 'succeeded' && t.attempts === 1),
+      ).toBe(true);
+      expect((await retry(id)).statusCode).toBe(409);
+    },
+  );
 
   it('retries a cancelled job too', async () => {
     await ctx.app.store.putBytes(input, 'cancel.jpg', 'fine');
@@ -92,15 +114,18 @@ describe('retrying a failed job', () => {
     expect((await waitForEnd(ctx.app, id)).state).toBe('succeeded');
   });
 
-  it('refuses with 409 SOURCE_CHANGED when the source was replaced since the job was made', async () => {
-    broken.add('v1');
-    await ctx.app.store.putBytes(input, 'changed.jpg', 'v1');
-    const id = await submit('changed.jpg');
-    expect((await waitForEnd(ctx.app, id)).state).toBe('failed');
-    await ctx.app.store.putBytes(input, 'changed.jpg', 'v2');
-    const res = await retry(id);
-    expect(res.statusCode).toBe(409);
-    expect(res.json().error.code).toBe('SOURCE_CHANGED');
-    expect((await ctx.app.jobs.get(id))!.state).toBe('failed');
-  });
+  it(
+    'refuses with 409 SOURCE_CHANGED when the source ' + 'was replaced since the job was made',
+    async () => {
+      broken.add('v1');
+      await ctx.app.store.putBytes(input, 'changed.jpg', 'v1');
+      const id = await submit('changed.jpg');
+      expect((await waitForEnd(ctx.app, id)).state).toBe('failed');
+      await ctx.app.store.putBytes(input, 'changed.jpg', 'v2');
+      const res = await retry(id);
+      expect(res.statusCode).toBe(409);
+      expect(res.json().error.code).toBe('SOURCE_CHANGED');
+      expect((await ctx.app.jobs.get(id))!.state).toBe('failed');
+    },
+  );
 });

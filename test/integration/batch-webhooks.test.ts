@@ -3,13 +3,20 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { BatchWebhooks, MemorySubscriptionStore, RedisSubscriptionStore } from '../../pipeline/api/batch-webhooks.js';
+import {
+  BatchWebhooks,
+  MemorySubscriptionStore,
+  RedisSubscriptionStore,
+} from '../../pipeline/api/batch-webhooks.js';
 import { verifySignature, SIGNATURE_HEADER, WebhookSender } from '../../pipeline/notify/webhook.js';
 import { auth, startApiApp, waitForEnd } from '../helpers/api-server.js';
 
 const SECRET = 'batch-webhook-secret';
 
-/** A batch's `webhookUrl` hears once about each of its jobs when it ends, signed like every notification. */
+/**
+ * A batch's `webhookUrl` hears once about each of its jobs when it ends, signed like every
+ * notification.
+ */
 describe('per-batch webhooks', () => {
   const received: { body: string; signature: string | undefined }[] = [];
   let receiver: http.Server;
@@ -17,7 +24,12 @@ describe('per-batch webhooks', () => {
   let ctx: Awaited<ReturnType<typeof startApiApp>>;
   let webhooks: BatchWebhooks[] = [];
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
-  const sender = () => new WebhookSender({ secret: SECRET, log: { warn: () => {} }, retry: { attempts: 2, backoffMs: 10 } });
+  const sender = () =>
+    new WebhookSender({
+      secret: SECRET,
+      log: { warn: () => {} },
+      retry: { attempts: 2, backoffMs: 10 },
+    });
 
   beforeAll(async () => {
     receiver = http.createServer((req, res) => {
@@ -32,7 +44,12 @@ describe('per-batch webhooks', () => {
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     let hooks!: BatchWebhooks;
     ctx = await startApiApp({ subscribe: (ids, u) => hooks.subscribe(ids, u) });
-    hooks = new BatchWebhooks({ jobs: ctx.app.jobs, subscriptions: new MemorySubscriptionStore(), sender: sender(), log: { warn: () => {} } });
+    hooks = new BatchWebhooks({
+      jobs: ctx.app.jobs,
+      subscriptions: new MemorySubscriptionStore(),
+      sender: sender(),
+      log: { warn: () => {} },
+    });
     webhooks.push(hooks);
   });
   afterAll(async () => {
@@ -44,7 +61,12 @@ describe('per-batch webhooks', () => {
 
   const submit = async (key: string, text: string) => {
     await ctx.app.store.putBytes(ctx.app.config.buckets.input, key, text);
-    const res = await ctx.server.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { items: [{ bucket: ctx.app.config.buckets.input, key }], webhookUrl: url } });
+    const res = await ctx.server.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: auth(),
+      payload: { items: [{ bucket: ctx.app.config.buckets.input, key }], webhookUrl: url },
+    });
     expect(res.statusCode).toBe(202);
     return res.json().jobIds[0] as string;
   };
@@ -62,9 +84,16 @@ describe('per-batch webhooks', () => {
     const bad = await submit('hooks/bad.jpg', 'FAIL');
     const [done] = await eventsFor(ok, 1);
     const event = JSON.parse(done!.body);
-    expect(event).toMatchObject({ specversion: '1.0', type: 'io.mediaflow.job.completed', data: { jobId: ok, state: 'succeeded' } });
+    expect(event).toMatchObject({
+      specversion: '1.0',
+      type: 'io.mediaflow.job.completed',
+      data: { jobId: ok, state: 'succeeded' },
+    });
     expect(verifySignature(SECRET, done!.signature, done!.body)).toBe(true);
-    expect(JSON.parse((await eventsFor(bad, 1))[0]!.body)).toMatchObject({ type: 'io.mediaflow.job.failed', data: { state: 'failed', error: { code: 'MEDIA_UNREADABLE' } } });
+    expect(JSON.parse((await eventsFor(bad, 1))[0]!.body)).toMatchObject({
+      type: 'io.mediaflow.job.failed',
+      data: { state: 'failed', error: { code: 'MEDIA_UNREADABLE' } },
+    });
     await new Promise((r) => setTimeout(r, 200));
     expect(received.filter((r) => JSON.parse(r.body).data.jobId === ok)).toHaveLength(1);
   });
@@ -79,10 +108,21 @@ describe('per-batch webhooks', () => {
 
   it('delivers once when several API processes share the Redis subscriptions', async () => {
     const prefix = `mediaflow-test:${crypto.randomUUID()}:subs:`;
-    const shared = [1, 2, 3].map(() => new BatchWebhooks({ jobs: ctx.app.jobs, subscriptions: new RedisSubscriptionStore(redis, prefix), sender: sender(), log: { warn: () => {} } }));
+    const shared = [1, 2, 3].map(
+      () =>
+        new BatchWebhooks({
+          jobs: ctx.app.jobs,
+          subscriptions: new RedisSubscriptionStore(redis, prefix),
+          sender: sender(),
+          log: { warn: () => {} },
+        }),
+    );
     webhooks.push(...shared);
     await ctx.app.store.putBytes(ctx.app.config.buckets.input, 'hooks/shared.jpg', 'SLOW 200');
-    const outcome = await ctx.app.orchestrator.submit({ bucket: ctx.app.config.buckets.input, key: 'hooks/shared.jpg' });
+    const outcome = await ctx.app.orchestrator.submit({
+      bucket: ctx.app.config.buckets.input,
+      key: 'hooks/shared.jpg',
+    });
     const id = (outcome as { jobId: string }).jobId;
     await shared[0]!.subscribe([id], url);
     await waitForEnd(ctx.app, id);

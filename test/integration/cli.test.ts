@@ -10,7 +10,16 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-cli-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 function mediaflow(args: string[], env: Record<string, string> = {}) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 240_000, env: { ...process.env, MEDIAFLOW_DATA_DIR: path.join(tmp, 'data'), MEDIAFLOW_SCRATCH_DIR: path.join(tmp, 'scratch'), ...env } });
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: {
+      ...process.env,
+      MEDIAFLOW_DATA_DIR: path.join(tmp, 'data'),
+      MEDIAFLOW_SCRATCH_DIR: path.join(tmp, 'scratch'),
+      ...env,
+    },
+  });
 }
 
 describe('mediaflow CLI', () => {
@@ -20,53 +29,121 @@ describe('mediaflow CLI', () => {
     for (const command of ['demo', 'process']) expect(run.stdout).toContain(command);
   });
 
-  it('process --json leaves playable outputs and a manifest per input, and reports failures by code', async () => {
-    const out = path.join(tmp, 'out');
-    const bogus = path.join(tmp, 'notes.mp4');
-    fs.writeFileSync(bogus, 'this is not a video\n');
-    const run = mediaflow(['process', 'samples/portrait.mp4', 'samples/tone.mp3', bogus, '--out', out, '--json']);
-    expect(run.status, run.stderr).toBe(1);
-    const report = JSON.parse(run.stdout) as { inputs: { input: string; status: string; jobId?: string; outputs?: { file: string; role: string }[]; error?: { code: string } }[] };
-    const byName = Object.fromEntries(report.inputs.map((r) => [path.basename(r.input), r]));
-    expect(byName['portrait.mp4']).toMatchObject({ status: 'succeeded', jobId: expect.stringMatching(/^j[0-9a-f]{24}$/) });
-    expect(byName['tone.mp3']!.status).toBe('succeeded');
-    expect(byName['notes.mp4']).toMatchObject({ status: 'failed', error: { code: 'MEDIA_UNSUPPORTED' } });
+  it(
+    'process --json leaves playable outputs and a manifest per input, and reports failures by ' +
+      'code',
+    async () => {
+      const out = path.join(tmp, 'out');
+      const bogus = path.join(tmp, 'notes.mp4');
+      fs.writeFileSync(bogus, 'this is not a video\n');
+      const run = mediaflow([
+        'process',
+        'samples/portrait.mp4',
+        'samples/tone.mp3',
+        bogus,
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(run.status, run.stderr).toBe(1);
+      const report = JSON.parse(run.stdout) as {
+        inputs: {
+          input: string;
+          status: string;
+          jobId?: string;
+          outputs?: { file: string; role: string }[];
+          error?: { code: string };
+        }[];
+      };
+      const byName = Object.fromEntries(report.inputs.map((r) => [path.basename(r.input), r]));
+      expect(byName['portrait.mp4']).toMatchObject({
+        status: 'succeeded',
+        jobId: expect.stringMatching(/^j[0-9a-f]{24}$/),
+      });
+      expect(byName['tone.mp3']!.status).toBe('succeeded');
+      expect(byName['notes.mp4']).toMatchObject({
+        status: 'failed',
+        error: { code: 'MEDIA_UNSUPPORTED' },
+      });
 
-    const dir = path.join(out, 'portrait.mp4');
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-    expect(manifest.jobId).toBe(byName['portrait.mp4']!.jobId);
-    for (const o of manifest.outputs) expect(fs.statSync(path.join(dir, o.key.slice(o.key.indexOf('/video/') + 7))).size).toBe(o.bytes);
+      const dir = path.join(out, 'portrait.mp4');
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+      expect(manifest.jobId).toBe(byName['portrait.mp4']!.jobId);
+      for (const o of manifest.outputs)
+        expect(fs.statSync(path.join(dir, o.key.slice(o.key.indexOf('/video/') + 7))).size).toBe(
+          o.bytes,
+        );
 
-    const { ffmpeg } = await resolveBinaries();
-    const mp4 = path.join(dir, 'mp4', '360p.mp4');
-    const decode = spawnSync(ffmpeg, ['-v', 'error', '-i', mp4, '-f', 'null', '-'], { encoding: 'utf8' });
-    expect(decode.status).toBe(0);
-    expect(decode.stderr).toBe('');
-    expect(fs.existsSync(path.join(dir, 'hls', 'master.m3u8'))).toBe(true);
-    expect(fs.readdirSync(path.join(out, 'tone.mp3')).sort()).toEqual(['audio.m4a', 'audio.mp3', 'audio.opus', 'manifest.json']);
-  });
+      const { ffmpeg } = await resolveBinaries();
+      const mp4 = path.join(dir, 'mp4', '360p.mp4');
+      const decode = spawnSync(ffmpeg, ['-v', 'error', '-i', mp4, '-f', 'null', '-'], {
+        encoding: 'utf8',
+      });
+      expect(decode.status).toBe(0);
+      expect(decode.stderr).toBe('');
+      expect(fs.existsSync(path.join(dir, 'hls', 'master.m3u8'))).toBe(true);
+      expect(fs.readdirSync(path.join(out, 'tone.mp3')).sort()).toEqual([
+        'audio.m4a',
+        'audio.mp3',
+        'audio.opus',
+        'manifest.json',
+      ]);
+    },
+  );
 
-  it('process refuses a missing path, a directory and a second input with the same file name, one error each', () => {
-    const out = path.join(tmp, 'out-inputs');
-    const dup = path.join(tmp, 'dup', 'photo.jpg');
-    fs.mkdirSync(path.dirname(dup), { recursive: true });
-    fs.writeFileSync(dup, fs.readFileSync('samples/photo.jpg').subarray(0, 5000));
-    const missing = path.join(tmp, 'no-such.jpg');
-    const run = mediaflow(['process', 'samples/photo.jpg', dup, missing, path.dirname(dup), '--out', out, '--json']);
-    expect(run.status, run.stderr).toBe(1);
-    const report = JSON.parse(run.stdout) as { inputs: { input: string; status: string; error?: { code: string; message: string } }[] };
-    // In command-line order, though the refused inputs were reported before the photo's job ended.
-    expect(report.inputs.map((r) => r.input)).toEqual(['samples/photo.jpg', dup, missing, path.dirname(dup)]);
-    const byInput = Object.fromEntries(report.inputs.map((r) => [r.input, r]));
-    // The first photo.jpg is not overwritten by the second one (it used to fail SOURCE_CHANGED).
-    expect(byInput['samples/photo.jpg']).toMatchObject({ status: 'succeeded' });
-    expect(byInput[dup]).toMatchObject({ status: 'failed', error: { code: 'REQUEST_INVALID', message: expect.stringContaining('photo.jpg twice') } });
-    expect(byInput[missing]).toMatchObject({ status: 'failed', error: { code: 'SOURCE_NOT_FOUND', message: `No file ${missing}` } });
-    expect(byInput[path.dirname(dup)]).toMatchObject({ status: 'failed', error: { code: 'REQUEST_INVALID', message: expect.stringContaining('a directory') } });
-  });
+  it(
+    'process refuses a missing path, a directory and a second input with the same file name, ' +
+      'one error each',
+    () => {
+      const out = path.join(tmp, 'out-inputs');
+      const dup = path.join(tmp, 'dup', 'photo.jpg');
+      fs.mkdirSync(path.dirname(dup), { recursive: true });
+      fs.writeFileSync(dup, fs.readFileSync('samples/photo.jpg').subarray(0, 5000));
+      const missing = path.join(tmp, 'no-such.jpg');
+      const run = mediaflow([
+        'process',
+        'samples/photo.jpg',
+        dup,
+        missing,
+        path.dirname(dup),
+        '--out',
+        out,
+        '--json',
+      ]);
+      expect(run.status, run.stderr).toBe(1);
+      const report = JSON.parse(run.stdout) as {
+        inputs: { input: string; status: string; error?: { code: string; message: string } }[];
+      };
+      // In command-line order, though the refused inputs were reported before the photo's job
+      // ended.
+      expect(report.inputs.map((r) => r.input)).toEqual([
+        'samples/photo.jpg',
+        dup,
+        missing,
+        path.dirname(dup),
+      ]);
+      const byInput = Object.fromEntries(report.inputs.map((r) => [r.input, r]));
+      // The first photo.jpg is not overwritten by the second one (it used to fail SOURCE_CHANGED).
+      expect(byInput['samples/photo.jpg']).toMatchObject({ status: 'succeeded' });
+      expect(byInput[dup]).toMatchObject({
+        status: 'failed',
+        error: { code: 'REQUEST_INVALID', message: expect.stringContaining('photo.jpg twice') },
+      });
+      expect(byInput[missing]).toMatchObject({
+        status: 'failed',
+        error: { code: 'SOURCE_NOT_FOUND', message: `No file ${missing}` },
+      });
+      expect(byInput[path.dirname(dup)]).toMatchObject({
+        status: 'failed',
+        error: { code: 'REQUEST_INVALID', message: expect.stringContaining('a directory') },
+      });
+    },
+  );
 
   it('names a bad configuration variable and exits 3', () => {
-    const run = mediaflow(['process', 'samples/photo.jpg'], { MEDIAFLOW_WORKER_CONCURRENCY: 'many' });
+    const run = mediaflow(['process', 'samples/photo.jpg'], {
+      MEDIAFLOW_WORKER_CONCURRENCY: 'many',
+    });
     expect(run.status).toBe(3);
     expect(run.stderr).toMatch(/CONFIG_INVALID: .*MEDIAFLOW_WORKER_CONCURRENCY/);
   });
@@ -74,7 +151,10 @@ describe('mediaflow CLI', () => {
   it('demo: uploads the samples, lets upload events trigger the jobs, and exits 0', () => {
     const run = mediaflow(['demo']);
     expect(run.status, run.stderr).toBe(0);
-    for (const sample of ['landscape.mp4', 'portrait.mp4', 'photo.jpg', 'tone.mp3']) expect(run.stdout).toMatch(new RegExp(`samples/${sample.replace('.', '\\.')} -> succeeded`));
-    expect(run.stdout).toContain('s3://mediaflow-output/samples/landscape.mp4/video/hls/master.m3u8');
+    for (const sample of ['landscape.mp4', 'portrait.mp4', 'photo.jpg', 'tone.mp3'])
+      expect(run.stdout).toMatch(new RegExp(`samples/${sample.replace('.', '\\.')} -> succeeded`));
+    expect(run.stdout).toContain(
+      's3://mediaflow-output/samples/landscape.mp4/video/hls/master.m3u8',
+    );
   });
 });

@@ -12,7 +12,17 @@ import { copyHandlers, copyWorkflow } from '../helpers/copy-workflow.js';
 import { startEmbeddedApp } from '../helpers/embedded-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--autoplay-policy=no-user-gesture-required',
+];
 const hasChromium = fs.existsSync(CHROMIUM);
 
 /**
@@ -27,10 +37,16 @@ interface Video {
   play(): Promise<void>;
 }
 interface PageGlobals {
-  document: { querySelector(selector: string): Video | null; getElementById(id: string): { textContent: string | null } | null };
+  document: {
+    querySelector(selector: string): Video | null;
+    getElementById(id: string): { textContent: string | null } | null;
+  };
   localStorage: { getItem(key: string): string | null };
 }
-if (!hasChromium) console.warn(`dashboard.test.ts skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`);
+if (!hasChromium)
+  console.warn(
+    `dashboard.test.ts skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`,
+  );
 
 /**
  * The dashboard in real headless Chromium (Debian's package, driven by playwright-core): it
@@ -47,7 +63,13 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    app = await startEmbeddedApp({ handlers: new Map([...HANDLERS, ...copyHandlers]), workflows: new Map([...WORKFLOWS, ['image', copyWorkflow]]) }, { MEDIAFLOW_WORKER_CONCURRENCY: '2' });
+    app = await startEmbeddedApp(
+      {
+        handlers: new Map([...HANDLERS, ...copyHandlers]),
+        workflows: new Map([...WORKFLOWS, ['image', copyWorkflow]]),
+      },
+      { MEDIAFLOW_WORKER_CONCURRENCY: '2' },
+    );
     server = await buildServer(app, { apiKeys: [API_KEY], rateLimit: false });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
@@ -62,19 +84,34 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
 
   const submit = async (key: string, body: string | Buffer, preset?: string) => {
     await app.store.putBytes(app.config.buckets.input, key, body);
-    const res = await server.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { items: [{ bucket: app.config.buckets.input, key }], ...(preset ? { preset } : {}) } });
+    const res = await server.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: auth(),
+      payload: {
+        items: [{ bucket: app.config.buckets.input, key }],
+        ...(preset ? { preset } : {}),
+      },
+    });
     expect(res.statusCode).toBe(202);
     return res.json().jobIds[0] as string;
   };
 
   /** Reads a progress element every 50 ms until `done` holds; returns every value seen. */
-  const watchProgress = async (selector: string, done: () => Promise<boolean>, timeoutMs = 20_000) => {
+  const watchProgress = async (
+    selector: string,
+    done: () => Promise<boolean>,
+    timeoutMs = 20_000,
+  ) => {
     const seen: number[] = [];
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       // Checked before reading, so the last value read is never older than the end.
       const finished = await done();
-      const value = await page.locator(selector).evaluate((el) => (el as unknown as { value: number }).value).catch(() => undefined);
+      const value = await page
+        .locator(selector)
+        .evaluate((el) => (el as unknown as { value: number }).value)
+        .catch(() => undefined);
       if (value !== undefined && seen.at(-1) !== value) seen.push(value);
       if (finished) return seen;
       await page.waitForTimeout(50);
@@ -88,16 +125,35 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     await page.fill('#api-key', API_KEY);
     await page.click('#login button[type=submit]');
     await expect.poll(() => page.locator('#notice').isHidden()).toBe(true);
-    expect(await page.locator('#jobs thead th').allTextContents()).toEqual(['Source', 'Preset', 'State', 'Progress', 'Updated']);
-    expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).localStorage.getItem('mediaflow.apiKey'))).toBe(API_KEY);
+    expect(await page.locator('#jobs thead th').allTextContents()).toEqual([
+      'Source',
+      'Preset',
+      'State',
+      'Progress',
+      'Updated',
+    ]);
+    expect(
+      await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).localStorage.getItem('mediaflow.apiKey'),
+      ),
+    ).toBe(API_KEY);
   });
 
   it('renders the API docs from /openapi.json', async () => {
     await page.goto(`${base}/docs`);
     await page.waitForSelector('section.operation', { timeout: 10_000 });
     const headings = await page.locator('section.operation h3').allTextContents();
-    expect(headings).toEqual(expect.arrayContaining(['POST /v1/jobs', 'GET /v1/jobs/{id}', 'POST /v1/jobs/{id}/retry', 'HEAD /v1/events/s3']));
-    expect(await page.locator('#docs table td').filter({ hasText: 'IDEMPOTENCY_CONFLICT' }).count()).toBe(1);
+    expect(headings).toEqual(
+      expect.arrayContaining([
+        'POST /v1/jobs',
+        'GET /v1/jobs/{id}',
+        'POST /v1/jobs/{id}/retry',
+        'HEAD /v1/events/s3',
+      ]),
+    );
+    expect(
+      await page.locator('#docs table td').filter({ hasText: 'IDEMPOTENCY_CONFLICT' }).count(),
+    ).toBe(1);
     await page.goto(`${base}/`);
   });
 
@@ -106,42 +162,86 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     const listed = await submit('live/list.jpg', 'SLOW 900');
     const row = `tr[data-job-id="${listed}"]`;
     await page.waitForSelector(row, { timeout: 10_000 });
-    const listSeen = await watchProgress(`${row} progress`, async () => (await page.getAttribute(row, 'data-state')) === 'succeeded');
+    const listSeen = await watchProgress(
+      `${row} progress`,
+      async () => (await page.getAttribute(row, 'data-state')) === 'succeeded',
+    );
     expect(listSeen.at(-1)).toBe(1);
     expect(listSeen.some((v) => v > 0 && v < 1)).toBe(true);
     expect(await page.locator(`${row} .state`).textContent()).toBe('succeeded');
 
     const opened = await submit('live/page.jpg', 'SLOW 900');
     await page.goto(`${base}/#/jobs/${opened}`);
-    const pageSeen = await watchProgress('#job-progress', async () => (await page.locator('#tasks tr[data-task-id]').count()) === 4 && (await page.getAttribute('main p[data-state]', 'data-state')) === 'succeeded');
+    const pageSeen = await watchProgress(
+      '#job-progress',
+      async () =>
+        (await page.locator('#tasks tr[data-task-id]').count()) === 4 &&
+        (await page.getAttribute('main p[data-state]', 'data-state')) === 'succeeded',
+    );
     expect(pageSeen.some((v) => v > 0 && v < 1)).toBe(true);
     expect(pageSeen.at(-1)).toBe(1);
-    expect(await page.locator('#tasks tr[data-task-id] .state').allTextContents()).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+    expect(await page.locator('#tasks tr[data-task-id] .state').allTextContents()).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'succeeded',
+    ]);
     await expect.poll(() => page.locator('#manifest').textContent()).toContain(opened);
   });
 
-  it('plays the HLS output of a finished video job (currentTime advances) and shows its images and manifest', async () => {
-    const id = await submit('video/portrait.mp4', fs.readFileSync(path.resolve('samples/portrait.mp4')), 'video-sd');
-    const job = await waitForEnd(app, id, 120_000);
-    expect(job.state, `${job.error?.code} ${job.error?.message}`).toBe('succeeded');
-    await page.goto(`${base}/#/jobs/${job.spec.id}`);
-    await page.waitForSelector('video#player', { timeout: 20_000 });
-    await page.evaluate(() => (globalThis as unknown as PageGlobals).document.querySelector('video#player')!.play());
-    await page.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelector('video#player')!.currentTime > 1, undefined, { timeout: 30_000 });
-    const state = await page.evaluate(() => {
-      const { document } = globalThis as unknown as PageGlobals;
-      const video = document.querySelector('video#player')!;
-      return { error: video.error?.message ?? null, width: video.videoWidth, notice: document.getElementById('notice')!.textContent };
-    });
-    expect(state.error).toBeNull();
-    expect(state.width).toBeGreaterThan(0);
-    expect(state.notice).not.toMatch(/Playback failed/);
+  it(
+    'plays the HLS output of a finished video job (currentTime advances) and shows its images ' +
+      'and manifest',
+    async () => {
+      const id = await submit(
+        'video/portrait.mp4',
+        fs.readFileSync(path.resolve('samples/portrait.mp4')),
+        'video-sd',
+      );
+      const job = await waitForEnd(app, id, 120_000);
+      expect(job.state, `${job.error?.code} ${job.error?.message}`).toBe('succeeded');
+      await page.goto(`${base}/#/jobs/${job.spec.id}`);
+      await page.waitForSelector('video#player', { timeout: 20_000 });
+      await page.evaluate(() =>
+        (globalThis as unknown as PageGlobals).document.querySelector('video#player')!.play(),
+      );
+      await page.waitForFunction(
+        () =>
+          (globalThis as unknown as PageGlobals).document.querySelector('video#player')!
+            .currentTime > 1,
+        undefined,
+        { timeout: 30_000 },
+      );
+      const state = await page.evaluate(() => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const video = document.querySelector('video#player')!;
+        return {
+          error: video.error?.message ?? null,
+          width: video.videoWidth,
+          notice: document.getElementById('notice')!.textContent,
+        };
+      });
+      expect(state.error).toBeNull();
+      expect(state.width).toBeGreaterThan(0);
+      expect(state.notice).not.toMatch(/Playback failed/);
 
-    // Image outputs (poster, sprite) are fetched with the key and shown from blob URLs.
-    const images = job.outputs.filter((o) => o.contentType.startsWith('image/')).length;
-    expect(images).toBeGreaterThan(0);
-    await page.waitForFunction((n) => [...(globalThis as unknown as { document: { querySelectorAll(s: string): Iterable<{ naturalWidth: number }> } }).document.querySelectorAll('.outputs img')].filter((img) => img.naturalWidth > 0).length === n, Math.min(images, 24), { timeout: 10_000 });
-    await expect.poll(() => page.locator('#manifest').textContent()).toContain(job.spec.id);
-    expect(pageErrors).toEqual([]);
-  });
+      // Image outputs (poster, sprite) are fetched with the key and shown from blob URLs.
+      const images = job.outputs.filter((o) => o.contentType.startsWith('image/')).length;
+      expect(images).toBeGreaterThan(0);
+      await page.waitForFunction(
+        (n) =>
+          [
+            ...(
+              globalThis as unknown as {
+                document: { querySelectorAll(s: string): Iterable<{ naturalWidth: number }> };
+              }
+            ).document.querySelectorAll('.outputs img'),
+          ].filter((img) => img.naturalWidth > 0).length === n,
+        Math.min(images, 24),
+        { timeout: 10_000 },
+      );
+      await expect.poll(() => page.locator('#manifest').textContent()).toContain(job.spec.id);
+      expect(pageErrors).toEqual([]);
+    },
+  );
 });

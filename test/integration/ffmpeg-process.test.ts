@@ -33,7 +33,10 @@ async function waitForFile(file: string): Promise<string> {
   throw new Error(`${file} never appeared`);
 }
 
-/** Running (a killed process whose parent died may linger as a zombie until init reaps it: that is dead). */
+/**
+ * Running (a killed process whose parent died may linger as a zombie until init reaps it: that is
+ * dead).
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -69,7 +72,11 @@ describe('runProcess', () => {
   it('kills the whole process group on abort (CANCELLED)', async () => {
     const pidFile = path.join(dir, 'abort.pid');
     const controller = new AbortController();
-    const running = runProcess('/bin/sh', sleeperArgs(pidFile), { timeoutMs: 60_000, signal: controller.signal, label: 'sleeper' });
+    const running = runProcess('/bin/sh', sleeperArgs(pidFile), {
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      label: 'sleeper',
+    });
     const grandchild = Number(await waitForFile(pidFile));
     expect(alive(grandchild)).toBe(true);
     const started = Date.now();
@@ -83,7 +90,9 @@ describe('runProcess', () => {
   it('kills on the time limit (PROCESS_TIMEOUT)', async () => {
     const pidFile = path.join(dir, 'timeout.pid');
     const started = Date.now();
-    const code = await codeOf(runProcess('/bin/sh', sleeperArgs(pidFile), { timeoutMs: 300, label: 'sleeper' }));
+    const code = await codeOf(
+      runProcess('/bin/sh', sleeperArgs(pidFile), { timeoutMs: 300, label: 'sleeper' }),
+    );
     expect(code).toBe('PROCESS_TIMEOUT');
     expect(Date.now() - started).toBeLessThan(3000);
     // The shell wrote the pid long before the 300 ms limit fired.
@@ -92,7 +101,10 @@ describe('runProcess', () => {
 
   it('killAllChildren ends every running group', async () => {
     const pidFile = path.join(dir, 'all.pid');
-    const running = runProcess('/bin/sh', sleeperArgs(pidFile), { timeoutMs: 60_000, label: 'sleeper' });
+    const running = runProcess('/bin/sh', sleeperArgs(pidFile), {
+      timeoutMs: 60_000,
+      label: 'sleeper',
+    });
     const grandchild = Number(await waitForFile(pidFile));
     expect(liveChildCount()).toBe(1);
     expect(killAllChildren()).toBe(1);
@@ -103,12 +115,28 @@ describe('runProcess', () => {
   it('does not start when already aborted', async () => {
     const controller = new AbortController();
     controller.abort();
-    expect(await codeOf(runProcess('/bin/true', [], { timeoutMs: 1000, signal: controller.signal }))).toBe('CANCELLED');
+    expect(
+      await codeOf(runProcess('/bin/true', [], { timeoutMs: 1000, signal: controller.signal })),
+    ).toBe('CANCELLED');
   });
 
   it('reports ffmpeg failures with the stderr tail', async () => {
     try {
-      await runProcess(bin.ffmpeg, ['-hide_banner', '-nostdin', '-protocol_whitelist', 'file', '-i', `file:${path.join(dir, 'missing.mp4')}`, '-f', 'null', '-'], { timeoutMs: 10_000, label: 'ffmpeg missing' });
+      await runProcess(
+        bin.ffmpeg,
+        [
+          '-hide_banner',
+          '-nostdin',
+          '-protocol_whitelist',
+          'file',
+          '-i',
+          `file:${path.join(dir, 'missing.mp4')}`,
+          '-f',
+          'null',
+          '-',
+        ],
+        { timeoutMs: 10_000, label: 'ffmpeg missing' },
+      );
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(MediaflowError);
@@ -118,15 +146,33 @@ describe('runProcess', () => {
   });
 
   it('reports a missing executable as BINARY_MISSING', async () => {
-    expect(await codeOf(runProcess(path.join(dir, 'no-such-ffmpeg'), ['-version'], { timeoutMs: 1000 }))).toBe('BINARY_MISSING');
+    expect(
+      await codeOf(runProcess(path.join(dir, 'no-such-ffmpeg'), ['-version'], { timeoutMs: 1000 })),
+    ).toBe('BINARY_MISSING');
   });
 
   it('reports progress from -progress pipe:1 given the duration', async () => {
     const seen: number[] = [];
-    await runProcess(bin.ffmpeg, ['-hide_banner', '-nostdin', '-progress', 'pipe:1', '-f', 'lavfi', '-i', 'testsrc2=s=160x90:r=25:d=2', '-f', 'null', '-'], {
-      timeoutMs: 30_000,
-      progress: { durationSeconds: 2, onProgress: (f) => seen.push(f) },
-    });
+    await runProcess(
+      bin.ffmpeg,
+      [
+        '-hide_banner',
+        '-nostdin',
+        '-progress',
+        'pipe:1',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=s=160x90:r=25:d=2',
+        '-f',
+        'null',
+        '-',
+      ],
+      {
+        timeoutMs: 30_000,
+        progress: { durationSeconds: 2, onProgress: (f) => seen.push(f) },
+      },
+    );
     expect(seen.at(-1)).toBe(1);
     expect([...seen].sort((a, b) => a - b)).toEqual(seen);
   });
@@ -151,7 +197,12 @@ describe('resolveBinaries', () => {
   it('fails with BINARY_MISSING and a hint for a path that is not ffmpeg', async () => {
     const fake = path.join(dir, 'fake-ffmpeg');
     await fs.writeFile(fake, '#!/bin/sh\necho hello\n', { mode: 0o755 });
-    await expect(resolveBinaries({ ffmpegPath: fake })).rejects.toMatchObject({ code: 'BINARY_MISSING', message: expect.stringMatching(/FFMPEG_PATH/) });
-    await expect(resolveBinaries({ ffmpegPath: path.join(dir, 'nothing') })).rejects.toMatchObject({ code: 'BINARY_MISSING' });
+    await expect(resolveBinaries({ ffmpegPath: fake })).rejects.toMatchObject({
+      code: 'BINARY_MISSING',
+      message: expect.stringMatching(/FFMPEG_PATH/),
+    });
+    await expect(resolveBinaries({ ffmpegPath: path.join(dir, 'nothing') })).rejects.toMatchObject({
+      code: 'BINARY_MISSING',
+    });
   });
 });

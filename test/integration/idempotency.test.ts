@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { fingerprintOf, MemoryIdempotencyStore, RedisIdempotencyStore, scopedKey, type IdempotencyStore } from '../../pipeline/api/idempotency.js';
+import {
+  fingerprintOf,
+  MemoryIdempotencyStore,
+  RedisIdempotencyStore,
+  scopedKey,
+  type IdempotencyStore,
+} from '../../pipeline/api/idempotency.js';
 
 /** One suite, run unchanged on both adapters of the idempotency port. */
 function idempotencyConformance(name: string, make: () => IdempotencyStore) {
@@ -14,7 +20,10 @@ function idempotencyConformance(name: string, make: () => IdempotencyStore) {
       expect(await store.begin(k, 'f1')).toEqual({ outcome: 'proceed' });
       expect(await store.begin(k, 'f1')).toEqual({ outcome: 'in-progress' });
       await store.complete(k, 'f1', { status: 202, body: { jobIds: ['j1'] } });
-      expect(await store.begin(k, 'f1')).toEqual({ outcome: 'replay', response: { status: 202, body: { jobIds: ['j1'] } } });
+      expect(await store.begin(k, 'f1')).toEqual({
+        outcome: 'replay',
+        response: { status: 202, body: { jobIds: ['j1'] } },
+      });
     });
 
     it('answers conflict for another body, pending or done', async () => {
@@ -61,7 +70,9 @@ afterAll(async () => {
 
 describe('idempotency helpers', () => {
   it('fingerprints bodies by content, not key order', () => {
-    expect(fingerprintOf({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(fingerprintOf({ b: [1, { d: 3, c: 2 }], a: 1 }));
+    expect(fingerprintOf({ a: 1, b: [1, { c: 2, d: 3 }] })).toBe(
+      fingerprintOf({ b: [1, { d: 3, c: 2 }], a: 1 }),
+    );
     expect(fingerprintOf({ a: 1 })).not.toBe(fingerprintOf({ a: 2 }));
     expect(fingerprintOf([1, 2])).not.toBe(fingerprintOf([2, 1]));
   });

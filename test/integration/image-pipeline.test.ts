@@ -16,7 +16,11 @@ describe('image jobs through the embedded pipeline', () => {
 
   const run = async (key: string, file: string, preset?: string) => {
     await app.store.upload(app.config.buckets.input, key, file, { contentType: 'image/jpeg' });
-    const outcome = await app.orchestrator.submit({ bucket: app.config.buckets.input, key, ...(preset ? { preset } : {}) });
+    const outcome = await app.orchestrator.submit({
+      bucket: app.config.buckets.input,
+      key,
+      ...(preset ? { preset } : {}),
+    });
     if (outcome.status === 'ignored') throw new Error(outcome.reason);
     const [job] = await waitForJobs(app.jobs, [outcome.jobId]);
     return job!;
@@ -32,7 +36,10 @@ describe('image jobs through the embedded pipeline', () => {
     const keys = await listKeys(app, app.config.buckets.output, 'photos/photo.jpg/image/');
     expect(keys).toContain('photos/photo.jpg/image/manifest.json');
     expect(keys).toHaveLength(13);
-    const webp = await app.store.getBytes(app.config.buckets.output, 'photos/photo.jpg/image/w640.webp');
+    const webp = await app.store.getBytes(
+      app.config.buckets.output,
+      'photos/photo.jpg/image/w640.webp',
+    );
     const meta = await sharp(webp).metadata();
     expect(meta).toMatchObject({ format: 'webp', width: 640 });
     expect(meta.exif).toBeUndefined();
@@ -54,11 +61,14 @@ describe('image jobs through the embedded pipeline', () => {
     expect(diff / a.length).toBeGreaterThan(5);
   });
 
-  it('records a typed error for a file that is not an image, and leaves nothing behind', async () => {
-    const job = await run('bad/not-a-photo.jpg', path.resolve('package.json'));
-    expect(job.state).toBe('failed');
-    expect(job.error?.code).toMatch(/^MEDIA_/);
-    expect(job.tasks['image']!.attempts).toBe(1);
-    expect(await listKeys(app, app.config.buckets.output, 'bad/')).toEqual([]);
-  });
+  it(
+    'records a typed error for a file that is not an ' + 'image, and leaves nothing behind',
+    async () => {
+      const job = await run('bad/not-a-photo.jpg', path.resolve('package.json'));
+      expect(job.state).toBe('failed');
+      expect(job.error?.code).toMatch(/^MEDIA_/);
+      expect(job.tasks['image']!.attempts).toBe(1);
+      expect(await listKeys(app, app.config.buckets.output, 'bad/')).toEqual([]);
+    },
+  );
 });

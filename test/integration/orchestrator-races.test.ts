@@ -6,7 +6,10 @@ import { waitForJobs } from '../../pipeline/jobs/wait.js';
 import { copyHandlers, copyWorkflow } from '../helpers/copy-workflow.js';
 import { listKeys, startEmbeddedApp } from '../helpers/embedded-app.js';
 
-/** A job store that can hold the orchestrator inside `advance` (while it reads results), to open a race window on purpose. */
+/**
+ * A job store that can hold the orchestrator inside `advance` (while it reads results), to open a
+ * race window on purpose.
+ */
 class GatedStore extends MemoryJobStore {
   gate: { after: string; open: Promise<void>; reached: () => void } | undefined;
   override async getResults(id: string): Promise<Record<string, TaskResult>> {
@@ -25,11 +28,18 @@ describe('orchestrator races: a cancel arriving while a stage completes', () => 
   let app: App & { dataDir: string };
   const jobs = new GatedStore();
   beforeAll(async () => {
-    app = await startEmbeddedApp({ jobs, handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]) });
+    app = await startEmbeddedApp({
+      jobs,
+      handlers: copyHandlers,
+      workflows: new Map([['image', copyWorkflow]]),
+    });
   });
   afterAll(() => app.close());
 
-  /** Submits a job, holds it right after the stage ending with `after` completed, cancels it there, then lets it go on. */
+  /**
+   * Submits a job, holds it right after the stage ending with `after` completed, cancels it there,
+   * then lets it go on.
+   */
   const cancelInWindow = async (key: string, after: string) => {
     const { input } = app.config.buckets;
     let release!: () => void;
@@ -43,7 +53,11 @@ describe('orchestrator races: a cancel arriving while a stage completes', () => 
     release();
     const [job] = await waitForJobs(app.jobs, [outcome.jobId]);
     await new Promise((r) => setTimeout(r, 300));
-    return { cancelled, job: (await app.jobs.get(job!.spec.id))!, ran: Object.values((await app.jobs.get(job!.spec.id))!.tasks).map((t) => t.state) };
+    return {
+      cancelled,
+      job: (await app.jobs.get(job!.spec.id))!,
+      ran: Object.values((await app.jobs.get(job!.spec.id))!.tasks).map((t) => t.state),
+    };
   };
 
   it('at the last stage: the job stays cancelled and no manifest or output survives', async () => {
@@ -54,14 +68,19 @@ describe('orchestrator races: a cancel arriving while a stage completes', () => 
     expect(job.error?.code).toBe('CANCELLED');
     expect(await listKeys(app, app.config.buckets.output, 'race-last.jpg/')).toEqual([]);
     // A later event for the same object must not adopt a stray manifest as work done.
-    expect(await app.orchestrator.submit({ bucket: app.config.buckets.input, key: 'race-last.jpg' })).toMatchObject({ status: 'existing', state: 'cancelled' });
+    expect(
+      await app.orchestrator.submit({ bucket: app.config.buckets.input, key: 'race-last.jpg' }),
+    ).toMatchObject({ status: 'existing', state: 'cancelled' });
   });
 
-  it('at a middle stage: no further stage starts, and the job ends cancelled, not failed', async () => {
-    const { job, ran } = await cancelInWindow('race-middle.jpg', 'inspect');
-    expect(job.state).toBe('cancelled');
-    expect(job.error?.code).toBe('CANCELLED');
-    expect(ran).toEqual(['succeeded']);
-    expect(await listKeys(app, app.config.buckets.output, 'race-middle.jpg/')).toEqual([]);
-  });
+  it(
+    'at a middle stage: no further stage starts, and ' + 'the job ends cancelled, not failed',
+    async () => {
+      const { job, ran } = await cancelInWindow('race-middle.jpg', 'inspect');
+      expect(job.state).toBe('cancelled');
+      expect(job.error?.code).toBe('CANCELLED');
+      expect(ran).toEqual(['succeeded']);
+      expect(await listKeys(app, app.config.buckets.output, 'race-middle.jpg/')).toEqual([]);
+    },
+  );
 });

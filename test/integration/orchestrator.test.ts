@@ -14,9 +14,14 @@ describe('orchestrator on the embedded store', () => {
   const outcomes: EventOutcome[] = [];
 
   beforeAll(async () => {
-    app = await startEmbeddedApp({ handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]) });
+    app = await startEmbeddedApp({
+      handlers: copyHandlers,
+      workflows: new Map([['image', copyWorkflow]]),
+    });
     ({ input, output } = app.config.buckets);
-    listenToEmbeddedEvents(app.embedded!, app.orchestrator, input, app.log, (o) => outcomes.push(o));
+    listenToEmbeddedEvents(app.embedded!, app.orchestrator, input, app.log, (o) =>
+      outcomes.push(o),
+    );
   });
   afterAll(() => app.close());
 
@@ -29,40 +34,68 @@ describe('orchestrator on the embedded store', () => {
     throw new Error(`no event for ${key}`);
   };
 
-  it('turns an upload event into a job whose outputs and manifest land under the key and preset', async () => {
-    await app.store.putBytes(input, 'photos/cat one.jpg', 'hello');
-    const outcome = await eventFor('photos/cat one.jpg');
-    expect(outcome.status).toBe('created');
-    const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
-    expect(job!.state).toBe('succeeded');
-    expect(job!.outputs.map((o) => o.key)).toEqual(['photos/cat one.jpg/image/part-0.txt', 'photos/cat one.jpg/image/part-1.txt', 'photos/cat one.jpg/image/part-2.txt']);
-    const manifest = JSON.parse((await app.store.getBytes(output, 'photos/cat one.jpg/image/manifest.json')).toString());
-    expect(manifest).toMatchObject({ jobId: job!.spec.id, preset: 'image', outputs: job!.outputs });
-    expect(manifest.outputs[0].sha256).toMatch(/^[0-9a-f]{64}$/);
-    expect(await listKeys(app, output, '.mediaflow-scratch/')).toEqual([]);
-    // Events for mediaflow's own outputs, and console folder markers, never trigger jobs.
-    expect(await app.orchestrator.submit({ bucket: input, key: 'photos/' })).toEqual({ status: 'ignored', reason: 'folder-marker' });
-    expect(outcomes.filter((o) => o.event.type === 'created' && o.event.bucket === output).every((o) => o.outcome.status === 'ignored')).toBe(true);
-  });
+  it(
+    'turns an upload event into a job whose outputs and ' +
+      'manifest land under the key and preset',
+    async () => {
+      await app.store.putBytes(input, 'photos/cat one.jpg', 'hello');
+      const outcome = await eventFor('photos/cat one.jpg');
+      expect(outcome.status).toBe('created');
+      const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
+      expect(job!.state).toBe('succeeded');
+      expect(job!.outputs.map((o) => o.key)).toEqual([
+        'photos/cat one.jpg/image/part-0.txt',
+        'photos/cat one.jpg/image/part-1.txt',
+        'photos/cat one.jpg/image/part-2.txt',
+      ]);
+      const manifest = JSON.parse(
+        (await app.store.getBytes(output, 'photos/cat one.jpg/image/manifest.json')).toString(),
+      );
+      expect(manifest).toMatchObject({
+        jobId: job!.spec.id,
+        preset: 'image',
+        outputs: job!.outputs,
+      });
+      expect(manifest.outputs[0].sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(await listKeys(app, output, '.mediaflow-scratch/')).toEqual([]);
+      // Events for mediaflow's own outputs, and console folder markers, never trigger jobs.
+      expect(await app.orchestrator.submit({ bucket: input, key: 'photos/' })).toEqual({
+        status: 'ignored',
+        reason: 'folder-marker',
+      });
+      expect(
+        outcomes
+          .filter((o) => o.event.type === 'created' && o.event.bucket === output)
+          .every((o) => o.outcome.status === 'ignored'),
+      ).toBe(true);
+    },
+  );
 
-  it('gives duplicate and concurrent submissions one job, and a new version a new job', async () => {
-    await app.store.putBytes(input, 'dup.jpg', 'v1');
-    const first = await eventFor('dup.jpg');
-    const again = await Promise.all([1, 2, 3].map(() => app.orchestrator.submit({ bucket: input, key: 'dup.jpg' })));
-    const ids = new Set([first, ...again].map((o) => (o as { jobId: string }).jobId));
-    expect(ids.size).toBe(1);
-    expect(again.every((o) => o.status === 'existing')).toBe(true);
-    const oldEtag = (await app.store.head(input, 'dup.jpg'))!.etag;
-    await waitForJobs(app.jobs, [...ids]);
+  it(
+    'gives duplicate and concurrent submissions one ' + 'job, and a new version a new job',
+    async () => {
+      await app.store.putBytes(input, 'dup.jpg', 'v1');
+      const first = await eventFor('dup.jpg');
+      const again = await Promise.all(
+        [1, 2, 3].map(() => app.orchestrator.submit({ bucket: input, key: 'dup.jpg' })),
+      );
+      const ids = new Set([first, ...again].map((o) => (o as { jobId: string }).jobId));
+      expect(ids.size).toBe(1);
+      expect(again.every((o) => o.status === 'existing')).toBe(true);
+      const oldEtag = (await app.store.head(input, 'dup.jpg'))!.etag;
+      await waitForJobs(app.jobs, [...ids]);
 
-    await app.store.putBytes(input, 'dup.jpg', 'v2');
-    const stale = await app.orchestrator.submit({ bucket: input, key: 'dup.jpg', etag: oldEtag });
-    expect(stale).toEqual({ status: 'ignored', reason: 'stale' });
-    const newer = await app.orchestrator.submit({ bucket: input, key: 'dup.jpg' });
-    expect((newer as { jobId: string }).jobId).not.toBe([...ids][0]);
-    await waitForJobs(app.jobs, [(newer as { jobId: string }).jobId]);
-    expect((await app.store.getBytes(output, 'dup.jpg/image/part-0.txt')).toString()).toBe('0:v2');
-  });
+      await app.store.putBytes(input, 'dup.jpg', 'v2');
+      const stale = await app.orchestrator.submit({ bucket: input, key: 'dup.jpg', etag: oldEtag });
+      expect(stale).toEqual({ status: 'ignored', reason: 'stale' });
+      const newer = await app.orchestrator.submit({ bucket: input, key: 'dup.jpg' });
+      expect((newer as { jobId: string }).jobId).not.toBe([...ids][0]);
+      await waitForJobs(app.jobs, [(newer as { jobId: string }).jobId]);
+      expect((await app.store.getBytes(output, 'dup.jpg/image/part-0.txt')).toString()).toBe(
+        '0:v2',
+      );
+    },
+  );
 
   it('retries a transient failure and still succeeds', async () => {
     await app.store.putBytes(input, 'flaky.jpg', 'FLAKY');
@@ -72,17 +105,20 @@ describe('orchestrator on the embedded store', () => {
     expect(job!.tasks['part-0']!.attempts).toBe(2);
   });
 
-  it('compensates a permanent failure: the error is recorded and nothing is left behind', async () => {
-    await app.store.putBytes(input, 'bad.jpg', 'FAIL');
-    const outcome = await eventFor('bad.jpg');
-    const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
-    expect(job!.state).toBe('failed');
-    expect(job!.error).toMatchObject({ code: 'MEDIA_UNREADABLE', retryable: false });
-    expect(job!.tasks['part-1']).toMatchObject({ state: 'failed', attempts: 1 });
-    expect(await listKeys(app, output, 'bad.jpg/')).toEqual([]);
-    expect(await listKeys(app, output, `.mediaflow-scratch/${job!.spec.id}/`)).toEqual([]);
-    expect(fs.readdirSync(app.config.scratchDir)).toEqual([]);
-  });
+  it(
+    'compensates a permanent failure: the error is ' + 'recorded and nothing is left behind',
+    async () => {
+      await app.store.putBytes(input, 'bad.jpg', 'FAIL');
+      const outcome = await eventFor('bad.jpg');
+      const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
+      expect(job!.state).toBe('failed');
+      expect(job!.error).toMatchObject({ code: 'MEDIA_UNREADABLE', retryable: false });
+      expect(job!.tasks['part-1']).toMatchObject({ state: 'failed', attempts: 1 });
+      expect(await listKeys(app, output, 'bad.jpg/')).toEqual([]);
+      expect(await listKeys(app, output, `.mediaflow-scratch/${job!.spec.id}/`)).toEqual([]);
+      expect(fs.readdirSync(app.config.scratchDir)).toEqual([]);
+    },
+  );
 
   it("compensates only what the job wrote, not another job's outputs under its prefix", async () => {
     // Keys may contain '/': the outputs of `nest.jpg/image/inner.jpg` live under `nest.jpg/image/`.
@@ -104,7 +140,12 @@ describe('orchestrator on the embedded store', () => {
   it('cancels a running job and removes what it wrote', async () => {
     await app.store.putBytes(input, 'slow.jpg', 'SLOW 5000');
     const outcome = (await eventFor('slow.jpg')) as { jobId: string };
-    for (let i = 0; i < 200 && (await app.jobs.get(outcome.jobId))!.tasks['part-0']?.state !== 'running'; i++) await new Promise((r) => setTimeout(r, 25));
+    for (
+      let i = 0;
+      i < 200 && (await app.jobs.get(outcome.jobId))!.tasks['part-0']?.state !== 'running';
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 25));
     const started = Date.now();
     const job = await app.orchestrator.cancel(outcome.jobId);
     expect(job.state).toBe('cancelled');
@@ -116,7 +157,14 @@ describe('orchestrator on the embedded store', () => {
     await app.store.putBytes(input, 'again.jpg', 'hello');
     const outcome = (await eventFor('again.jpg')) as { jobId: string };
     await waitForJobs(app.jobs, [outcome.jobId]);
-    const fresh = await startEmbeddedApp({ handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]) }, { MEDIAFLOW_S3_ENDPOINT: app.embedded!.endpoint, MEDIAFLOW_INPUT_BUCKET: input, MEDIAFLOW_OUTPUT_BUCKET: output });
+    const fresh = await startEmbeddedApp(
+      { handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]) },
+      {
+        MEDIAFLOW_S3_ENDPOINT: app.embedded!.endpoint,
+        MEDIAFLOW_INPUT_BUCKET: input,
+        MEDIAFLOW_OUTPUT_BUCKET: output,
+      },
+    );
     try {
       const replay = await fresh.orchestrator.submit({ bucket: input, key: 'again.jpg' });
       expect(replay).toMatchObject({ status: 'created', jobId: outcome.jobId, state: 'succeeded' });

@@ -55,32 +55,66 @@ describe('serve, distributed', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const call = (handle: ServeHandle, method: string, url: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(handle.url + url, { method, headers: { authorization: `Bearer ${KEY}`, ...(body ? { 'content-type': 'application/json' } : {}), ...headers }, ...(body ? { body: JSON.stringify(body) } : {}) });
+  const call = (
+    handle: ServeHandle,
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) =>
+    fetch(handle.url + url, {
+      method,
+      headers: {
+        authorization: `Bearer ${KEY}`,
+        ...(body ? { 'content-type': 'application/json' } : {}),
+        ...headers,
+      },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
 
   it('checks storage and Redis in /readyz', async () => {
     const res = await fetch(a.url + '/readyz');
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: 'ok', checks: { storage: { ok: true }, redis: { ok: true }, jobs: { ok: true } } });
+    expect(await res.json()).toEqual({
+      status: 'ok',
+      checks: { storage: { ok: true }, redis: { ok: true }, jobs: { ok: true } },
+    });
   });
 
-  it('shares jobs and Idempotency-Key answers between serve processes; a worker runs the job', async () => {
-    await a.app.store.putBytes(config.buckets.input, 'dist/red.png', await solid(48, 32, [10, 200, 10]).png().toBuffer(), { contentType: 'image/png' });
-    const body = { items: [{ bucket: config.buckets.input, key: 'dist/red.png' }] };
-    const first = await call(a, 'POST', '/v1/jobs', body, { 'idempotency-key': 'dist-1' });
-    expect(first.status).toBe(202);
-    const firstBody = (await first.json()) as { jobIds: string[] };
-    const replay = await call(b, 'POST', '/v1/jobs', body, { 'idempotency-key': 'dist-1' });
-    expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(await replay.json()).toEqual(firstBody);
-    const conflict = await call(b, 'POST', '/v1/jobs', { items: [{ bucket: config.buckets.input, key: 'dist/other.png' }] }, { 'idempotency-key': 'dist-1' });
-    expect(conflict.status).toBe(409);
+  it(
+    'shares jobs and Idempotency-Key answers between ' + 'serve processes; a worker runs the job',
+    async () => {
+      await a.app.store.putBytes(
+        config.buckets.input,
+        'dist/red.png',
+        await solid(48, 32, [10, 200, 10]).png().toBuffer(),
+        { contentType: 'image/png' },
+      );
+      const body = { items: [{ bucket: config.buckets.input, key: 'dist/red.png' }] };
+      const first = await call(a, 'POST', '/v1/jobs', body, { 'idempotency-key': 'dist-1' });
+      expect(first.status).toBe(202);
+      const firstBody = (await first.json()) as { jobIds: string[] };
+      const replay = await call(b, 'POST', '/v1/jobs', body, { 'idempotency-key': 'dist-1' });
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(await replay.json()).toEqual(firstBody);
+      const conflict = await call(
+        b,
+        'POST',
+        '/v1/jobs',
+        { items: [{ bucket: config.buckets.input, key: 'dist/other.png' }] },
+        { 'idempotency-key': 'dist-1' },
+      );
+      expect(conflict.status).toBe(409);
 
-    const id = firstBody.jobIds[0]!;
-    const job = await waitForEnd(b.app, id, 60_000);
-    expect(job.state).toBe('succeeded');
-    const view = (await (await call(b, 'GET', `/v1/jobs/${id}`)).json()) as { state: string; outputs: unknown[] };
-    expect(view.state).toBe('succeeded');
-    expect(view.outputs.length).toBeGreaterThan(0);
-  });
+      const id = firstBody.jobIds[0]!;
+      const job = await waitForEnd(b.app, id, 60_000);
+      expect(job.state).toBe('succeeded');
+      const view = (await (await call(b, 'GET', `/v1/jobs/${id}`)).json()) as {
+        state: string;
+        outputs: unknown[];
+      };
+      expect(view.state).toBe('succeeded');
+      expect(view.outputs.length).toBeGreaterThan(0);
+    },
+  );
 });

@@ -13,14 +13,22 @@ interface Received {
  * Reads an SSE response over a real socket until the server closes it or `until` says stop;
  * records each event with its arrival time.
  */
-async function readStream(url: string, headers: Record<string, string>, until: (events: Received[]) => boolean = () => false, timeoutMs = 20_000): Promise<{ status: number; type: string | null; events: Received[]; closedByServer: boolean }> {
+async function readStream(
+  url: string,
+  headers: Record<string, string>,
+  until: (events: Received[]) => boolean = () => false,
+  timeoutMs = 20_000,
+): Promise<{ status: number; type: string | null; events: Received[]; closedByServer: boolean }> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   const response = await fetch(url, { headers, signal: controller.signal });
   const events: Received[] = [];
   let closedByServer = false;
   if (response.ok && response.body) {
-    const parser = createParser({ onEvent: (e) => events.push({ event: e.event ?? 'message', data: JSON.parse(e.data), at: Date.now() }) });
+    const parser = createParser({
+      onEvent: (e) =>
+        events.push({ event: e.event ?? 'message', data: JSON.parse(e.data), at: Date.now() }),
+    });
     const decoder = new TextDecoder();
     try {
       for await (const chunk of response.body) {
@@ -34,7 +42,12 @@ async function readStream(url: string, headers: Record<string, string>, until: (
   }
   clearTimeout(timer);
   controller.abort();
-  return { status: response.status, type: response.headers.get('content-type'), events, closedByServer };
+  return {
+    status: response.status,
+    type: response.headers.get('content-type'),
+    events,
+    closedByServer,
+  };
 }
 
 describe('job progress over SSE', () => {
@@ -43,7 +56,12 @@ describe('job progress over SSE', () => {
   let input: string;
   const submit = async (key: string, text: string) => {
     await ctx.app.store.putBytes(input, key, text);
-    const res = await ctx.server.inject({ method: 'POST', url: '/v1/jobs', headers: auth(), payload: { items: [{ bucket: input, key }] } });
+    const res = await ctx.server.inject({
+      method: 'POST',
+      url: '/v1/jobs',
+      headers: auth(),
+      payload: { items: [{ bucket: input, key }] },
+    });
     return res.json().jobIds[0] as string;
   };
 
@@ -58,7 +76,10 @@ describe('job progress over SSE', () => {
     // Three parts of 400 ms on two runner slots: progress moves in several steps.
     const id = await submit('sse/slow.jpg', 'SLOW 400');
     const started = Date.now();
-    const { status, type, events, closedByServer } = await readStream(`${base}/v1/jobs/${id}/events`, auth());
+    const { status, type, events, closedByServer } = await readStream(
+      `${base}/v1/jobs/${id}/events`,
+      auth(),
+    );
     expect(status).toBe(200);
     expect(type).toMatch(/^text\/event-stream/);
     expect(closedByServer).toBe(true);
@@ -75,7 +96,10 @@ describe('job progress over SSE', () => {
     const between = views.filter((v: JobView) => v.progress > 0 && v.progress < 1);
     expect(new Set(between.map((v) => v.progress)).size).toBeGreaterThanOrEqual(2);
     expect(views.some((v) => v.tasks.some((t) => t.state === 'running'))).toBe(true);
-    const middle = events.find((e) => e.event === 'job' && (e.data as JobView).progress > 0 && (e.data as JobView).progress < 1)!;
+    const middle = events.find(
+      (e) =>
+        e.event === 'job' && (e.data as JobView).progress > 0 && (e.data as JobView).progress < 1,
+    )!;
     expect(events.at(-1)!.at - middle.at).toBeGreaterThanOrEqual(300);
     expect(Date.now() - started).toBeLessThan(10_000);
   });
@@ -86,7 +110,9 @@ describe('job progress over SSE', () => {
   it('never shows progress going backwards, even when a stage fans out', async () => {
     const id = await submit('sse/monotonic.jpg', 'SLOW 200');
     const { events } = await readStream(`${base}/v1/jobs/${id}/events`, auth());
-    const progress = events.filter((e) => e.event === 'job').map((e) => (e.data as JobView).progress);
+    const progress = events
+      .filter((e) => e.event === 'job')
+      .map((e) => (e.data as JobView).progress);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
   });
 
@@ -110,13 +136,23 @@ describe('job progress over SSE', () => {
   it('streams every job on /v1/jobs/events, and needs the key', async () => {
     expect((await readStream(`${base}/v1/jobs/events`, {})).status).toBe(401);
     let id = '';
-    const reading = readStream(`${base}/v1/jobs/events`, auth(), (events) => events.some((e) => (e.data as { id: string; state: string }).id === id && (e.data as { state: string }).state === 'succeeded'));
+    const reading = readStream(`${base}/v1/jobs/events`, auth(), (events) =>
+      events.some(
+        (e) =>
+          (e.data as { id: string; state: string }).id === id &&
+          (e.data as { state: string }).state === 'succeeded',
+      ),
+    );
     await new Promise((r) => setTimeout(r, 200));
     id = await submit('sse/all.jpg', 'all');
     const { events } = await reading;
     const mine = events.map((e) => jobSummarySchema.parse(e.data)).filter((s) => s.id === id);
     expect(mine.at(0)!.state).toBe('queued');
-    expect(mine.at(-1)).toMatchObject({ state: 'succeeded', progress: 1, source: { key: 'sse/all.jpg' } });
+    expect(mine.at(-1)).toMatchObject({
+      state: 'succeeded',
+      progress: 1,
+      source: { key: 'sse/all.jpg' },
+    });
   });
 
   it('answers 404 for an unknown job, before any stream starts', async () => {

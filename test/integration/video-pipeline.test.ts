@@ -13,7 +13,17 @@ import { mergeRendition, type MergedRendition } from '../../functions/video/merg
 import { probe } from '../../functions/video/probe.js';
 import { splitVideo, type SplitResult } from '../../functions/video/split.js';
 import { transcodeSegment, type TranscodedSegment } from '../../functions/video/transcode.js';
-import { decodeErrors, ffprobeJson, makeSource, minPsnr, streamFacts, tempDir, TEST_LIMITS, testTools, videoPts } from '../helpers/video-fixtures.js';
+import {
+  decodeErrors,
+  ffprobeJson,
+  makeSource,
+  minPsnr,
+  streamFacts,
+  tempDir,
+  TEST_LIMITS,
+  testTools,
+  videoPts,
+} from '../helpers/video-fixtures.js';
 
 /**
  * The whole video path on a 640x360, 30 fps, 12 s source with keyframes every 2 s: split into
@@ -39,7 +49,14 @@ const progress: number[] = [];
 beforeAll(async () => {
   tools = await testTools();
   dir = await tempDir('video');
-  source = makeSource(tools.binaries, path.join(dir, 'source.mp4'), { width: 640, height: 360, fps: FPS, seconds: SECONDS, gop: 60, audio: true });
+  source = makeSource(tools.binaries, path.join(dir, 'source.mp4'), {
+    width: 640,
+    height: 360,
+    fps: FPS,
+    seconds: SECONDS,
+    gop: 60,
+    audio: true,
+  });
   const ctx = quietContext(path.join(dir, 'work'));
   await fs.mkdir(ctx.scratchDir);
   info = await probe(source, { tools, limits: TEST_LIMITS }, ctx);
@@ -51,17 +68,47 @@ beforeAll(async () => {
   const tracking: FunctionContext = { ...ctx, onProgress: (f) => progress.push(f) };
   encoded = [];
   for (const segment of split.segments) {
-    encoded.push(await transcodeSegment(segment, { tools, renditions: ladder, rotation: info.video!.rotation, fps: info.video!.fps, hlsSegmentSeconds: HLS_SECONDS }, tracking));
+    encoded.push(
+      await transcodeSegment(
+        segment,
+        {
+          tools,
+          renditions: ladder,
+          rotation: info.video!.rotation,
+          fps: info.video!.fps,
+          hlsSegmentSeconds: HLS_SECONDS,
+        },
+        tracking,
+      ),
+    );
   }
-  merged = await Promise.all(ladder.map((r, i) => mergeRendition({
-    rendition: r.name,
-    width: r.width,
-    height: r.height,
-    pieces: encoded.map((e) => ({ file: e.outputs[i]!.file, duration: e.duration })),
-    audioFile: audio?.file ?? null,
-    hlsSegmentSeconds: HLS_SECONDS,
-  }, { tools }, ctx)));
-  master = buildMasterPlaylist(merged.map((m) => ({ uri: `hls/${m.rendition}/index.m3u8`, bandwidth: m.peakBitrate, averageBandwidth: m.averageBitrate, width: m.width, height: m.height, codecs: m.codecs, frameRate: m.frameRate })));
+  merged = await Promise.all(
+    ladder.map((r, i) =>
+      mergeRendition(
+        {
+          rendition: r.name,
+          width: r.width,
+          height: r.height,
+          pieces: encoded.map((e) => ({ file: e.outputs[i]!.file, duration: e.duration })),
+          audioFile: audio?.file ?? null,
+          hlsSegmentSeconds: HLS_SECONDS,
+        },
+        { tools },
+        ctx,
+      ),
+    ),
+  );
+  master = buildMasterPlaylist(
+    merged.map((m) => ({
+      uri: `hls/${m.rendition}/index.m3u8`,
+      bandwidth: m.peakBitrate,
+      averageBandwidth: m.averageBitrate,
+      width: m.width,
+      height: m.height,
+      codecs: m.codecs,
+      frameRate: m.frameRate,
+    })),
+  );
   await fs.writeFile(path.join(ctx.scratchDir, 'master.m3u8'), master);
 });
 
@@ -71,7 +118,15 @@ afterAll(async () => {
 
 describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
   it('probes the source', () => {
-    expect(info.video).toMatchObject({ codec: 'h264', width: 640, height: 360, displayWidth: 640, displayHeight: 360, rotation: 0, fps: FPS });
+    expect(info.video).toMatchObject({
+      codec: 'h264',
+      width: 640,
+      height: 360,
+      displayWidth: 640,
+      displayHeight: 360,
+      rotation: 0,
+      fps: FPS,
+    });
     expect(info.audio).toMatchObject({ codec: 'aac', channels: 1, sampleRate: 44100 });
   });
 
@@ -90,9 +145,21 @@ describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
   it('encodes the audio once to AAC-LC stereo 48 kHz of the video length', () => {
     const facts = streamFacts(tools.binaries, audio!.file);
     expect(Math.abs(facts.audioDuration! - SECONDS)).toBeLessThan(0.05);
-    const { streams } = ffprobeJson<{ streams: Array<{ codec_name: string; profile: string; channels: number; sample_rate: string }> }>(tools.binaries, ['-show_streams', audio!.file]);
+    const { streams } = ffprobeJson<{
+      streams: Array<{
+        codec_name: string;
+        profile: string;
+        channels: number;
+        sample_rate: string;
+      }>;
+    }>(tools.binaries, ['-show_streams', audio!.file]);
     expect(streams).toHaveLength(1);
-    expect(streams[0]).toMatchObject({ codec_name: 'aac', profile: 'LC', channels: 2, sample_rate: '48000' });
+    expect(streams[0]).toMatchObject({
+      codec_name: 'aac',
+      profile: 'LC',
+      channels: 2,
+      sample_rate: '48000',
+    });
   });
 
   it('reports transcode progress up to 1', () => {
@@ -121,10 +188,13 @@ describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
     }
   });
 
-  it('keeps every frame in place: the source-size rendition matches the source frame by frame', () => {
-    // A dropped or repeated frame at a join would pair different testsrc2 frames (PSNR ~10 dB).
-    expect(minPsnr(tools.binaries, merged[0]!.mp4File, source)).toBeGreaterThan(30);
-  });
+  it(
+    'keeps every frame in place: the source-size ' + 'rendition matches the source frame by frame',
+    () => {
+      // A dropped or repeated frame at a join would pair different testsrc2 frames (PSNR ~10 dB).
+      expect(minPsnr(tools.binaries, merged[0]!.mp4File, source)).toBeGreaterThan(30);
+    },
+  );
 
   it('puts moov first (+faststart)', async () => {
     const head = Buffer.alloc(64);
@@ -135,54 +205,65 @@ describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
     expect(head.toString('latin1', ftypSize + 4, ftypSize + 8)).toBe('moov');
   });
 
-  it('writes HLS renditions whose segments start at the same times, decode, and add up', async () => {
-    const starts: string[] = [];
-    for (const m of merged) {
-      const parser = new Parser();
-      parser.push(await fs.readFile(m.playlistFile, 'utf8'));
-      parser.end();
-      const { segments, endList } = parser.manifest;
-      expect(endList).toBe(true);
-      expect(segments.length).toBe(SECONDS / HLS_SECONDS);
-      let at = 0;
-      const times = segments.map((s) => {
-        const start = at;
-        at += s.duration;
-        return start.toFixed(3);
-      });
-      starts.push(times.join(' '));
-      expect(Math.abs(at - SECONDS)).toBeLessThanOrEqual(0.05);
-      for (const s of segments) await expect(fs.stat(path.join(m.hlsDir, s.uri))).resolves.toBeTruthy();
-      expect(decodeErrors(tools.binaries, m.playlistFile)).toBe('');
-      // Each TS segment begins with a keyframe at the boundary: first video pts of segment k is k*2 s (+ the TS offset).
-      const firstPts = m.hlsSegments.map((s) => videoPts(tools.binaries, s.file)[0]!);
-      firstPts.forEach((t, k) => expect(Math.abs(t - firstPts[0]! - k * HLS_SECONDS)).toBeLessThan(0.001));
-    }
-    expect(new Set(starts).size).toBe(1);
-    expect(starts[0]).toBe('0.000 2.000 4.000 6.000 8.000 10.000');
-  });
+  it(
+    'writes HLS renditions whose segments start at ' + 'the same times, decode, and add up',
+    async () => {
+      const starts: string[] = [];
+      for (const m of merged) {
+        const parser = new Parser();
+        parser.push(await fs.readFile(m.playlistFile, 'utf8'));
+        parser.end();
+        const { segments, endList } = parser.manifest;
+        expect(endList).toBe(true);
+        expect(segments.length).toBe(SECONDS / HLS_SECONDS);
+        let at = 0;
+        const times = segments.map((s) => {
+          const start = at;
+          at += s.duration;
+          return start.toFixed(3);
+        });
+        starts.push(times.join(' '));
+        expect(Math.abs(at - SECONDS)).toBeLessThanOrEqual(0.05);
+        for (const s of segments)
+          await expect(fs.stat(path.join(m.hlsDir, s.uri))).resolves.toBeTruthy();
+        expect(decodeErrors(tools.binaries, m.playlistFile)).toBe('');
+        // Each TS segment begins with a keyframe at the boundary: first video pts of segment k is k*2
+        // s (+ the TS offset).
+        const firstPts = m.hlsSegments.map((s) => videoPts(tools.binaries, s.file)[0]!);
+        firstPts.forEach((t, k) =>
+          expect(Math.abs(t - firstPts[0]! - k * HLS_SECONDS)).toBeLessThan(0.001),
+        );
+      }
+      expect(new Set(starts).size).toBe(1);
+      expect(starts[0]).toBe('0.000 2.000 4.000 6.000 8.000 10.000');
+    },
+  );
 
-  it('writes a master playlist a real parser reads, naming variants that exist, with measured attributes', async () => {
-    const parser = new Parser();
-    parser.push(master);
-    parser.end();
-    const playlists = parser.manifest.playlists!;
-    expect(playlists).toHaveLength(2);
-    expect(parser.manifest.independentSegments).toBe(true);
-    for (const p of playlists) {
-      await expect(fs.stat(path.join(dir, 'work', p.uri))).resolves.toBeTruthy();
-      expect(p.attributes.CODECS).toMatch(/^avc1\.64[0-9A-F]{4},mp4a\.40\.2$/);
-    }
-    const bandwidths = playlists.map((p) => p.attributes.BANDWIDTH!);
-    expect([...bandwidths].sort((a, b) => a - b)).toEqual(bandwidths);
-    const big = merged[0]!;
-    // Peak is at least the average, and the average is close to the MP4's measured bitrate.
-    expect(big.peakBitrate).toBeGreaterThanOrEqual(big.averageBitrate);
-    expect(big.averageBitrate / big.mp4.bitRate).toBeGreaterThan(0.9);
-    expect(big.averageBitrate / big.mp4.bitRate).toBeLessThan(1.3);
-    // The codec level is the one x264 chose for 640x360@30 (3.0) and 320x180 (1.3 or below).
-    expect(big.codecs.startsWith('avc1.64001E')).toBe(true);
-  });
+  it(
+    'writes a master playlist a real parser reads, naming variants that exist, with measured ' +
+      'attributes',
+    async () => {
+      const parser = new Parser();
+      parser.push(master);
+      parser.end();
+      const playlists = parser.manifest.playlists!;
+      expect(playlists).toHaveLength(2);
+      expect(parser.manifest.independentSegments).toBe(true);
+      for (const p of playlists) {
+        await expect(fs.stat(path.join(dir, 'work', p.uri))).resolves.toBeTruthy();
+        expect(p.attributes.CODECS).toMatch(/^avc1\.64[0-9A-F]{4},mp4a\.40\.2$/);
+      }
+      const bandwidths = playlists.map((p) => p.attributes.BANDWIDTH!);
+      expect([...bandwidths].sort((a, b) => a - b)).toEqual(bandwidths);
+      const big = merged[0]!;
+      // Peak is at least the average, and the average is close to the MP4's measured bitrate.
+      expect(big.peakBitrate).toBeGreaterThanOrEqual(big.averageBitrate);
+      expect(big.averageBitrate / big.mp4.bitRate).toBeGreaterThan(0.9);
+      expect(big.averageBitrate / big.mp4.bitRate).toBeLessThan(1.3);
+      // The codec level is the one x264 chose for 640x360@30 (3.0) and 320x180 (1.3 or below).
+      expect(big.codecs.startsWith('avc1.64001E')).toBe(true);
+    },
+  );
 
   it('leaves no ffmpeg process behind', () => {
     expect(liveChildCount()).toBe(0);

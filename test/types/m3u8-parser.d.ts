@@ -6,7 +6,11 @@ declare module 'm3u8-parser' {
   }
   export interface ParsedPlaylist {
     uri: string;
-    attributes: Record<string, unknown> & { BANDWIDTH?: number; RESOLUTION?: { width: number; height: number }; CODECS?: string };
+    attributes: Record<string, unknown> & {
+      BANDWIDTH?: number;
+      RESOLUTION?: { width: number; height: number };
+      CODECS?: string;
+    };
   }
   export interface Manifest {
     playlists?: ParsedPlaylist[];

@@ -19,43 +19,81 @@ describe('byte ranges', () => {
   });
 
   it('refuses ranges outside the object with 416', () => {
-    expect(() => parseRange('bytes=10-', 10)).toThrow(expect.objectContaining({ code: 'RANGE_NOT_SATISFIABLE', headers: { 'content-range': 'bytes */10' } }));
+    expect(() => parseRange('bytes=10-', 10)).toThrow(
+      expect.objectContaining({
+        code: 'RANGE_NOT_SATISFIABLE',
+        headers: { 'content-range': 'bytes */10' },
+      }),
+    );
     expect(() => parseRange('bytes=5-2', 10)).toThrow(/outside the object/);
   });
 });
 
 describe('HLS references', () => {
-  const master = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,URI="audio/index.m3u8"\n';
+  const master =
+    '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,URI="audio/index.m3u8"\n';
   it('lists the URIs of a playlist', () => {
     expect(playlistUris(master)).toEqual(['720p/index.m3u8', 'audio/index.m3u8']);
-    expect(playlistUris('#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4,\nseg-0.m4s\r\n\n')).toEqual(['init.mp4', 'seg-0.m4s']);
+    expect(playlistUris('#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4,\nseg-0.m4s\r\n\n')).toEqual(
+      ['init.mp4', 'seg-0.m4s'],
+    );
   });
 
   it('resolves URIs against the playlist, never outside the job prefix or to other hosts', () => {
     const prefix = 'clip.mp4/video/';
-    expect(resolveKey('clip.mp4/video/hls/master.m3u8', '720p/index.m3u8', prefix)).toBe('clip.mp4/video/hls/720p/index.m3u8');
-    expect(resolveKey('clip.mp4/video/hls/720p/index.m3u8', 'seg%201.ts?x=1', prefix)).toBe('clip.mp4/video/hls/720p/seg 1.ts');
-    expect(resolveKey('clip.mp4/video/hls/master.m3u8', '../../../other/secret.ts', prefix)).toBeUndefined();
-    expect(resolveKey('clip.mp4/video/hls/master.m3u8', '%2E%2E/%2E%2E/%2E%2E/x', prefix)).toBeUndefined();
-    expect(resolveKey('clip.mp4/video/hls/master.m3u8', 'https://evil.example/x.ts', prefix)).toBeUndefined();
+    expect(resolveKey('clip.mp4/video/hls/master.m3u8', '720p/index.m3u8', prefix)).toBe(
+      'clip.mp4/video/hls/720p/index.m3u8',
+    );
+    expect(resolveKey('clip.mp4/video/hls/720p/index.m3u8', 'seg%201.ts?x=1', prefix)).toBe(
+      'clip.mp4/video/hls/720p/seg 1.ts',
+    );
+    expect(
+      resolveKey('clip.mp4/video/hls/master.m3u8', '../../../other/secret.ts', prefix),
+    ).toBeUndefined();
+    expect(
+      resolveKey('clip.mp4/video/hls/master.m3u8', '%2E%2E/%2E%2E/%2E%2E/x', prefix),
+    ).toBeUndefined();
+    expect(
+      resolveKey('clip.mp4/video/hls/master.m3u8', 'https://evil.example/x.ts', prefix),
+    ).toBeUndefined();
     expect(resolveKey('clip.mp4/video/hls/master.m3u8', '/abs/x.ts', prefix)).toBeUndefined();
   });
 
-  it('allows a succeeded job its outputs, manifest and what its playlists reference, and nothing for other states', async () => {
-    const objects: Record<string, string> = {
-      'c/video/hls/master.m3u8': master,
-      'c/video/hls/720p/index.m3u8': '#EXTM3U\n#EXTINF:4,\nseg-0.ts\n#EXTINF:4,\n../../../../escape.ts\n',
-    };
-    const store = { getBytes: async (_bucket: string, key: string) => Buffer.from(objects[key] ?? '') } as unknown as ObjectStore;
-    const job = { spec: { id: 'j1', outputBucket: 'out', outputPrefix: 'c/video/' }, state: 'succeeded', updatedAt: 't', outputs: [{ key: 'c/video/hls/master.m3u8' }, { key: 'c/video/poster.jpg' }] } as unknown as JobRecord;
-    const allowed = await new OutputAccess(store).allowed(job);
-    expect([...allowed].sort()).toEqual(['c/video/hls/720p/index.m3u8', 'c/video/hls/720p/seg-0.ts', 'c/video/hls/audio/index.m3u8', 'c/video/hls/master.m3u8', 'c/video/manifest.json', 'c/video/poster.jpg']);
-    expect((await new OutputAccess(store).allowed({ ...job, state: 'failed' })).size).toBe(0);
-  });
+  it(
+    'allows a succeeded job its outputs, manifest and what its playlists reference, and ' +
+      'nothing for other states',
+    async () => {
+      const objects: Record<string, string> = {
+        'c/video/hls/master.m3u8': master,
+        'c/video/hls/720p/index.m3u8':
+          '#EXTM3U\n#EXTINF:4,\nseg-0.ts\n#EXTINF:4,\n../../../../escape.ts\n',
+      };
+      const store = {
+        getBytes: async (_bucket: string, key: string) => Buffer.from(objects[key] ?? ''),
+      } as unknown as ObjectStore;
+      const job = {
+        spec: { id: 'j1', outputBucket: 'out', outputPrefix: 'c/video/' },
+        state: 'succeeded',
+        updatedAt: 't',
+        outputs: [{ key: 'c/video/hls/master.m3u8' }, { key: 'c/video/poster.jpg' }],
+      } as unknown as JobRecord;
+      const allowed = await new OutputAccess(store).allowed(job);
+      expect([...allowed].sort()).toEqual([
+        'c/video/hls/720p/index.m3u8',
+        'c/video/hls/720p/seg-0.ts',
+        'c/video/hls/audio/index.m3u8',
+        'c/video/hls/master.m3u8',
+        'c/video/manifest.json',
+        'c/video/poster.jpg',
+      ]);
+      expect((await new OutputAccess(store).allowed({ ...job, state: 'failed' })).size).toBe(0);
+    },
+  );
 });
 
 describe('auth helpers', () => {
-  const request = (authorization?: string) => ({ headers: authorization ? { authorization } : {} }) as FastifyRequest;
+  const request = (authorization?: string) =>
+    ({ headers: authorization ? { authorization } : {} }) as FastifyRequest;
 
   it('names the key a request presented without keeping the token', () => {
     const auth = new BearerAuth(['first-key', 'second-key']);
@@ -70,15 +108,26 @@ describe('auth helpers', () => {
   });
 
   it('knows loopback names', () => {
-    expect(['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'].every(isLoopbackHost)).toBe(true);
-    expect(['0.0.0.0', '::', '10.0.0.1', 'example.com', 'localhost.example.com'].some(isLoopbackHost)).toBe(false);
+    expect(
+      ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1'].every(
+        isLoopbackHost,
+      ),
+    ).toBe(true);
+    expect(
+      ['0.0.0.0', '::', '10.0.0.1', 'example.com', 'localhost.example.com'].some(isLoopbackHost),
+    ).toBe(false);
   });
 });
 
 describe('CLI submit targets', () => {
   it('sends objects in one batch and each prefix on its own', () => {
     expect(toBatches(['in/a.jpg', 's3://in/b c.jpg', 'in/photos/', 'other'], false)).toEqual([
-      { items: [{ bucket: 'in', key: 'a.jpg' }, { bucket: 'in', key: 'b c.jpg' }] },
+      {
+        items: [
+          { bucket: 'in', key: 'a.jpg' },
+          { bucket: 'in', key: 'b c.jpg' },
+        ],
+      },
       { bucket: 'in', prefix: 'photos/' },
       { bucket: 'other', prefix: '' },
     ]);

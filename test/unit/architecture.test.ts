@@ -11,7 +11,11 @@ function sources(): Map<string, string[]> {
       if (entry.isDirectory()) walk(full);
       else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) {
         const text = fs.readFileSync(full, 'utf8');
-        const specifiers = [...text.matchAll(/^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm)].map((m) => (m[1] ?? m[2])!);
+        const specifiers = [
+          ...text.matchAll(
+            /^\s*(?:import|export)\s[^;]*?from\s+'([^']+)'|import\(\s*'([^']+)'\s*\)/gm,
+          ),
+        ].map((m) => (m[1] ?? m[2])!);
         files.set(path.relative('.', full), specifiers);
       }
     }
@@ -22,29 +26,46 @@ function sources(): Map<string, string[]> {
 }
 
 const graph = sources();
-const importers = (pattern: RegExp) => [...graph].filter(([, specs]) => specs.some((s) => pattern.test(s))).map(([file]) => file).sort();
+const importers = (pattern: RegExp) =>
+  [...graph]
+    .filter(([, specs]) => specs.some((s) => pattern.test(s)))
+    .map(([file]) => file)
+    .sort();
 
 describe('architecture', () => {
   it('functions/ never imports pipeline/ (the arrow points one way)', () => {
-    const offenders = [...graph].filter(([file, specs]) => file.startsWith('functions/') && specs.some((s) => s.includes('pipeline/'))).map(([f]) => f);
+    const offenders = [...graph]
+      .filter(
+        ([file, specs]) =>
+          file.startsWith('functions/') && specs.some((s) => s.includes('pipeline/')),
+      )
+      .map(([f]) => f);
     expect(offenders).toEqual([]);
   });
 
   it('keeps each outside system behind its one adapter', () => {
     expect(importers(/^@aws-sdk\//)).toEqual(['pipeline/storage/s3-store.ts']);
-    expect(importers(/^bullmq$/)).toEqual(['pipeline/runner/bullmq-worker.ts', 'pipeline/runner/bullmq.ts']);
+    expect(importers(/^bullmq$/)).toEqual([
+      'pipeline/runner/bullmq-worker.ts',
+      'pipeline/runner/bullmq.ts',
+    ]);
     expect(importers(/^s3rver$/)).toEqual(['pipeline/storage/embedded-s3.ts']);
-    // Only the process module spawns media processes (the orphan reaper only reads /proc and signals).
+    // Only the process module spawns media processes (the orphan reaper only reads /proc and
+    // signals).
     expect(importers(/^node:child_process$/)).toEqual(['functions/ffmpeg/run-process.ts']);
   });
 
   it('has no circular imports', () => {
-    const resolve = (from: string, spec: string) => (spec.startsWith('.') ? path.normalize(path.join(path.dirname(from), spec)).replace(/\.js$/, '.ts') : null);
+    const resolve = (from: string, spec: string) =>
+      spec.startsWith('.')
+        ? path.normalize(path.join(path.dirname(from), spec)).replace(/\.js$/, '.ts')
+        : null;
     const state = new Map<string, 'visiting' | 'done'>();
     const cycles: string[] = [];
     const visit = (file: string, trail: string[]) => {
       if (state.get(file) === 'done') return;
-      if (state.get(file) === 'visiting') return void cycles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
+      if (state.get(file) === 'visiting')
+        return void cycles.push([...trail.slice(trail.indexOf(file)), file].join(' -> '));
       state.set(file, 'visiting');
       for (const spec of graph.get(file) ?? []) {
         const target = resolve(file, spec);

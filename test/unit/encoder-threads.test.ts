@@ -22,7 +22,10 @@ describe('x264 threads per rendition', () => {
       forceKeyframesAt: [],
       encoder: { preset: 'veryfast' as const, crf: 23, gopFrames: 60 },
     };
-    const withThreads = transcodeLadderArgs({ ...spec, encoder: { ...spec.encoder, threads: 1 } }, 30);
+    const withThreads = transcodeLadderArgs(
+      { ...spec, encoder: { ...spec.encoder, threads: 1 } },
+      30,
+    );
     expect(withThreads.filter((a, i) => withThreads[i - 1] === '-threads')).toEqual(['1', '1']);
     expect(transcodeLadderArgs(spec, 30)).not.toContain('-threads');
   });

@@ -40,11 +40,21 @@ describe('watermarkBox', () => {
     ['bottom-right', 584, 509],
   ] as const)('places %s', (position, left, top) => {
     // 800x600 output: 200 px wide (0.25), 75 high (aspect 8:3), 16 px margin (0.02).
-    expect(watermarkBox({ ...spec, position }, 800, 600, 8 / 3)).toEqual({ left, top, width: 200, height: 75 });
+    expect(watermarkBox({ ...spec, position }, 800, 600, 8 / 3)).toEqual({
+      left,
+      top,
+      width: 200,
+      height: 75,
+    });
   });
   it('shrinks a watermark that would not fit inside the margins', () => {
     // Full width requested on a short, wide output: the height decides.
-    expect(watermarkBox({ position: 'center', margin: 0, scale: 1 }, 1000, 100, 2)).toEqual({ left: 400, top: 0, width: 200, height: 100 });
+    expect(watermarkBox({ position: 'center', margin: 0, scale: 1 }, 1000, 100, 2)).toEqual({
+      left: 400,
+      top: 0,
+      width: 200,
+      height: 100,
+    });
   });
   it('gives nothing below a pixel', () => {
     expect(watermarkBox({ position: 'center', margin: 0, scale: 0.01 }, 40, 40, 1)).toBeUndefined();
@@ -53,13 +63,17 @@ describe('watermarkBox', () => {
 
 describe('text watermark SVG', () => {
   it('escapes every XML special character', () => {
-    expect(escapeXml(`<a href="x">Tom & Jerry's</a>`)).toBe('&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;');
+    expect(escapeXml(`<a href="x">Tom & Jerry's</a>`)).toBe(
+      '&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&apos;s&lt;/a&gt;',
+    );
   });
   it('cannot be broken out of by the text', () => {
     const hostile = '</text><image href="file:///etc/passwd"/><text>';
     const svg = textWatermarkSvg(hostile, '#ffffff', 40);
     expect(svg).not.toContain('<image');
-    expect(svg).toContain('&lt;/text&gt;&lt;image href=&quot;file:///etc/passwd&quot;/&gt;&lt;text&gt;');
+    expect(svg).toContain(
+      '&lt;/text&gt;&lt;image href=&quot;file:///etc/passwd&quot;/&gt;&lt;text&gt;',
+    );
     expect(svg.match(/<text /g)).toHaveLength(1);
   });
 });

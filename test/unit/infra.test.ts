@@ -31,7 +31,11 @@ export const EXPECTED_CLI: CliSurface = { commands: { serve: ['--port'], worker:
 
 const COMPOSE_FILE = path.join(INFRA, 'docker-compose.yml');
 const dockerfile = () => parseDockerfile(readText(path.join(ROOT, 'Dockerfile')));
-const dockerignore = () => readText(path.join(ROOT, '.dockerignore')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const dockerignore = () =>
+  readText(path.join(ROOT, '.dockerignore'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 const compose = () => parseYaml(readText(COMPOSE_FILE)) as Record<string, any>;
 const dockerFacts = () => checkDockerfile(dockerfile(), dockerignore(), EXPECTED_CLI).facts;
 const clone = <T>(value: T): T => structuredClone(value);
@@ -39,9 +43,13 @@ const clone = <T>(value: T): T => structuredClone(value);
 /** The CLI as commander sees it, when pipeline/cli/main.ts exists and exports buildProgram. */
 async function realCli(): Promise<CliSurface | undefined> {
   if (!fs.existsSync(path.join(ROOT, 'pipeline/cli/main.ts'))) return undefined;
-  const cli = (await import('../../pipeline/cli/main.js')) as { buildProgram?: () => import('commander').Command };
+  const cli = (await import('../../pipeline/cli/main.js')) as {
+    buildProgram?: () => import('commander').Command;
+  };
   if (!cli.buildProgram) return undefined;
-  const commands = cli.buildProgram().commands.map((c) => [c.name(), c.options.map((o) => o.long).filter(Boolean)] as const);
+  const commands = cli
+    .buildProgram()
+    .commands.map((c) => [c.name(), c.options.map((o) => o.long).filter(Boolean)] as const);
   return { commands: Object.fromEntries(commands) as CliSurface['commands'] };
 }
 
@@ -52,22 +60,39 @@ describe('YAML and schemas', () => {
 
   it('every Kubernetes manifest parses, one or more documents per file', () => {
     const docs = loadK8s();
-    expect(new Set(docs.map((d) => d.doc.kind))).toEqual(new Set(['ConfigMap', 'Secret', 'Deployment', 'Service', 'ScaledObject', 'PodDisruptionBudget', 'Kustomization']));
+    expect(new Set(docs.map((d) => d.doc.kind))).toEqual(
+      new Set([
+        'ConfigMap',
+        'Secret',
+        'Deployment',
+        'Service',
+        'ScaledObject',
+        'PodDisruptionBudget',
+        'Kustomization',
+      ]),
+    );
   });
 
-  it('every Kubernetes object passes its OpenAPI schema (kubernetes-models, KEDA models)', async () => {
-    const failures: string[] = [];
-    for (const { file, doc } of loadK8s().filter((d) => d.doc.kind !== 'Kustomization')) {
-      const module = doc.apiVersion.startsWith('keda.sh/') ? `@kubernetes-models/keda/${doc.apiVersion}/${doc.kind}` : `kubernetes-models/${doc.apiVersion}/${doc.kind}`;
-      const Model = ((await import(module)) as Record<string, new (data: unknown) => { validate(): void }>)[doc.kind]!;
-      try {
-        new Model(doc).validate();
-      } catch (error) {
-        failures.push(`${file} ${doc.kind}: ${(error as Error).message}`);
+  it(
+    'every Kubernetes object passes its OpenAPI ' + 'schema (kubernetes-models, KEDA models)',
+    async () => {
+      const failures: string[] = [];
+      for (const { file, doc } of loadK8s().filter((d) => d.doc.kind !== 'Kustomization')) {
+        const module = doc.apiVersion.startsWith('keda.sh/')
+          ? `@kubernetes-models/keda/${doc.apiVersion}/${doc.kind}`
+          : `kubernetes-models/${doc.apiVersion}/${doc.kind}`;
+        const Model = (
+          (await import(module)) as Record<string, new (data: unknown) => { validate(): void }>
+        )[doc.kind]!;
+        try {
+          new Model(doc).validate();
+        } catch (error) {
+          failures.push(`${file} ${doc.kind}: ${(error as Error).message}`);
+        }
       }
-    }
-    expect(failures).toEqual([]);
-  });
+      expect(failures).toEqual([]);
+    },
+  );
 });
 
 describe('environment variables', () => {
@@ -82,9 +107,18 @@ describe('environment variables', () => {
   });
 
   it('the scan finds the variables it must (a scan that finds nothing would pass anything)', () => {
-    expect(namedEnvVars('REDIS_URL x MEDIAFLOW_NOPE_X: ${MEDIAFLOW_API_KEYS:-k} MINIO_NOTIFY_WEBHOOK_ENABLE_MEDIAFLOW')).toEqual(['MEDIAFLOW_API_KEYS', 'MEDIAFLOW_NOPE_X', 'REDIS_URL']);
-    expect(unknownEnvVars(['MEDIAFLOW_NOPE_X', 'REDIS_URL'], 'here')).toEqual(['here: MEDIAFLOW_NOPE_X is not in ENV_VARS (pipeline/config/schema.ts)']);
-    expect(namedEnvVars(readText(path.join(K8S, 'configmap.yaml')))).toContain('MEDIAFLOW_SHUTDOWN_GRACE_S');
+    expect(
+      namedEnvVars(
+        'REDIS_URL x MEDIAFLOW_NOPE_X: ${MEDIAFLOW_API_KEYS:-k} ' +
+          'MINIO_NOTIFY_WEBHOOK_ENABLE_MEDIAFLOW',
+      ),
+    ).toEqual(['MEDIAFLOW_API_KEYS', 'MEDIAFLOW_NOPE_X', 'REDIS_URL']);
+    expect(unknownEnvVars(['MEDIAFLOW_NOPE_X', 'REDIS_URL'], 'here')).toEqual([
+      'here: MEDIAFLOW_NOPE_X is not in ENV_VARS (pipeline/config/schema.ts)',
+    ]);
+    expect(namedEnvVars(readText(path.join(K8S, 'configmap.yaml')))).toContain(
+      'MEDIAFLOW_SHUTDOWN_GRACE_S',
+    );
   });
 });
 
@@ -104,7 +138,14 @@ describe('the files agree with each other', () => {
   it('compose and Kubernetes run the same queue, port and grace period as the image', () => {
     const api = compose().services.api.environment;
     const config = loadK8s().find((d) => d.doc.kind === 'ConfigMap')!.doc.data;
-    for (const key of ['MEDIAFLOW_PORT', 'MEDIAFLOW_QUEUE_PREFIX', 'MEDIAFLOW_SHUTDOWN_GRACE_S', 'MEDIAFLOW_WORKER_CONCURRENCY', 'FFMPEG_PATH', 'FFPROBE_PATH']) {
+    for (const key of [
+      'MEDIAFLOW_PORT',
+      'MEDIAFLOW_QUEUE_PREFIX',
+      'MEDIAFLOW_SHUTDOWN_GRACE_S',
+      'MEDIAFLOW_WORKER_CONCURRENCY',
+      'FFMPEG_PATH',
+      'FFPROBE_PATH',
+    ]) {
       expect(String(api[key]), key).toBe(String(config[key]));
     }
     expect(Number(config.MEDIAFLOW_PORT)).toBe(dockerFacts().port);
@@ -121,7 +162,11 @@ describe('the CLI', () => {
       return;
     }
     const missing = Object.entries(EXPECTED_CLI.commands).flatMap(([name, options]) =>
-      !cli.commands[name] ? [`mediaflow ${name}`] : options.filter((o) => !cli.commands[name]!.includes(o)).map((o) => `mediaflow ${name} ${o}`),
+      !cli.commands[name]
+        ? [`mediaflow ${name}`]
+        : options
+            .filter((o) => !cli.commands[name]!.includes(o))
+            .map((o) => `mediaflow ${name} ${o}`),
     );
     expect(missing, `the CLI offers ${JSON.stringify(cli.commands)}`).toEqual([]);
   });
@@ -129,17 +174,67 @@ describe('the CLI', () => {
 
 describe('the checks catch planted mistakes', () => {
   const composeCases: [string, (c: Record<string, any>) => void, RegExp][] = [
-    ['worker with container_name', (c) => (c.services.worker.container_name = 'w'), /container_name/],
-    ['webhook at the wrong host', (c) => (c.services.minio.environment.MINIO_NOTIFY_WEBHOOK_ENDPOINT_MEDIAFLOW = 'http://apii:8080/v1/events/s3'), /webhook endpoint/],
-    ['token mismatch', (c) => (c.services.minio.environment.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_MEDIAFLOW = 'another-token-1234567'), /AUTH_TOKEN differs/],
-    ['unknown variable', (c) => (c.services.api.environment.MEDIAFLOW_PROT = '8080'), /MEDIAFLOW_PROT is not in ENV_VARS/],
-    ['invalid value', (c) => (c.services.worker.environment.MEDIAFLOW_WORKER_CONCURRENCY = 'zero'), /MEDIAFLOW_WORKER_CONCURRENCY/],
-    ['depends on a missing service', (c) => (c.services.api.depends_on.redis2 = { condition: 'service_healthy' }), /unknown service redis2/],
+    [
+      'worker with container_name',
+      (c) => (c.services.worker.container_name = 'w'),
+      /container_name/,
+    ],
+    [
+      'webhook at the wrong host',
+      (c) =>
+        (c.services.minio.environment.MINIO_NOTIFY_WEBHOOK_ENDPOINT_MEDIAFLOW =
+          'http://apii:8080/v1/events/s3'),
+      /webhook endpoint/,
+    ],
+    [
+      'token mismatch',
+      (c) =>
+        (c.services.minio.environment.MINIO_NOTIFY_WEBHOOK_AUTH_TOKEN_MEDIAFLOW =
+          'another-token-1234567'),
+      /AUTH_TOKEN differs/,
+    ],
+    [
+      'unknown variable',
+      (c) => (c.services.api.environment.MEDIAFLOW_PROT = '8080'),
+      /MEDIAFLOW_PROT is not in ENV_VARS/,
+    ],
+    [
+      'invalid value',
+      (c) => (c.services.worker.environment.MEDIAFLOW_WORKER_CONCURRENCY = 'zero'),
+      /MEDIAFLOW_WORKER_CONCURRENCY/,
+    ],
+    [
+      'depends on a missing service',
+      (c) => (c.services.api.depends_on.redis2 = { condition: 'service_healthy' }),
+      /unknown service redis2/,
+    ],
     ['short stop grace', (c) => (c.services.worker.stop_grace_period = '20s'), /stop_grace_period/],
-    ['--port differs from MEDIAFLOW_PORT', (c) => (c.services.api.command = ['serve', '--port', '9090']), /--port 9090/],
-    ['unknown command', (c) => (c.services.worker.command = ['work']), /"work" is not a CLI command|exactly one service running "worker"/],
-    ['Redis evicting', (c) => (c.services.redis.command = ['redis-server', '--appendonly', 'yes']), /noeviction/],
-    ['event on the output bucket', (c) => (c.services.setup.command = [String(c.services.setup.command[0]).replace(/event add --ignore-existing "local\/\$\$MEDIAFLOW_INPUT_BUCKET"/, 'event add "local/$$MEDIAFLOW_OUTPUT_BUCKET"')]), /put event/],
+    [
+      '--port differs from MEDIAFLOW_PORT',
+      (c) => (c.services.api.command = ['serve', '--port', '9090']),
+      /--port 9090/,
+    ],
+    [
+      'unknown command',
+      (c) => (c.services.worker.command = ['work']),
+      /"work" is not a CLI command|exactly one service running "worker"/,
+    ],
+    [
+      'Redis evicting',
+      (c) => (c.services.redis.command = ['redis-server', '--appendonly', 'yes']),
+      /noeviction/,
+    ],
+    [
+      'event on the output bucket',
+      (c) =>
+        (c.services.setup.command = [
+          String(c.services.setup.command[0]).replace(
+            /event add --ignore-existing "local\/\$\$MEDIAFLOW_INPUT_BUCKET"/,
+            'event add "local/$$MEDIAFLOW_OUTPUT_BUCKET"',
+          ),
+        ]),
+      /put event/,
+    ],
   ];
   it.each(composeCases)('compose: %s', (_name, mutate, expected) => {
     const c = clone(compose());
@@ -148,17 +243,58 @@ describe('the checks catch planted mistakes', () => {
   });
 
   const k8sCases: [string, (docs: K8sDoc[]) => void, RegExp][] = [
-    ['ScaledObject aimed at another Deployment', (d) => (kind(d, 'ScaledObject').spec.scaleTargetRef.name = 'mediaflow-workers'), /ScaledObject targets/],
-    ['listName off the queue convention', (d) => (kind(d, 'ScaledObject').spec.triggers[0].metadata.listName = 'bull:mediaflow:wait'), /no trigger on bull:mediaflow-tasks:wait/],
-    ['KEDA at another Redis', (d) => (kind(d, 'ScaledObject').spec.triggers[0].metadata.address = 'redis-0:6379'), /trigger address/],
-    ['grace period below MEDIAFLOW_SHUTDOWN_GRACE_S', (d) => (worker(d).spec.template.spec.terminationGracePeriodSeconds = 30), /terminationGracePeriodSeconds 30/],
-    ['Service targetPort elsewhere', (d) => (kind(d, 'Service').spec.ports[0].targetPort = 9090), /targetPort 9090/],
-    ['Service selecting nothing', (d) => (kind(d, 'Service').spec.selector = { app: 'other' }), /does not select the API pods/],
-    ['envFrom a missing ConfigMap', (d) => (worker(d).spec.template.spec.containers[0].envFrom[0].configMapRef.name = 'mediaflow-cfg'), /ConfigMap mediaflow-cfg, which is not defined/],
-    ['a real-looking secret', (d) => (kind(d, 'Secret').stringData.MEDIAFLOW_API_KEYS = 'hunter2hunter2'), /not a marked placeholder/],
-    ['readiness on /healthz', (d) => (api(d).spec.template.spec.containers[0].readinessProbe.httpGet.path = '/healthz'), /readinessProbe must GET \/readyz/],
+    [
+      'ScaledObject aimed at another Deployment',
+      (d) => (kind(d, 'ScaledObject').spec.scaleTargetRef.name = 'mediaflow-workers'),
+      /ScaledObject targets/,
+    ],
+    [
+      'listName off the queue convention',
+      (d) => (kind(d, 'ScaledObject').spec.triggers[0].metadata.listName = 'bull:mediaflow:wait'),
+      /no trigger on bull:mediaflow-tasks:wait/,
+    ],
+    [
+      'KEDA at another Redis',
+      (d) => (kind(d, 'ScaledObject').spec.triggers[0].metadata.address = 'redis-0:6379'),
+      /trigger address/,
+    ],
+    [
+      'grace period below MEDIAFLOW_SHUTDOWN_GRACE_S',
+      (d) => (worker(d).spec.template.spec.terminationGracePeriodSeconds = 30),
+      /terminationGracePeriodSeconds 30/,
+    ],
+    [
+      'Service targetPort elsewhere',
+      (d) => (kind(d, 'Service').spec.ports[0].targetPort = 9090),
+      /targetPort 9090/,
+    ],
+    [
+      'Service selecting nothing',
+      (d) => (kind(d, 'Service').spec.selector = { app: 'other' }),
+      /does not select the API pods/,
+    ],
+    [
+      'envFrom a missing ConfigMap',
+      (d) =>
+        (worker(d).spec.template.spec.containers[0].envFrom[0].configMapRef.name = 'mediaflow-cfg'),
+      /ConfigMap mediaflow-cfg, which is not defined/,
+    ],
+    [
+      'a real-looking secret',
+      (d) => (kind(d, 'Secret').stringData.MEDIAFLOW_API_KEYS = 'hunter2hunter2'),
+      /not a marked placeholder/,
+    ],
+    [
+      'readiness on /healthz',
+      (d) => (api(d).spec.template.spec.containers[0].readinessProbe.httpGet.path = '/healthz'),
+      /readinessProbe must GET \/readyz/,
+    ],
     ['a namespace', (d) => (kind(d, 'Service').metadata.namespace = 'media'), /namespace-agnostic/],
-    ['no memory limit', (d) => delete worker(d).spec.template.spec.containers[0].resources.limits.memory, /memory requests and limits/],
+    [
+      'no memory limit',
+      (d) => delete worker(d).spec.template.spec.containers[0].resources.limits.memory,
+      /memory requests and limits/,
+    ],
   ];
   it.each(k8sCases)('k8s: %s', (_name, mutate, expected) => {
     const docs = clone(loadK8s());
@@ -176,17 +312,33 @@ describe('the checks catch planted mistakes', () => {
   it.each([
     ['EXPOSE another port', (t: string) => t.replace('EXPOSE 8080', 'EXPOSE 9000'), /EXPOSE 9000/],
     ['root user', (t: string) => t.replace('USER 1000:1000', 'USER root'), /USER "root"/],
-    ['dev dependencies in the runtime', (t: string) => t.replace('npm ci --omit=dev', 'npm ci'), /npm ci --omit=dev/],
-    ['curl healthcheck', (t: string) => t.replace(/CMD \["node", "-e".*/, 'CMD curl -f http://localhost:8080/healthz'), /curl/],
-    ['an ignored source', (t: string) => t.replace('COPY functions ./functions', 'COPY test ./test'), /excluded by .dockerignore/],
+    [
+      'dev dependencies in the runtime',
+      (t: string) => t.replace('npm ci --omit=dev', 'npm ci'),
+      /npm ci --omit=dev/,
+    ],
+    [
+      'curl healthcheck',
+      (t: string) => t.replace(/CMD \["node", "-e".*/, 'CMD curl -f http://localhost:8080/healthz'),
+      /curl/,
+    ],
+    [
+      'an ignored source',
+      (t: string) => t.replace('COPY functions ./functions', 'COPY test ./test'),
+      /excluded by .dockerignore/,
+    ],
   ])('Dockerfile: %s', (_name, mutate, expected) => {
     const text = mutate(readText(path.join(ROOT, 'Dockerfile')));
-    expect(checkDockerfile(parseDockerfile(text), dockerignore(), EXPECTED_CLI).problems.join('\n')).toMatch(expected);
+    expect(
+      checkDockerfile(parseDockerfile(text), dockerignore(), EXPECTED_CLI).problems.join('\n'),
+    ).toMatch(expected);
   });
 });
 
 describe('external validators (used where installed)', () => {
-  const cleanEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(MEDIAFLOW_|MINIO_|REDIS_URL|COMPOSE_)/.test(k)));
+  const cleanEnv = Object.fromEntries(
+    Object.entries(process.env).filter(([k]) => !/^(MEDIAFLOW_|MINIO_|REDIS_URL|COMPOSE_)/.test(k)),
+  );
   const works = (cmd: string, args: string[]) => {
     const run = spawnSync(cmd, args, { env: cleanEnv });
     return !run.error && run.status === 0;
@@ -195,31 +347,52 @@ describe('external validators (used where installed)', () => {
   const compose1 = !compose2 && works('docker-compose', ['version']);
   const kubectl = works('kubectl', ['version', '--client']);
 
-  it.skipIf(!compose2 && !compose1)('`docker compose config` accepts the compose file (skipped where neither the docker compose plugin nor docker-compose is installed)', () => {
-    const [cmd, pre] = compose2 ? ['docker', ['compose']] : ['docker-compose', []];
-    const run = spawnSync(cmd, [...pre, '-f', COMPOSE_FILE, 'config'], { cwd: INFRA, encoding: 'utf8', env: cleanEnv });
-    expect(run.stderr).not.toMatch(/invalid|error/i);
-    expect(run.status).toBe(0);
-    const rendered = parseYaml(run.stdout) as { services: Record<string, unknown> };
-    expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(compose().services).sort());
-  });
+  it.skipIf(!compose2 && !compose1)(
+    '`docker compose config` accepts the compose file (skipped where neither the docker ' +
+      'compose plugin nor docker-compose is installed)',
+    () => {
+      const [cmd, pre] = compose2 ? ['docker', ['compose']] : ['docker-compose', []];
+      const run = spawnSync(cmd, [...pre, '-f', COMPOSE_FILE, 'config'], {
+        cwd: INFRA,
+        encoding: 'utf8',
+        env: cleanEnv,
+      });
+      expect(run.stderr).not.toMatch(/invalid|error/i);
+      expect(run.status).toBe(0);
+      const rendered = parseYaml(run.stdout) as { services: Record<string, unknown> };
+      expect(Object.keys(rendered.services).sort()).toEqual(Object.keys(compose().services).sort());
+    },
+  );
 
-  it.skipIf(!kubectl)('`kubectl kustomize infra/k8s` renders every manifest (skipped where kubectl is not installed)', () => {
-    const run = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8', env: cleanEnv });
-    expect(run.stderr).toBe('');
-    expect(run.status).toBe(0);
-    const rendered = parseAllDocuments(run.stdout).map((d) => d.toJS() as { kind: string; metadata: { name: string } });
-    const expected = loadK8s().filter((d) => d.doc.kind !== 'Kustomization');
-    expect(rendered.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(expected.map((d) => `${d.doc.kind}/${d.doc.metadata.name}`).sort());
-  });
+  it.skipIf(!kubectl)(
+    '`kubectl kustomize infra/k8s` renders every manifest (skipped where kubectl is not installed)',
+    () => {
+      const run = spawnSync('kubectl', ['kustomize', K8S], { encoding: 'utf8', env: cleanEnv });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const rendered = parseAllDocuments(run.stdout).map(
+        (d) => d.toJS() as { kind: string; metadata: { name: string } },
+      );
+      const expected = loadK8s().filter((d) => d.doc.kind !== 'Kustomization');
+      expect(rendered.map((d) => `${d.kind}/${d.metadata.name}`).sort()).toEqual(
+        expected.map((d) => `${d.doc.kind}/${d.doc.metadata.name}`).sort(),
+      );
+    },
+  );
 });
 
 function kind(docs: K8sDoc[], k: string): Record<string, any> {
   return docs.find((d) => d.doc.kind === k)!.doc;
 }
 function api(docs: K8sDoc[]): Record<string, any> {
-  return docs.find((d) => d.doc.kind === 'Deployment' && d.doc.spec.template.spec.containers[0].args[0] === 'serve')!.doc;
+  return docs.find(
+    (d) =>
+      d.doc.kind === 'Deployment' && d.doc.spec.template.spec.containers[0].args[0] === 'serve',
+  )!.doc;
 }
 function worker(docs: K8sDoc[]): Record<string, any> {
-  return docs.find((d) => d.doc.kind === 'Deployment' && d.doc.spec.template.spec.containers[0].args[0] === 'worker')!.doc;
+  return docs.find(
+    (d) =>
+      d.doc.kind === 'Deployment' && d.doc.spec.template.spec.containers[0].args[0] === 'worker',
+  )!.doc;
 }

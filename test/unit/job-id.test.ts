@@ -18,6 +18,8 @@ describe('deriveJobId', () => {
   });
 
   it('cannot be confused by separators inside names', () => {
-    expect(deriveJobId({ ...source, bucket: 'a', key: 'b/c' }, 'p')).not.toBe(deriveJobId({ ...source, bucket: 'a/b', key: 'c' }, 'p'));
+    expect(deriveJobId({ ...source, bucket: 'a', key: 'b/c' }, 'p')).not.toBe(
+      deriveJobId({ ...source, bucket: 'a/b', key: 'c' }, 'p'),
+    );
   });
 });

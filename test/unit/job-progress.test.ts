@@ -1,15 +1,40 @@
 import { describe, expect, it } from 'vitest';
 import { jobProgress, type JobRecord, type TaskStatus } from '../../pipeline/jobs/job.js';
 
-const task = (stage: number, state: TaskStatus['state'], progress = 0): TaskStatus => ({ kind: 'x', stage, state, progress, attempts: 1 });
-const job = (stage: number, tasks: Record<string, TaskStatus>, state: JobRecord['state'] = 'running') =>
-  ({ spec: { stageWeights: [1, 4, 40, 4, 1] }, state, stage, tasks }) as unknown as JobRecord;
+const task = (stage: number, state: TaskStatus['state'], progress = 0): TaskStatus => ({
+  kind: 'x',
+  stage,
+  state,
+  progress,
+  attempts: 1,
+});
+const job = (
+  stage: number,
+  tasks: Record<string, TaskStatus>,
+  state: JobRecord['state'] = 'running',
+) => ({ spec: { stageWeights: [1, 4, 40, 4, 1] }, state, stage, tasks }) as unknown as JobRecord;
 
 describe('jobProgress', () => {
   it('weights stages, so a fan-out never moves the bar backwards', () => {
     const afterProbe = jobProgress(job(1, { probe: task(1, 'succeeded') }));
-    const fannedOut = jobProgress(job(3, { probe: task(1, 'succeeded'), split: task(2, 'succeeded'), a: task(3, 'queued'), b: task(3, 'queued'), c: task(3, 'queued') }));
-    const halfway = jobProgress(job(3, { probe: task(1, 'succeeded'), split: task(2, 'succeeded'), a: task(3, 'succeeded'), b: task(3, 'running', 0.5), c: task(3, 'queued') }));
+    const fannedOut = jobProgress(
+      job(3, {
+        probe: task(1, 'succeeded'),
+        split: task(2, 'succeeded'),
+        a: task(3, 'queued'),
+        b: task(3, 'queued'),
+        c: task(3, 'queued'),
+      }),
+    );
+    const halfway = jobProgress(
+      job(3, {
+        probe: task(1, 'succeeded'),
+        split: task(2, 'succeeded'),
+        a: task(3, 'succeeded'),
+        b: task(3, 'running', 0.5),
+        c: task(3, 'queued'),
+      }),
+    );
     expect(afterProbe).toBeCloseTo(1 / 50);
     expect(fannedOut).toBeCloseTo(5 / 50);
     expect(halfway).toBeCloseTo((5 + 40 * 0.5) / 50);

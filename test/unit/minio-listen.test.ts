@@ -1,6 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { listenWithReconnect, type NotificationSource } from '../../pipeline/triggers/minio-listen.js';
+import {
+  listenWithReconnect,
+  type NotificationSource,
+} from '../../pipeline/triggers/minio-listen.js';
 
 /**
  * MinIO's listen API cannot be exercised against s3rver (it has no such endpoint), so the
@@ -27,7 +30,10 @@ function harness(random = () => 1) {
       pollers.push(poller);
       return poller;
     },
-    { onRecord: (r) => records.push(r), onError: (_e, attempt, delayMs) => errors.push({ attempt, delayMs }) },
+    {
+      onRecord: (r) => records.push(r),
+      onError: (_e, attempt, delayMs) => errors.push({ attempt, delayMs }),
+    },
     {
       initialDelayMs: 100,
       maxDelayMs: 1000,
@@ -52,7 +58,15 @@ function harness(random = () => 1) {
       t.fn();
     }
   };
-  return { listener, pollers, records, errors, timers, advance, latest: () => pollers[pollers.length - 1]! };
+  return {
+    listener,
+    pollers,
+    records,
+    errors,
+    timers,
+    advance,
+    latest: () => pollers[pollers.length - 1]!,
+  };
 }
 
 describe('MinIO listen: reconnect with backoff', () => {

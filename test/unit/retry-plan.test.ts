@@ -7,10 +7,19 @@ describe('tasksToReset', () => {
       probe: { media: {} },
       split: { segments: [], scratchWrites: ['seg-00000.nut'] },
       'transcode-0000': { files: {}, scratchWrites: ['enc-720p-00000.mp4'] },
-      thumbnails: { outputs: [{ key: 'k/poster.jpg', bytes: 1, sha256: 'x', contentType: 'image/jpeg', role: 'poster' }] },
+      thumbnails: {
+        outputs: [
+          { key: 'k/poster.jpg', bytes: 1, sha256: 'x', contentType: 'image/jpeg', role: 'poster' },
+        ],
+      },
       empty: { outputs: [] },
     };
     const tasks = ['probe', 'split', 'transcode-0000', 'transcode-0001', 'thumbnails', 'empty'];
-    expect(tasksToReset(tasks, results).sort()).toEqual(['split', 'thumbnails', 'transcode-0000', 'transcode-0001']);
+    expect(tasksToReset(tasks, results).sort()).toEqual([
+      'split',
+      'thumbnails',
+      'transcode-0000',
+      'transcode-0001',
+    ]);
   });
 });

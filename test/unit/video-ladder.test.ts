@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { computeLadder, DEFAULT_MAX_BITRATES, interpolateCap } from '../../functions/video/ladder.js';
+import {
+  computeLadder,
+  DEFAULT_MAX_BITRATES,
+  interpolateCap,
+} from '../../functions/video/ladder.js';
 
-const sizes = (w: number, h: number, heights?: number[]) => computeLadder({ displayWidth: w, displayHeight: h }, heights ? { heights } : {}).map((r) => `${r.width}x${r.height}`);
+const sizes = (w: number, h: number, heights?: number[]) =>
+  computeLadder({ displayWidth: w, displayHeight: h }, heights ? { heights } : {}).map(
+    (r) => `${r.width}x${r.height}`,
+  );
 
 describe('computeLadder', () => {
   it('gives a 1080p landscape source the default four rungs, largest first', () => {
@@ -25,11 +32,14 @@ describe('computeLadder', () => {
     }
   });
 
-  it('keeps one rendition at the source size (even) when the source is smaller than every rung', () => {
-    expect(sizes(320, 180)).toEqual(['320x180']);
-    expect(sizes(321, 241)).toEqual(['320x240']);
-    expect(computeLadder({ displayWidth: 176, displayHeight: 144 })[0]!.name).toBe('144p');
-  });
+  it(
+    'keeps one rendition at the source size (even) when ' + 'the source is smaller than every rung',
+    () => {
+      expect(sizes(320, 180)).toEqual(['320x180']);
+      expect(sizes(321, 241)).toEqual(['320x240']);
+      expect(computeLadder({ displayWidth: 176, displayHeight: 144 })[0]!.name).toBe('144p');
+    },
+  );
 
   it('gives portrait sources a portrait ladder (rungs apply to the short side)', () => {
     expect(sizes(1080, 1920)).toEqual(['1080x1920', '720x1280', '480x854', '360x640']);
@@ -37,12 +47,21 @@ describe('computeLadder', () => {
   });
 
   it('keeps the aspect ratio and even dimensions for odd shapes', () => {
-    for (const [w, h] of [[1918, 1080], [720, 405], [1440, 1080], [2560, 1080], [853, 480], [999, 777]] as const) {
+    for (const [w, h] of [
+      [1918, 1080],
+      [720, 405],
+      [1440, 1080],
+      [2560, 1080],
+      [853, 480],
+      [999, 777],
+    ] as const) {
       for (const r of computeLadder({ displayWidth: w, displayHeight: h })) {
         expect(r.width % 2).toBe(0);
         expect(r.height % 2).toBe(0);
         // Within rounding to even numbers.
-        expect(Math.abs(r.width / r.height - w / h)).toBeLessThan(2.5 / Math.min(r.width, r.height));
+        expect(Math.abs(r.width / r.height - w / h)).toBeLessThan(
+          2.5 / Math.min(r.width, r.height),
+        );
       }
     }
     expect(sizes(1440, 1080)).toEqual(['1440x1080', '960x720', '640x480', '480x360']);
@@ -66,6 +85,8 @@ describe('computeLadder', () => {
   });
 
   it('refuses a zero size', () => {
-    expect(() => computeLadder({ displayWidth: 0, displayHeight: 1080 })).toThrow('Expected a positive display size but received 0x1080');
+    expect(() => computeLadder({ displayWidth: 0, displayHeight: 1080 })).toThrow(
+      'Expected a positive display size but received 0x1080',
+    );
   });
 });

@@ -3,7 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { ProgressParser, tailLines } from '../../functions/ffmpeg/run-process.js';
 import { avcCodecString, avcCodecStringFromMoov } from '../../functions/video/codec-string.js';
 import { parseMediaPlaylist } from '../../functions/video/hls-playlist.js';
-import { checkContainer, checkLimits, effectiveAllowList, DEFAULT_ALLOWED_CONTAINERS, type MediaLimits } from '../../functions/video/limits.js';
+import {
+  checkContainer,
+  checkLimits,
+  effectiveAllowList,
+  DEFAULT_ALLOWED_CONTAINERS,
+  type MediaLimits,
+} from '../../functions/video/limits.js';
 import { buildMasterPlaylist, type MasterVariant } from '../../functions/video/master-playlist.js';
 import { parseFfprobeJson, parseRotation } from '../../functions/video/media-info.js';
 import { hlsBitrates } from '../../functions/video/merge.js';
@@ -19,68 +25,191 @@ const text = (s: string) => new TextEncoder().encode(s);
 
 describe('sniffBytes', () => {
   it('refuses playlists and lists wherever they hide in the head', () => {
-    expect(sniffBytes(text('#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n'))).toEqual({ kind: 'reference-list', what: 'an HLS/M3U playlist' });
+    expect(sniffBytes(text('#EXTM3U\n#EXTINF:10,\nfile:///etc/passwd\n'))).toEqual({
+      kind: 'reference-list',
+      what: 'an HLS/M3U playlist',
+    });
     const junk = new Uint8Array([0, 1, 2, 3, 0xff, ...text('\n#EXT-X-MEDIA-SEQUENCE:0\n')]);
     expect(sniffBytes(junk).kind).toBe('reference-list');
-    expect(sniffBytes(text('ffconcat version 1.0\nfile /etc/passwd\n')).kind).toBe('reference-list');
+    expect(sniffBytes(text('ffconcat version 1.0\nfile /etc/passwd\n')).kind).toBe(
+      'reference-list',
+    );
     expect(sniffBytes(text("file '/etc/passwd'\nfile 'b.mp4'\n")).kind).toBe('reference-list');
-    expect(sniffBytes(text('\ufeff<?xml version="1.0"?><MPD>...</MPD>')).kind).toBe('reference-list');
-    expect(sniffBytes(text('v=0\no=- 0 0 IN IP4 127.0.0.1\nc=IN IP4 10.0.0.1\n')).kind).toBe('reference-list');
+    expect(sniffBytes(text('\ufeff<?xml version="1.0"?><MPD>...</MPD>')).kind).toBe(
+      'reference-list',
+    );
+    expect(sniffBytes(text('v=0\no=- 0 0 IN IP4 127.0.0.1\nc=IN IP4 10.0.0.1\n')).kind).toBe(
+      'reference-list',
+    );
   });
   it('calls plain text text, and binary media binary', () => {
-    expect(sniffBytes(text('hello, this is not a video at all\n'.repeat(5)))).toEqual({ kind: 'text' });
+    expect(sniffBytes(text('hello, this is not a video at all\n'.repeat(5)))).toEqual({
+      kind: 'text',
+    });
     // An MP4 header: size, 'ftyp', brand, NULs.
-    expect(sniffBytes(new Uint8Array([0, 0, 0, 0x20, ...text('ftypisom'), 0, 0, 2, 0, ...text('isomiso2avc1mp41')]))).toEqual({ kind: 'binary' });
+    expect(
+      sniffBytes(
+        new Uint8Array([
+          0,
+          0,
+          0,
+          0x20,
+          ...text('ftypisom'),
+          0,
+          0,
+          2,
+          0,
+          ...text('isomiso2avc1mp41'),
+        ]),
+      ),
+    ).toEqual({ kind: 'binary' });
     // MP3 frame sync is not UTF-8.
-    expect(sniffBytes(new Uint8Array([0xff, 0xfb, 0x90, 0x64, ...new Array(40).fill(0x41)]))).toEqual({ kind: 'binary' });
+    expect(
+      sniffBytes(new Uint8Array([0xff, 0xfb, 0x90, 0x64, ...new Array(40).fill(0x41)])),
+    ).toEqual({ kind: 'binary' });
   });
 });
 
 describe('parseFfprobeJson', () => {
   const rotated = {
-    format: { format_name: 'mov,mp4,m4a,3gp,3g2,mj2', duration: '12.000000', start_time: '0.000000', nb_streams: 2 },
+    format: {
+      format_name: 'mov,mp4,m4a,3gp,3g2,mj2',
+      duration: '12.000000',
+      start_time: '0.000000',
+      nb_streams: 2,
+    },
     streams: [
-      { index: 0, codec_type: 'video', codec_name: 'h264', width: 640, height: 360, sample_aspect_ratio: '1:1', avg_frame_rate: '30000/1001', r_frame_rate: '30000/1001', pix_fmt: 'yuv420p', duration: '12.0', side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }] },
-      { index: 1, codec_type: 'audio', codec_name: 'aac', channels: 2, sample_rate: '48000', start_time: '-0.021333' },
+      {
+        index: 0,
+        codec_type: 'video',
+        codec_name: 'h264',
+        width: 640,
+        height: 360,
+        sample_aspect_ratio: '1:1',
+        avg_frame_rate: '30000/1001',
+        r_frame_rate: '30000/1001',
+        pix_fmt: 'yuv420p',
+        duration: '12.0',
+        side_data_list: [{ side_data_type: 'Display Matrix', rotation: -90 }],
+      },
+      {
+        index: 1,
+        codec_type: 'audio',
+        codec_name: 'aac',
+        channels: 2,
+        sample_rate: '48000',
+        start_time: '-0.021333',
+      },
     ],
   };
   it('reads display size after rotation, fps as a rational, audio', () => {
     const info = parseFfprobeJson(rotated, 1234);
     expect(info.demuxer).toBe('mov');
-    expect(info.video).toMatchObject({ width: 640, height: 360, displayWidth: 360, displayHeight: 640, rotation: 90, frameRate: { num: 30000, den: 1001 } });
+    expect(info.video).toMatchObject({
+      width: 640,
+      height: 360,
+      displayWidth: 360,
+      displayHeight: 640,
+      rotation: 90,
+      frameRate: { num: 30000, den: 1001 },
+    });
     expect(info.video!.fps).toBeCloseTo(29.97, 2);
-    expect(info.audio).toMatchObject({ codec: 'aac', channels: 2, sampleRate: 48000, startTime: -0.021333 });
+    expect(info.audio).toMatchObject({
+      codec: 'aac',
+      channels: 2,
+      sampleRate: 48000,
+      startTime: -0.021333,
+    });
     expect(info.streamCount).toBe(2);
   });
   it('reads the old rotate tag (clockwise) and the display matrix (counter-clockwise)', () => {
     expect(parseRotation({ tags: { rotate: '90' } })).toBe(90);
     expect(parseRotation({ tags: { rotate: '-90' } })).toBe(270);
-    expect(parseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] })).toBe(270);
-    expect(parseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 180 }] })).toBe(180);
+    expect(
+      parseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 90 }] }),
+    ).toBe(270);
+    expect(
+      parseRotation({ side_data_list: [{ side_data_type: 'Display Matrix', rotation: 180 }] }),
+    ).toBe(180);
     expect(parseRotation({})).toBe(0);
   });
   it('applies the sample aspect ratio and skips cover art', () => {
-    const info = parseFfprobeJson({
-      format: { format_name: 'matroska,webm', duration: '5' },
-      streams: [
-        { index: 0, codec_type: 'video', codec_name: 'mjpeg', width: 300, height: 300, disposition: { attached_pic: 1 } },
-        { index: 1, codec_type: 'video', codec_name: 'mpeg2video', width: 720, height: 576, sample_aspect_ratio: '16:15', avg_frame_rate: '25/1' },
-      ],
-    }, 1);
+    const info = parseFfprobeJson(
+      {
+        format: { format_name: 'matroska,webm', duration: '5' },
+        streams: [
+          {
+            index: 0,
+            codec_type: 'video',
+            codec_name: 'mjpeg',
+            width: 300,
+            height: 300,
+            disposition: { attached_pic: 1 },
+          },
+          {
+            index: 1,
+            codec_type: 'video',
+            codec_name: 'mpeg2video',
+            width: 720,
+            height: 576,
+            sample_aspect_ratio: '16:15',
+            avg_frame_rate: '25/1',
+          },
+        ],
+      },
+      1,
+    );
     expect(info.video).toMatchObject({ index: 1, displayWidth: 768, displayHeight: 576 });
     expect(info.audio).toBeNull();
   });
   it('treats a file with only cover art as audio-only, and one with nothing as unreadable', () => {
-    const audioOnly = parseFfprobeJson({ format: { format_name: 'mp3', duration: '3' }, streams: [{ codec_type: 'video', codec_name: 'png', width: 10, height: 10, disposition: { attached_pic: 1 } }, { codec_type: 'audio', codec_name: 'mp3', channels: 2, sample_rate: '44100' }] }, 1);
+    const audioOnly = parseFfprobeJson(
+      {
+        format: { format_name: 'mp3', duration: '3' },
+        streams: [
+          {
+            codec_type: 'video',
+            codec_name: 'png',
+            width: 10,
+            height: 10,
+            disposition: { attached_pic: 1 },
+          },
+          { codec_type: 'audio', codec_name: 'mp3', channels: 2, sample_rate: '44100' },
+        ],
+      },
+      1,
+    );
     expect(audioOnly.video).toBeNull();
-    expect(() => parseFfprobeJson({ format: { format_name: 'mov' }, streams: [] }, 1)).toThrow(MediaflowError);
-    expect(() => parseFfprobeJson({ format: { format_name: 'mov', duration: 'N/A' }, streams: [{ codec_type: 'audio', channels: 1 }] }, 1)).toThrow('no known duration');
+    expect(() => parseFfprobeJson({ format: { format_name: 'mov' }, streams: [] }, 1)).toThrow(
+      MediaflowError,
+    );
+    expect(() =>
+      parseFfprobeJson(
+        {
+          format: { format_name: 'mov', duration: 'N/A' },
+          streams: [{ codec_type: 'audio', channels: 1 }],
+        },
+        1,
+      ),
+    ).toThrow('no known duration');
   });
 });
 
 describe('limits and containers', () => {
-  const limits: MediaLimits = { maxInputBytes: 1000, maxDurationSeconds: 60, maxPixels: 1920 * 1080, maxFps: 60, maxStreams: 4 };
-  const info = parseFfprobeJson({ format: { format_name: 'mov,mp4', duration: '10', nb_streams: 2 }, streams: [{ codec_type: 'video', width: 1920, height: 1080, avg_frame_rate: '30/1' }] }, 500);
+  const limits: MediaLimits = {
+    maxInputBytes: 1000,
+    maxDurationSeconds: 60,
+    maxPixels: 1920 * 1080,
+    maxFps: 60,
+    maxStreams: 4,
+  };
+  const info = parseFfprobeJson(
+    {
+      format: { format_name: 'mov,mp4', duration: '10', nb_streams: 2 },
+      streams: [{ codec_type: 'video', width: 1920, height: 1080, avg_frame_rate: '30/1' }],
+    },
+    500,
+  );
   const code = (fn: () => void) => {
     try {
       fn();
@@ -89,24 +218,51 @@ describe('limits and containers', () => {
     }
     return 'OK';
   };
-  it('passes a source within every limit', () => expect(code(() => checkLimits(info, limits))).toBe('OK'));
+  it('passes a source within every limit', () =>
+    expect(code(() => checkLimits(info, limits))).toBe('OK'));
   it('refuses each limit', () => {
-    expect(code(() => checkLimits({ ...info, sizeBytes: 1001 }, limits))).toBe('MEDIA_LIMIT_EXCEEDED');
+    expect(code(() => checkLimits({ ...info, sizeBytes: 1001 }, limits))).toBe(
+      'MEDIA_LIMIT_EXCEEDED',
+    );
     expect(code(() => checkLimits({ ...info, duration: 61 }, limits))).toBe('MEDIA_LIMIT_EXCEEDED');
-    expect(code(() => checkLimits({ ...info, streamCount: 5 }, limits))).toBe('MEDIA_LIMIT_EXCEEDED');
-    expect(code(() => checkLimits({ ...info, video: { ...info.video!, width: 100_000, height: 100_000 } }, limits))).toBe('MEDIA_LIMIT_EXCEEDED');
-    expect(code(() => checkLimits({ ...info, video: { ...info.video!, fps: 1000 } }, limits))).toBe('MEDIA_LIMIT_EXCEEDED');
+    expect(code(() => checkLimits({ ...info, streamCount: 5 }, limits))).toBe(
+      'MEDIA_LIMIT_EXCEEDED',
+    );
+    expect(
+      code(() =>
+        checkLimits(
+          { ...info, video: { ...info.video!, width: 100_000, height: 100_000 } },
+          limits,
+        ),
+      ),
+    ).toBe('MEDIA_LIMIT_EXCEEDED');
+    expect(code(() => checkLimits({ ...info, video: { ...info.video!, fps: 1000 } }, limits))).toBe(
+      'MEDIA_LIMIT_EXCEEDED',
+    );
   });
-  it('refuses reference-following demuxers even when allowed, and unlisted ones as unsupported', () => {
-    expect(code(() => checkContainer('hls', ['hls', 'mov']))).toBe('MEDIA_REFUSED');
-    expect(code(() => checkContainer('concat', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_REFUSED');
-    expect(code(() => checkContainer('image2', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_REFUSED');
-    expect(code(() => checkContainer('png_pipe', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_REFUSED');
-    expect(code(() => checkContainer('tty', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_REFUSED');
-    expect(code(() => checkContainer('gif', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_UNSUPPORTED');
-    expect(code(() => checkContainer('mov,mp4,m4a,3gp,3g2,mj2', DEFAULT_ALLOWED_CONTAINERS))).toBe('OK');
-    expect(effectiveAllowList(['mov', 'hls', 'concat', 'Matroska'])).toEqual(['mov', 'matroska']);
-  });
+  it(
+    'refuses reference-following demuxers even when ' + 'allowed, and unlisted ones as unsupported',
+    () => {
+      expect(code(() => checkContainer('hls', ['hls', 'mov']))).toBe('MEDIA_REFUSED');
+      expect(code(() => checkContainer('concat', DEFAULT_ALLOWED_CONTAINERS))).toBe(
+        'MEDIA_REFUSED',
+      );
+      expect(code(() => checkContainer('image2', DEFAULT_ALLOWED_CONTAINERS))).toBe(
+        'MEDIA_REFUSED',
+      );
+      expect(code(() => checkContainer('png_pipe', DEFAULT_ALLOWED_CONTAINERS))).toBe(
+        'MEDIA_REFUSED',
+      );
+      expect(code(() => checkContainer('tty', DEFAULT_ALLOWED_CONTAINERS))).toBe('MEDIA_REFUSED');
+      expect(code(() => checkContainer('gif', DEFAULT_ALLOWED_CONTAINERS))).toBe(
+        'MEDIA_UNSUPPORTED',
+      );
+      expect(
+        code(() => checkContainer('mov,mp4,m4a,3gp,3g2,mj2', DEFAULT_ALLOWED_CONTAINERS)),
+      ).toBe('OK');
+      expect(effectiveAllowList(['mov', 'hls', 'concat', 'Matroska'])).toEqual(['mov', 'matroska']);
+    },
+  );
 });
 
 describe('packets and split planning', () => {
@@ -117,9 +273,29 @@ describe('packets and split planning', () => {
     ]);
   });
   it('keeps only keyframes without leading pictures (closed GOPs)', () => {
-    const packet = (pts: number, keyframe = false) => ({ pts, dts: null, duration: null, keyframe });
-    // Decode order: I0 P3 B1 B2 | I6 (open: B4 B5 follow with earlier pts) P9 B7 B8 | I12 P15 B13 B14
-    const packets = [packet(0, true), packet(3), packet(1), packet(2), packet(6, true), packet(9), packet(4), packet(5), packet(7), packet(12, true), packet(15), packet(13), packet(14)];
+    const packet = (pts: number, keyframe = false) => ({
+      pts,
+      dts: null,
+      duration: null,
+      keyframe,
+    });
+    // Decode order: I0 P3 B1 B2 | I6 (open: B4 B5 follow with earlier pts) P9 B7 B8 | I12 P15 B13
+    // B14
+    const packets = [
+      packet(0, true),
+      packet(3),
+      packet(1),
+      packet(2),
+      packet(6, true),
+      packet(9),
+      packet(4),
+      packet(5),
+      packet(7),
+      packet(12, true),
+      packet(15),
+      packet(13),
+      packet(14),
+    ];
     expect(closedKeyframeTimes(packets)).toEqual([0, 12]);
   });
   it('cuts about every segmentSeconds at keyframes, leaves short sources whole', () => {
@@ -137,15 +313,25 @@ describe('packets and split planning', () => {
     expect(plan.cuts[0]).toBe(60);
   });
   it('does not leave a tiny last piece', () => {
-    expect(planSplit([0, 4, 8, 11.5], 12, { segmentSeconds: 4, maxSegments: 100 }).cuts).toEqual([4, 8]);
+    expect(planSplit([0, 4, 8, 11.5], 12, { segmentSeconds: 4, maxSegments: 100 }).cuts).toEqual([
+      4, 8,
+    ]);
   });
   it('places muxer cut times halfway to the previous keyframe, on ffmpeg timeline', () => {
-    const packets = [0, 2, 4, 6].map((t) => ({ pts: t + 10, dts: null, duration: null, keyframe: true }));
+    const packets = [0, 2, 4, 6].map((t) => ({
+      pts: t + 10,
+      dts: null,
+      duration: null,
+      keyframe: true,
+    }));
     expect(muxerCutTimes([4], packets, 10, 9.5)).toEqual([3 + 10 - 9.5]);
   });
   it('checks pieces against the plan', () => {
     const p = (pts: number, keyframe = false) => ({ pts, dts: null, duration: null, keyframe });
-    const good = [[p(1, true), p(2)], [p(5, true), p(6)]];
+    const good = [
+      [p(1, true), p(2)],
+      [p(5, true), p(6)],
+    ];
     expect(checkPieces(good, [4], 4)).toBeNull();
     expect(checkPieces(good, [4], 5)).toMatch(/packets/);
     expect(checkPieces(good, [3], 4)).toMatch(/starts at/);
@@ -163,8 +349,24 @@ describe('packets and split planning', () => {
 
 describe('master playlist', () => {
   const variants: MasterVariant[] = [
-    { uri: '720p/index.m3u8', bandwidth: 3_100_000.2, averageBandwidth: 2_500_000, width: 1280, height: 720, codecs: 'avc1.64001F,mp4a.40.2', frameRate: 29.97 },
-    { uri: '360p/index.m3u8', bandwidth: 900_000, averageBandwidth: 700_000, width: 640, height: 360, codecs: 'avc1.64001E,mp4a.40.2', frameRate: 29.97 },
+    {
+      uri: '720p/index.m3u8',
+      bandwidth: 3_100_000.2,
+      averageBandwidth: 2_500_000,
+      width: 1280,
+      height: 720,
+      codecs: 'avc1.64001F,mp4a.40.2',
+      frameRate: 29.97,
+    },
+    {
+      uri: '360p/index.m3u8',
+      bandwidth: 900_000,
+      averageBandwidth: 700_000,
+      width: 640,
+      height: 360,
+      codecs: 'avc1.64001E,mp4a.40.2',
+      frameRate: 29.97,
+    },
   ];
   it('writes one STREAM-INF per rendition, sorted by bandwidth', () => {
     expect(buildMasterPlaylist(variants)).toBe(
@@ -179,10 +381,18 @@ describe('master playlist', () => {
     parser.end();
     const playlists = parser.manifest.playlists!;
     expect(playlists.map((p) => p.uri)).toEqual(['360p/index.m3u8', '720p/index.m3u8']);
-    expect(playlists[1]!.attributes).toMatchObject({ BANDWIDTH: 3100001, 'AVERAGE-BANDWIDTH': '2500000', RESOLUTION: { width: 1280, height: 720 }, CODECS: 'avc1.64001F,mp4a.40.2', 'FRAME-RATE': 29.97 });
+    expect(playlists[1]!.attributes).toMatchObject({
+      BANDWIDTH: 3100001,
+      'AVERAGE-BANDWIDTH': '2500000',
+      RESOLUTION: { width: 1280, height: 720 },
+      CODECS: 'avc1.64001F,mp4a.40.2',
+      'FRAME-RATE': 29.97,
+    });
   });
   it('refuses unsafe URIs and codec strings', () => {
-    expect(() => buildMasterPlaylist([{ ...variants[0]!, uri: '../x.m3u8' }])).toThrow('relative playlist path');
+    expect(() => buildMasterPlaylist([{ ...variants[0]!, uri: '../x.m3u8' }])).toThrow(
+      'relative playlist path',
+    );
     expect(() => buildMasterPlaylist([{ ...variants[0]!, codecs: 'a"\n#EXT' }])).toThrow('codec');
     expect(() => buildMasterPlaylist([])).toThrow();
   });
@@ -190,12 +400,28 @@ describe('master playlist', () => {
 
 describe('media playlist, bitrates, codec strings', () => {
   it('parses what the HLS muxer writes', () => {
-    const playlist = parseMediaPlaylist('#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000000,\nseg-00000.ts\n#EXTINF:1.5,\nseg-00001.ts\n#EXT-X-ENDLIST\n');
-    expect(playlist).toEqual({ version: 6, targetDuration: 2, endList: true, segments: [{ uri: 'seg-00000.ts', duration: 2 }, { uri: 'seg-00001.ts', duration: 1.5 }] });
+    const playlist = parseMediaPlaylist(
+      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000000,\nseg-00000.ts\n#EXTINF:1.5,\nseg-00001.ts\n#EXT-X-ENDLIST\n',
+    );
+    expect(playlist).toEqual({
+      version: 6,
+      targetDuration: 2,
+      endList: true,
+      segments: [
+        { uri: 'seg-00000.ts', duration: 2 },
+        { uri: 'seg-00001.ts', duration: 1.5 },
+      ],
+    });
     expect(() => parseMediaPlaylist('nope')).toThrow();
   });
   it('takes the peak over whole segments and the average over all', () => {
-    expect(hlsBitrates([{ duration: 2, bytes: 250_000 }, { duration: 2, bytes: 500_000 }, { duration: 0.1, bytes: 100_000 }])).toEqual({ peak: 2_000_000, average: Math.ceil((850_000 * 8) / 4.1) });
+    expect(
+      hlsBitrates([
+        { duration: 2, bytes: 250_000 },
+        { duration: 2, bytes: 500_000 },
+        { duration: 0.1, bytes: 100_000 },
+      ]),
+    ).toEqual({ peak: 2_000_000, average: Math.ceil((850_000 * 8) / 4.1) });
   });
   it('formats avc1.PPCCLL from avcC bytes', () => {
     expect(avcCodecString(100, 0, 31)).toBe('avc1.64001F');
@@ -208,13 +434,33 @@ describe('media playlist, bitrates, codec strings', () => {
 
 describe('sprite layout and WebVTT', () => {
   it('spaces thumbnails and grows the interval for long videos', () => {
-    expect(spriteLayout(12, 2, 100, 10)).toEqual({ count: 6, intervalSeconds: 2, columns: 6, rows: 1 });
-    expect(spriteLayout(3600, 10, 100, 10)).toEqual({ count: 100, intervalSeconds: 36, columns: 10, rows: 10 });
+    expect(spriteLayout(12, 2, 100, 10)).toEqual({
+      count: 6,
+      intervalSeconds: 2,
+      columns: 6,
+      rows: 1,
+    });
+    expect(spriteLayout(3600, 10, 100, 10)).toEqual({
+      count: 100,
+      intervalSeconds: 36,
+      columns: 10,
+      rows: 10,
+    });
     expect(spriteLayout(0.5, 10, 100, 10).count).toBe(1);
   });
   it('writes xywh fragments on the grid', () => {
-    const vtt = spriteVtt({ count: 3, intervalSeconds: 5, columns: 2, rows: 2 }, 12, 160, 90, 'sprite.jpg');
-    expect(vtt).toBe('WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nsprite.jpg#xywh=0,0,160,90\n\n00:00:05.000 --> 00:00:10.000\nsprite.jpg#xywh=160,0,160,90\n\n00:00:10.000 --> 00:00:12.000\nsprite.jpg#xywh=0,90,160,90\n');
+    const vtt = spriteVtt(
+      { count: 3, intervalSeconds: 5, columns: 2, rows: 2 },
+      12,
+      160,
+      90,
+      'sprite.jpg',
+    );
+    expect(vtt).toBe(
+      'WEBVTT\n\n00:00:00.000 --> 00:00:05.000\nsprite.jpg#xywh=0,0,160,90\n\n00:00:05.000 --> ' +
+        '00:00:10.000\nsprite.jpg#xywh=160,0,160,90\n\n00:00:10.000 --> ' +
+        '00:00:12.000\nsprite.jpg#xywh=0,90,160,90\n',
+    );
     expect(vttTime(3725.5)).toBe('01:02:05.500');
   });
 });

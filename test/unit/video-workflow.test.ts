@@ -4,15 +4,28 @@ import { audioWorkflow, videoWorkflow } from '../../pipeline/plan/video-workflow
 import { presetSchema } from '../../pipeline/presets/schema.js';
 
 const job = { id: 'j1', preset: presetSchema.parse({ name: 'video', kind: 'video' }) } as JobSpec;
-const media = (video: boolean, audio: boolean) => ({ video: video ? { fps: 30 } : null, audio: audio ? { channels: 2 } : null });
+const media = (video: boolean, audio: boolean) => ({
+  video: video ? { fps: 30 } : null,
+  audio: audio ? { channels: 2 } : null,
+});
 const renditions = [
   { name: '720p', width: 1280, height: 720, maxBitrate: 3e6, bufferBits: 6e6 },
   { name: '360p', width: 640, height: 360, maxBitrate: 8e5, bufferBits: 1.6e6 },
 ];
-const segments = [0, 1, 2].map((index) => ({ index, name: `seg-${index}.nut`, format: 'nut', start: index * 4, duration: 4, frameCount: 120 }));
+const segments = [0, 1, 2].map((index) => ({
+  index,
+  name: `seg-${index}.nut`,
+  format: 'nut',
+  start: index * 4,
+  duration: 4,
+  frameCount: 120,
+}));
 
 /** Runs the plan to the end, answering each task with what its handler would return. */
-function runToEnd(answer: (kind: string, id: string, params: Record<string, unknown>) => TaskResult, hasVideo = true): string[][] {
+function runToEnd(
+  answer: (kind: string, id: string, params: Record<string, unknown>) => TaskResult,
+  hasVideo = true,
+): string[][] {
   const done: Record<string, TaskResult> = {};
   const stages: string[][] = [];
   for (let guard = 0; guard < 10; guard++) {
@@ -25,33 +38,38 @@ function runToEnd(answer: (kind: string, id: string, params: Record<string, unkn
 }
 
 describe('video workflow', () => {
-  it('plans probe, split, a transcode per segment with the audio and thumbnails, a merge per rendition, then the master', () => {
-    const seen: Record<string, Record<string, unknown>> = {};
-    const stages = runToEnd((kind, id, params) => {
-      seen[id] = params;
-      if (kind === 'probe') return { media: media(true, true), renditions };
-      if (kind === 'split') return { mode: 'split', duration: 12, segments };
-      if (kind === 'audio') return { audio: 'audio.m4a' };
-      if (kind === 'transcode') return { files: { '720p': `${id}-720p.mp4`, '360p': `${id}-360p.mp4` } };
-      if (kind === 'merge') return { variant: { name: id.slice(6) }, outputs: [] };
-      return {};
-    });
-    expect(stages).toEqual([
-      ['probe'],
-      ['split'],
-      ['transcode-0000', 'transcode-0001', 'transcode-0002', 'audio', 'thumbnails'],
-      ['merge-720p', 'merge-360p'],
-      ['master'],
-    ]);
-    expect(seen['transcode-0001']).toMatchObject({ segment: segments[1], renditions });
-    expect(seen['merge-360p']).toEqual({
-      rendition: renditions[1],
-      audio: 'audio.m4a',
-      pieces: [0, 1, 2].map((i) => ({ name: `transcode-000${i}-360p.mp4`, duration: 4 })),
-    });
-    expect(seen['audio']).toMatchObject({ durationSeconds: 12 });
-    expect(seen['master']).toEqual({ variants: [{ name: '720p' }, { name: '360p' }] });
-  });
+  it(
+    'plans probe, split, a transcode per segment with the audio and thumbnails, a merge per ' +
+      'rendition, then the master',
+    () => {
+      const seen: Record<string, Record<string, unknown>> = {};
+      const stages = runToEnd((kind, id, params) => {
+        seen[id] = params;
+        if (kind === 'probe') return { media: media(true, true), renditions };
+        if (kind === 'split') return { mode: 'split', duration: 12, segments };
+        if (kind === 'audio') return { audio: 'audio.m4a' };
+        if (kind === 'transcode')
+          return { files: { '720p': `${id}-720p.mp4`, '360p': `${id}-360p.mp4` } };
+        if (kind === 'merge') return { variant: { name: id.slice(6) }, outputs: [] };
+        return {};
+      });
+      expect(stages).toEqual([
+        ['probe'],
+        ['split'],
+        ['transcode-0000', 'transcode-0001', 'transcode-0002', 'audio', 'thumbnails'],
+        ['merge-720p', 'merge-360p'],
+        ['master'],
+      ]);
+      expect(seen['transcode-0001']).toMatchObject({ segment: segments[1], renditions });
+      expect(seen['merge-360p']).toEqual({
+        rendition: renditions[1],
+        audio: 'audio.m4a',
+        pieces: [0, 1, 2].map((i) => ({ name: `transcode-000${i}-360p.mp4`, duration: 4 })),
+      });
+      expect(seen['audio']).toMatchObject({ durationSeconds: 12 });
+      expect(seen['master']).toEqual({ variants: [{ name: '720p' }, { name: '360p' }] });
+    },
+  );
 
   it('merges without audio when the source has none', () => {
     const seen: Record<string, Record<string, unknown>> = {};
@@ -69,8 +87,15 @@ describe('video workflow', () => {
   });
 
   it('sends an audio-only source down the loudness path', () => {
-    const stages = runToEnd((kind) => (kind === 'probe' ? { media: media(false, true), renditions: [] } : {}));
+    const stages = runToEnd((kind) =>
+      kind === 'probe' ? { media: media(false, true), renditions: [] } : {},
+    );
     expect(stages).toEqual([['probe'], ['loudnorm']]);
-    expect(runToEnd((kind) => (kind === 'probe' ? { media: media(true, true), renditions: [] } : {}), false)).toEqual([['probe'], ['loudnorm']]);
+    expect(
+      runToEnd(
+        (kind) => (kind === 'probe' ? { media: media(true, true), renditions: [] } : {}),
+        false,
+      ),
+    ).toEqual([['probe'], ['loudnorm']]);
   });
 });

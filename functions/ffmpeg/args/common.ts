@@ -39,7 +39,8 @@ export function fileUrl(file: string): string {
 export function inputArgs(input: InputSpec): string[] {
   const args = ['-protocol_whitelist', PROTOCOL_WHITELIST];
   if (input.format) args.push('-f', input.format);
-  if (input.seekSeconds !== undefined && input.seekSeconds > 0) args.push('-ss', seconds(input.seekSeconds));
+  if (input.seekSeconds !== undefined && input.seekSeconds > 0)
+    args.push('-ss', seconds(input.seekSeconds));
   if (input.options) args.push(...input.options);
   args.push('-i', fileUrl(input.file));
   return args;

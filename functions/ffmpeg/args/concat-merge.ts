@@ -15,11 +15,18 @@ const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]*$/;
  * builds up at the joins.
  */
 export function concatListText(entries: readonly ConcatEntry[]): string {
-  if (entries.length === 0) throw new RangeError('Expected at least one concat entry but received none');
+  if (entries.length === 0)
+    throw new RangeError('Expected at least one concat entry but received none');
   const lines = ['ffconcat version 1.0'];
   for (const entry of entries) {
-    if (!SAFE_NAME.test(entry.name)) throw new RangeError(`Expected a plain file name for concat entry but received ${JSON.stringify(entry.name)}`);
-    if (!(entry.durationSeconds > 0)) throw new RangeError(`Expected a positive duration for ${entry.name} but received ${entry.durationSeconds}`);
+    if (!SAFE_NAME.test(entry.name))
+      throw new RangeError(
+        `Expected a plain file name for concat entry but received ${JSON.stringify(entry.name)}`,
+      );
+    if (!(entry.durationSeconds > 0))
+      throw new RangeError(
+        `Expected a positive duration for ${entry.name} but received ${entry.durationSeconds}`,
+      );
     lines.push(`file ${entry.name}`, `duration ${seconds(entry.durationSeconds)}`);
   }
   return `${lines.join('\n')}\n`;
@@ -51,21 +58,48 @@ export interface MergeArgsSpec {
 export function mergeArgs(spec: MergeArgsSpec): string[] {
   const args = [
     ...ffmpegGlobalArgs(),
-    // Pieces are our own MP4s; the nested opens inherit the protocol whitelist and this format list.
-    ...inputArgs({ file: spec.listFile, format: 'concat', options: ['-safe', '1', '-format_whitelist', 'concat,mov'] }),
+    // Pieces are our own MP4s; the nested opens inherit the protocol whitelist and this format
+    // list.
+    ...inputArgs({
+      file: spec.listFile,
+      format: 'concat',
+      options: ['-safe', '1', '-format_whitelist', 'concat,mov'],
+    }),
   ];
   if (spec.audioFile) args.push(...inputArgs({ file: spec.audioFile, format: 'mov' }));
   const maps = ['-map', '0:v:0', ...(spec.audioFile ? ['-map', '1:a:0'] : [])];
-  args.push(...maps, '-c', 'copy', '-map_metadata', '-1', '-movflags', '+faststart', '-f', 'mp4', fileUrl(spec.mp4));
   args.push(
-    ...maps, '-c', 'copy', '-map_metadata', '-1',
-    '-f', 'hls',
-    '-hls_time', seconds(spec.hls.segmentSeconds),
-    '-hls_playlist_type', 'vod',
-    '-hls_list_size', '0',
-    '-hls_flags', 'independent_segments',
-    '-hls_segment_type', 'mpegts',
-    '-hls_segment_filename', spec.hls.segmentPattern,
+    ...maps,
+    '-c',
+    'copy',
+    '-map_metadata',
+    '-1',
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    fileUrl(spec.mp4),
+  );
+  args.push(
+    ...maps,
+    '-c',
+    'copy',
+    '-map_metadata',
+    '-1',
+    '-f',
+    'hls',
+    '-hls_time',
+    seconds(spec.hls.segmentSeconds),
+    '-hls_playlist_type',
+    'vod',
+    '-hls_list_size',
+    '0',
+    '-hls_flags',
+    'independent_segments',
+    '-hls_segment_type',
+    'mpegts',
+    '-hls_segment_filename',
+    spec.hls.segmentPattern,
     spec.hls.playlist,
   );
   return args;

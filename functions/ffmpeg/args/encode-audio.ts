@@ -2,7 +2,10 @@ import { ffmpegGlobalArgs, fileUrl, inputArgs, kbps, seconds, type InputSpec } f
 
 export interface EncodeAudioSpec {
   input: InputSpec;
-  /** Source time (seconds, the file's own timeline) of the first video frame: audio time 0 is aligned to it. */
+  /**
+   * Source time (seconds, the file's own timeline) of the first video frame: audio time 0 is
+   * aligned to it.
+   */
   alignToSeconds: number;
   sampleRate: number;
   /** Output length; the audio is padded with silence or cut to exactly this. */
@@ -28,17 +31,29 @@ export function encodeAudioArgs(spec: EncodeAudioSpec): string[] {
     ...ffmpegGlobalArgs(),
     '-copyts',
     ...inputArgs(spec.input),
-    '-map', '0:a:0',
-    '-vn', '-sn', '-dn',
-    '-map_metadata', '-1',
-    '-af', filters.join(','),
-    '-ac', '2',
-    '-ar', String(spec.sampleRate),
-    '-c:a', 'aac',
-    '-profile:a', 'aac_low',
-    '-b:a', kbps(spec.bitrate),
-    '-t', seconds(spec.durationSeconds),
-    '-f', 'mp4',
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-af',
+    filters.join(','),
+    '-ac',
+    '2',
+    '-ar',
+    String(spec.sampleRate),
+    '-c:a',
+    'aac',
+    '-profile:a',
+    'aac_low',
+    '-b:a',
+    kbps(spec.bitrate),
+    '-t',
+    seconds(spec.durationSeconds),
+    '-f',
+    'mp4',
     fileUrl(spec.output),
   ];
 }

@@ -28,10 +28,16 @@ export function loudnormMeasureArgs(input: InputSpec, target: LoudnessTarget): s
   return [
     ...ffmpegGlobalArgs('info'),
     ...inputArgs(input),
-    '-map', '0:a:0',
-    '-vn', '-sn', '-dn',
-    '-af', `loudnorm=${targetOptions(target)}:print_format=json`,
-    '-f', 'null', '-',
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-sn',
+    '-dn',
+    '-af',
+    `loudnorm=${targetOptions(target)}:print_format=json`,
+    '-f',
+    'null',
+    '-',
   ];
 }
 
@@ -48,7 +54,8 @@ export function parseLoudnormJson(stderr: string): LoudnessMeasurement {
   const result = {} as LoudnessMeasurement;
   for (const key of keys) {
     const value = json[key];
-    if (typeof value !== 'string' || !Number.isFinite(Number(value))) throw new Error(`loudnorm measured ${key}=${String(value)}`);
+    if (typeof value !== 'string' || !Number.isFinite(Number(value)))
+      throw new Error(`loudnorm measured ${key}=${String(value)}`);
     result[key] = value;
   }
   return result;
@@ -69,12 +76,18 @@ const CODEC_ARGS: Record<AudioOutputFormat, { codec: string[]; muxer: string }> 
 };
 
 /**
- * Pass 2: apply the measured values (linear mode keeps the dynamics: a plain gain when the true-peak
- * limit allows it), resample back to 48 kHz stereo (loudnorm works at 192 kHz), and encode every
- * requested format from one decode.
+ * Pass 2: apply the measured values (linear mode keeps the dynamics: a plain gain when the
+ * true-peak limit allows it), resample back to 48 kHz stereo (loudnorm works at 192 kHz), and
+ * encode every requested format from one decode.
  */
-export function loudnormApplyArgs(input: InputSpec, target: LoudnessTarget, measured: LoudnessMeasurement, outputs: readonly AudioOutputSpec[]): string[] {
-  if (outputs.length === 0) throw new RangeError('Expected at least one audio output but received none');
+export function loudnormApplyArgs(
+  input: InputSpec,
+  target: LoudnessTarget,
+  measured: LoudnessMeasurement,
+  outputs: readonly AudioOutputSpec[],
+): string[] {
+  if (outputs.length === 0)
+    throw new RangeError('Expected at least one audio output but received none');
   const loudnorm = [
     `loudnorm=${targetOptions(target)}`,
     `measured_I=${measured.input_i}`,
@@ -92,7 +105,23 @@ export function loudnormApplyArgs(input: InputSpec, target: LoudnessTarget, meas
   const args = [...ffmpegGlobalArgs(), ...inputArgs(input), '-filter_complex', graph];
   outputs.forEach((output, i) => {
     const { codec, muxer } = CODEC_ARGS[output.format];
-    args.push('-map', `[a${i}]`, '-vn', '-sn', '-dn', '-map_metadata', '-1', ...codec, '-b:a', kbps(output.bitrate), '-ar', '48000', '-f', muxer, fileUrl(output.file));
+    args.push(
+      '-map',
+      `[a${i}]`,
+      '-vn',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      ...codec,
+      '-b:a',
+      kbps(output.bitrate),
+      '-ar',
+      '48000',
+      '-f',
+      muxer,
+      fileUrl(output.file),
+    );
   });
   return args;
 }

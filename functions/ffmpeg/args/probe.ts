@@ -1,4 +1,11 @@
-import { ffmpegGlobalArgs, ffprobeGlobalArgs, fileUrl, inputArgs, PROTOCOL_WHITELIST, seconds } from './common.js';
+import {
+  ffmpegGlobalArgs,
+  ffprobeGlobalArgs,
+  fileUrl,
+  inputArgs,
+  PROTOCOL_WHITELIST,
+  seconds,
+} from './common.js';
 
 /**
  * ffprobe of the container and streams. `-format_whitelist` makes libavformat refuse, after
@@ -8,10 +15,14 @@ import { ffmpegGlobalArgs, ffprobeGlobalArgs, fileUrl, inputArgs, PROTOCOL_WHITE
 export function probeFormatArgs(file: string, allowedDemuxers: readonly string[]): string[] {
   return [
     ...ffprobeGlobalArgs(),
-    '-protocol_whitelist', PROTOCOL_WHITELIST,
-    '-format_whitelist', allowedDemuxers.join(','),
-    '-show_format', '-show_streams',
-    '-print_format', 'json',
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST,
+    '-format_whitelist',
+    allowedDemuxers.join(','),
+    '-show_format',
+    '-show_streams',
+    '-print_format',
+    'json',
     fileUrl(file),
   ];
 }
@@ -23,11 +34,16 @@ export function probeFormatArgs(file: string, allowedDemuxers: readonly string[]
 export function probePacketsArgs(file: string, demuxer: string): string[] {
   return [
     ...ffprobeGlobalArgs(),
-    '-protocol_whitelist', PROTOCOL_WHITELIST,
-    '-f', demuxer,
-    '-select_streams', 'v:0',
-    '-show_entries', 'packet=pts_time,dts_time,duration_time,flags',
-    '-print_format', 'csv=p=0',
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST,
+    '-f',
+    demuxer,
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'packet=pts_time,dts_time,duration_time,flags',
+    '-print_format',
+    'csv=p=0',
     fileUrl(file),
   ];
 }
@@ -42,12 +58,25 @@ export function probePacketsArgs(file: string, demuxer: string): string[] {
  * Limits are by time, not `-frames`: in this ffmpeg, a stream reaching its frame limit closes every
  * stream of the output.
  */
-export function decodeCheckArgs(file: string, demuxer: string, check: { video: boolean; audio: boolean; from: 'head' | 'tail'; tailSeekSeconds?: number; seek?: 'input' | 'decode' }): string[] {
+export function decodeCheckArgs(
+  file: string,
+  demuxer: string,
+  check: {
+    video: boolean;
+    audio: boolean;
+    from: 'head' | 'tail';
+    tailSeekSeconds?: number;
+    seek?: 'input' | 'decode';
+  },
+): string[] {
   // `decode`: read from the start and drop frames before the tail (an output -ss), for files that
   // cannot be seeked, such as Matroska without a usable index, where an input seek decodes nothing.
   const decodeToTail = check.from === 'tail' && check.seek === 'decode';
   const seekSeconds = check.from === 'tail' && !decodeToTail ? check.tailSeekSeconds : undefined;
-  const args = [...ffmpegGlobalArgs('error'), ...inputArgs({ file, format: demuxer, seekSeconds, options: ['-noautorotate'] })];
+  const args = [
+    ...ffmpegGlobalArgs('error'),
+    ...inputArgs({ file, format: demuxer, seekSeconds, options: ['-noautorotate'] }),
+  ];
   if (check.video) args.push('-map', '0:v:0');
   if (check.audio) args.push('-map', '0:a:0');
   if (decodeToTail && check.tailSeekSeconds) args.push('-ss', seconds(check.tailSeekSeconds));
@@ -60,9 +89,12 @@ export function decodeCheckArgs(file: string, demuxer: string, check: { video: b
 export function probeOutputArgs(file: string): string[] {
   return [
     ...ffprobeGlobalArgs(),
-    '-protocol_whitelist', PROTOCOL_WHITELIST,
-    '-show_format', '-show_streams',
-    '-print_format', 'json',
+    '-protocol_whitelist',
+    PROTOCOL_WHITELIST,
+    '-show_format',
+    '-show_streams',
+    '-print_format',
+    'json',
     fileUrl(file),
   ];
 }

@@ -2,7 +2,10 @@ import { ffmpegGlobalArgs, inputArgs, seconds, type InputSpec } from './common.j
 
 export interface SplitArgsSpec {
   input: InputSpec;
-  /** Cut times on ffmpeg's output timeline (seconds); each cut lands on the first keyframe at or after it. */
+  /**
+   * Cut times on ffmpeg's output timeline (seconds); each cut lands on the first keyframe at or
+   * after it.
+   */
   cutTimes: readonly number[];
   /** Segment file pattern, e.g. `/scratch/segments/seg-%05d.nut`. */
   pattern: string;
@@ -18,14 +21,23 @@ export function splitArgs(spec: SplitArgsSpec): string[] {
   return [
     ...ffmpegGlobalArgs(),
     ...inputArgs(spec.input),
-    '-map', '0:v:0',
-    '-c', 'copy',
-    '-an', '-sn', '-dn',
-    '-map_metadata', '-1',
-    '-f', 'segment',
-    '-segment_format', spec.segmentFormat,
-    '-segment_times', spec.cutTimes.map(seconds).join(','),
-    '-reset_timestamps', '0',
+    '-map',
+    '0:v:0',
+    '-c',
+    'copy',
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-f',
+    'segment',
+    '-segment_format',
+    spec.segmentFormat,
+    '-segment_times',
+    spec.cutTimes.map(seconds).join(','),
+    '-reset_timestamps',
+    '0',
     spec.pattern,
   ];
 }

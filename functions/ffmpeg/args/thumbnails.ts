@@ -13,18 +13,32 @@ export interface PosterSpec {
 
 /** One JPEG: among `candidates` frames from the seek point, the most representative one. */
 export function posterArgs(spec: PosterSpec): string[] {
-  const filters = [...rotationFilters(spec.rotation), `thumbnail=${spec.candidates}`, `scale=${spec.width}:${spec.height}:flags=bicubic`, 'setsar=1'];
+  const filters = [
+    ...rotationFilters(spec.rotation),
+    `thumbnail=${spec.candidates}`,
+    `scale=${spec.width}:${spec.height}:flags=bicubic`,
+    'setsar=1',
+  ];
   return [
     ...ffmpegGlobalArgs(),
     ...inputArgs({ ...spec.input, options: ['-noautorotate', ...(spec.input.options ?? [])] }),
-    '-map', '0:v:0',
-    '-vf', filters.join(','),
-    '-frames:v', '1',
-    '-q:v', '3',
-    '-an', '-sn', '-dn',
-    '-map_metadata', '-1',
-    '-f', 'image2',
-    '-update', '1',
+    '-map',
+    '0:v:0',
+    '-vf',
+    filters.join(','),
+    '-frames:v',
+    '1',
+    '-q:v',
+    '3',
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-f',
+    'image2',
+    '-update',
+    '1',
     fileUrl(spec.output),
   ];
 }
@@ -41,7 +55,9 @@ export interface SpriteSpec {
   output: string;
 }
 
-/** All thumbnails tiled into one JPEG: `select` picks one frame per interval, `tile` lays them out. */
+/**
+ * All thumbnails tiled into one JPEG: `select` picks one frame per interval, `tile` lays them out.
+ */
 export function spriteArgs(spec: SpriteSpec): string[] {
   const filters = [
     ...rotationFilters(spec.rotation),
@@ -56,15 +72,25 @@ export function spriteArgs(spec: SpriteSpec): string[] {
   return [
     ...ffmpegGlobalArgs(),
     ...inputArgs({ ...spec.input, options: ['-noautorotate', ...(spec.input.options ?? [])] }),
-    '-map', '0:v:0',
-    '-vf', filters.join(','),
-    '-vsync', 'passthrough',
-    '-frames:v', '1',
-    '-q:v', '4',
-    '-an', '-sn', '-dn',
-    '-map_metadata', '-1',
-    '-f', 'image2',
-    '-update', '1',
+    '-map',
+    '0:v:0',
+    '-vf',
+    filters.join(','),
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    '1',
+    '-q:v',
+    '4',
+    '-an',
+    '-sn',
+    '-dn',
+    '-map_metadata',
+    '-1',
+    '-f',
+    'image2',
+    '-update',
+    '1',
     fileUrl(spec.output),
   ];
 }
@@ -76,26 +102,51 @@ export function spriteArgs(spec: SpriteSpec): string[] {
  * a 40 s 1080p clip is the difference between 17 s and about one. `times` are on the file's own
  * timeline (container start included).
  */
-export function seekSpriteArgs(spec: Omit<SpriteSpec, 'intervalSeconds'> & { times: readonly number[] }): string[] {
-  if (spec.times.length === 0) throw new RangeError('Expected at least one thumbnail time but received none');
+export function seekSpriteArgs(
+  spec: Omit<SpriteSpec, 'intervalSeconds'> & { times: readonly number[] },
+): string[] {
+  if (spec.times.length === 0)
+    throw new RangeError('Expected at least one thumbnail time but received none');
   const args = [...ffmpegGlobalArgs()];
   for (const time of spec.times) {
-    args.push(...inputArgs({ ...spec.input, seekSeconds: time, options: ['-noautorotate', ...(spec.input.options ?? [])] }));
+    args.push(
+      ...inputArgs({
+        ...spec.input,
+        seekSeconds: time,
+        options: ['-noautorotate', ...(spec.input.options ?? [])],
+      }),
+    );
   }
-  const frame = [...rotationFilters(spec.rotation), 'trim=end_frame=1', 'setpts=PTS-STARTPTS', `scale=${spec.thumbWidth}:${spec.thumbHeight}:flags=bicubic`, 'setsar=1'].join(',');
+  const frame = [
+    ...rotationFilters(spec.rotation),
+    'trim=end_frame=1',
+    'setpts=PTS-STARTPTS',
+    `scale=${spec.thumbWidth}:${spec.thumbHeight}:flags=bicubic`,
+    'setsar=1',
+  ].join(',');
   const chains = spec.times.map((_, i) => `[${i}:v:0]${frame}[t${i}]`);
   const labels = spec.times.map((_, i) => `[t${i}]`).join('');
-  chains.push(`${labels}concat=n=${spec.times.length}:v=1:a=0,tile=${spec.columns}x${spec.rows}[sprite]`);
+  chains.push(
+    `${labels}concat=n=${spec.times.length}:v=1:a=0,tile=${spec.columns}x${spec.rows}[sprite]`,
+  );
   return [
     ...args,
-    '-filter_complex', chains.join(';'),
-    '-map', '[sprite]',
-    '-vsync', 'passthrough',
-    '-frames:v', '1',
-    '-q:v', '4',
-    '-map_metadata', '-1',
-    '-f', 'image2',
-    '-update', '1',
+    '-filter_complex',
+    chains.join(';'),
+    '-map',
+    '[sprite]',
+    '-vsync',
+    'passthrough',
+    '-frames:v',
+    '1',
+    '-q:v',
+    '4',
+    '-map_metadata',
+    '-1',
+    '-f',
+    'image2',
+    '-update',
+    '1',
     fileUrl(spec.output),
   ];
 }

@@ -1,11 +1,30 @@
-import { ffmpegGlobalArgs, fileUrl, inputArgs, kbps, progressArgs, seconds, type InputSpec } from './common.js';
+import {
+  ffmpegGlobalArgs,
+  fileUrl,
+  inputArgs,
+  kbps,
+  progressArgs,
+  seconds,
+  type InputSpec,
+} from './common.js';
 import { rotationFilters } from './rotation.js';
 import { watermarkDemuxer, watermarkGraph, type WatermarkSpec } from './watermark.js';
 
-/** x264 settings shared by every segment and rendition, so segments join into one consistent stream. */
+/**
+ * x264 settings shared by every segment and rendition, so segments join into one consistent stream.
+ */
 export interface EncoderSettings {
   /** x264 preset. */
-  preset: 'ultrafast' | 'superfast' | 'veryfast' | 'faster' | 'fast' | 'medium' | 'slow' | 'slower' | 'veryslow';
+  preset:
+    | 'ultrafast'
+    | 'superfast'
+    | 'veryfast'
+    | 'faster'
+    | 'fast'
+    | 'medium'
+    | 'slow'
+    | 'slower'
+    | 'veryslow';
   /** Constant rate factor; capped per rendition by its maxrate/bufsize. */
   crf: number;
   /** Frames between keyframes when no boundary forces one (usually the HLS segment length). */
@@ -39,7 +58,10 @@ export interface LadderOutput {
 export interface FrameTiming {
   rate: { num: number; den: number };
   resample?: {
-    /** Seconds from the grid slot this piece starts at to its first source frame (within half a slot). */
+    /**
+     * Seconds from the grid slot this piece starts at to its first source frame (within half a
+     * slot).
+     */
     offset: number;
     /** Exact number of output frames (grid slots) of this piece. */
     frames: number;
@@ -71,17 +93,37 @@ export interface TranscodeLadderSpec {
  * explicit kernel (this ffmpeg's filter_complex default is softer than -vf's), square pixels and
  * yuv420p, and optionally overlay the watermark.
  */
-export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & { rotate?: 'explicit' | 'auto'; timing?: FrameTiming | undefined }, videoInput = '0:v:0', imageInput = '1:v:0'): string {
+export function ladderFilterGraph(
+  spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & {
+    rotate?: 'explicit' | 'auto';
+    timing?: FrameTiming | undefined;
+  },
+  videoInput = '0:v:0',
+  imageInput = '1:v:0',
+): string {
   const count = spec.outputs.length;
-  const head = [...timingFilters(spec.timing), ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation))].join(',');
+  const head = [
+    ...timingFilters(spec.timing),
+    ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation)),
+  ].join(',');
   const branches = spec.outputs.map((_, i) => `[b${i}]`).join('');
-  const chains = [count > 1 ? `[${videoInput}]${head},split=${count}${branches}` : `[${videoInput}]${head}[b0]`];
+  const chains = [
+    count > 1 ? `[${videoInput}]${head},split=${count}${branches}` : `[${videoInput}]${head}[b0]`,
+  ];
   const marked = spec.watermark !== undefined;
   spec.outputs.forEach((o, i) => {
-    chains.push(`[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${marked ? `s${i}` : `v${i}`}]`);
+    chains.push(
+      `[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${marked ? `s${i}` : `v${i}`}]`,
+    );
   });
   if (spec.watermark) {
-    chains.push(...watermarkGraph(spec.watermark, imageInput, spec.outputs.map((o, i) => ({ width: o.width, in: `s${i}`, out: `v${i}` }))));
+    chains.push(
+      ...watermarkGraph(
+        spec.watermark,
+        imageInput,
+        spec.outputs.map((o, i) => ({ width: o.width, in: `s${i}`, out: `v${i}` })),
+      ),
+    );
   }
   return chains.join(';');
 }
@@ -97,7 +139,8 @@ export function ladderFilterGraph(spec: Pick<TranscodeLadderSpec, 'rotation' | '
 export function timingFilters(timing: FrameTiming | undefined): string[] {
   const resample = timing?.resample;
   if (!timing || !resample) return ['setpts=PTS-STARTPTS'];
-  if (!(Number.isInteger(resample.frames) && resample.frames > 0)) throw new RangeError(`Expected a positive integer for frames but received ${resample.frames}`);
+  if (!(Number.isInteger(resample.frames) && resample.frames > 0))
+    throw new RangeError(`Expected a positive integer for frames but received ${resample.frames}`);
   const { num, den } = timing.rate;
   return [
     `setpts=PTS-STARTPTS+(${resample.offset.toFixed(6)})/TB`,
@@ -108,7 +151,10 @@ export function timingFilters(timing: FrameTiming | undefined): string[] {
   ];
 }
 
-/** Keyframe times for `-force_key_frames`, nudged a quarter frame early so rounding never pushes one a frame late. */
+/**
+ * Keyframe times for `-force_key_frames`, nudged a quarter frame early so rounding never pushes one
+ * a frame late.
+ */
 export function forceKeyframeList(times: readonly number[], fps: number): string {
   const nudge = fps > 0 ? Math.min(0.001, 0.25 / fps) : 0.001;
   return times.map((t) => seconds(Math.max(0, t - nudge))).join(',');
@@ -117,29 +163,61 @@ export function forceKeyframeList(times: readonly number[], fps: number): string
 /** One segment in, every rendition out, in one process. */
 export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): string[] {
   // -progress is global and must precede the outputs (trailing options are ignored).
-  const args = [...ffmpegGlobalArgs(), ...(spec.progress ? progressArgs() : []), ...inputArgs({ ...spec.input, options: [...(spec.rotate === 'explicit' ? ['-noautorotate'] : []), ...(spec.input.options ?? [])] })];
-  if (spec.watermark) args.push(...inputArgs({ file: spec.watermark.imageFile, format: watermarkDemuxer(spec.watermark.imageFile) }));
+  const args = [
+    ...ffmpegGlobalArgs(),
+    ...(spec.progress ? progressArgs() : []),
+    ...inputArgs({
+      ...spec.input,
+      options: [
+        ...(spec.rotate === 'explicit' ? ['-noautorotate'] : []),
+        ...(spec.input.options ?? []),
+      ],
+    }),
+  ];
+  if (spec.watermark)
+    args.push(
+      ...inputArgs({
+        file: spec.watermark.imageFile,
+        format: watermarkDemuxer(spec.watermark.imageFile),
+      }),
+    );
   args.push('-filter_complex', ladderFilterGraph(spec));
-  const keyframes = spec.forceKeyframesAt.length ? forceKeyframeList(spec.forceKeyframesAt, fps) : undefined;
+  const keyframes = spec.forceKeyframesAt.length
+    ? forceKeyframeList(spec.forceKeyframesAt, fps)
+    : undefined;
   spec.outputs.forEach((o, i) => {
     args.push(
-      '-map', `[v${i}]`,
-      '-an', '-sn', '-dn',
-      '-map_metadata', '-1',
-      '-c:v', 'libx264',
-      '-preset', spec.encoder.preset,
+      '-map',
+      `[v${i}]`,
+      '-an',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      '-c:v',
+      'libx264',
+      '-preset',
+      spec.encoder.preset,
       ...(spec.encoder.threads ? ['-threads', String(spec.encoder.threads)] : []),
-      '-profile:v', 'high',
-      '-crf', String(spec.encoder.crf),
-      '-maxrate', kbps(o.maxBitrate),
-      '-bufsize', kbps(o.bufferBits),
-      '-g', String(spec.encoder.gopFrames),
-      '-sc_threshold', '0',
-      '-flags', '+cgop',
-      // Keep every decoded frame with its own timestamp: no duplicates or drops at the joins.
-      // (The encoder time base is 1/rate of the frame grid: this x264 wrapper derives the frame rate,
+      '-profile:v',
+      'high',
+      '-crf',
+      String(spec.encoder.crf),
+      '-maxrate',
+      kbps(o.maxBitrate),
+      '-bufsize',
+      kbps(o.bufferBits),
+      '-g',
+      String(spec.encoder.gopFrames),
+      '-sc_threshold',
+      '0',
+      '-flags',
+      '+cgop',
+      // Keep every decoded frame with its own timestamp: no duplicates or drops at the joins. (The
+      // encoder time base is 1/rate of the frame grid: this x264 wrapper derives the frame rate,
       // and so the level, from it; a finer one such as the source's 1/90000 gives level 6.2.)
-      '-vsync', 'passthrough',
+      '-vsync',
+      'passthrough',
     );
     if (keyframes) args.push('-force_key_frames', keyframes);
     if (spec.timing) args.push('-enc_time_base', `${spec.timing.rate.den}:${spec.timing.rate.num}`);

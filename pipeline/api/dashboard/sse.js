@@ -17,7 +17,10 @@ export function readEvents(url, { headers = {}, onEvent, onError = () => {} }) {
   async function connect() {
     while (!controller.signal.aborted && !ended) {
       try {
-        const response = await fetch(url, { headers: { ...headers, accept: 'text/event-stream' }, signal: controller.signal });
+        const response = await fetch(url, {
+          headers: { ...headers, accept: 'text/event-stream' },
+          signal: controller.signal,
+        });
         if (!response.ok) return onError(response);
         const parser = createParser({
           onEvent(event) {

@@ -24,17 +24,32 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
   // The probe is public, so it names the failing dependency but keeps its error (addresses,
   // credentials in a URL) for the log.
   server.get('/readyz', async (request, reply) => {
-    const results = await Promise.all(Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const));
-    for (const [name, r] of results) if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
+    const results = await Promise.all(
+      Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const),
+    );
+    for (const [name, r] of results)
+      if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
     const ok = results.every(([, r]) => r.ok);
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])) });
+    return reply.code(ok ? 200 : 503).send({
+      status: ok ? 'ok' : 'unavailable',
+      checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])),
+    });
   });
 }
 
 async function run(check: ReadinessCheck): Promise<{ ok: boolean; error?: string }> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([check(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)))]);
+    await Promise.race([
+      check(),
+      new Promise(
+        (_, reject) =>
+          (timer = setTimeout(
+            () => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)),
+            CHECK_TIMEOUT_MS,
+          )),
+      ),
+    ]);
     return { ok: true };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -32,7 +32,12 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
   server.get('/v1/jobs/events', async (request, reply) => {
     const stream = openEventStream(request, reply);
     track(stream);
-    const stop = watchJobs(app.jobs, { filter: () => true }, (job) => stream.send('job', jobSummary(job)), onError(stream));
+    const stop = watchJobs(
+      app.jobs,
+      { filter: () => true },
+      (job) => stream.send('job', jobSummary(job)),
+      onError(stream),
+    );
     stream.onClose(stop);
   });
 
@@ -49,7 +54,12 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
       }
     };
     // The snapshot is primed into the watcher, so it is read after subscribing and in order.
-    const stop = watchJobs(app.jobs, { filter: (jobId) => jobId === id, prime: [id] }, deliver, onError(stream));
+    const stop = watchJobs(
+      app.jobs,
+      { filter: (jobId) => jobId === id, prime: [id] },
+      deliver,
+      onError(stream),
+    );
     stream.onClose(stop);
   });
 }

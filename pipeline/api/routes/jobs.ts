@@ -18,22 +18,35 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
 
   server.post('/v1/jobs', async (request, reply) => {
     const body = parseInput(submitBodySchema, request.body, 'body');
-    if (body.webhookUrl && !ctx.subscribe) throw new MediaflowError('REQUEST_INVALID', 'Expected no webhookUrl: this server was built without per-batch webhooks');
+    if (body.webhookUrl && !ctx.subscribe)
+      throw new MediaflowError(
+        'REQUEST_INVALID',
+        'Expected no webhookUrl: this server was built without per-batch webhooks',
+      );
     const header = request.headers['idempotency-key'];
     if (header === undefined) return reply.code(202).send(await runBatch(ctx, body));
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
-      throw new MediaflowError('REQUEST_INVALID', 'Expected 1-255 visible ASCII characters for the Idempotency-Key header');
+      throw new MediaflowError(
+        'REQUEST_INVALID',
+        'Expected 1-255 visible ASCII characters for the Idempotency-Key header',
+      );
     }
     return idempotent(ctx, request, reply, header, () => runBatch(ctx, body));
   });
 
   server.get('/v1/jobs', async (request) => {
     const query = parseInput(listQuerySchema, request.query, 'query');
-    const page = await app.jobs.list({ limit: query.limit, ...(query.state ? { state: query.state } : {}), ...(query.cursor ? { cursor: query.cursor } : {}) });
+    const page = await app.jobs.list({
+      limit: query.limit,
+      ...(query.state ? { state: query.state } : {}),
+      ...(query.cursor ? { cursor: query.cursor } : {}),
+    });
     return { jobs: page.jobs.map(jobSummary), nextCursor: page.nextCursor };
   });
 
-  server.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => jobView(await requireJob(ctx, request.params.id)));
+  server.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) =>
+    jobView(await requireJob(ctx, request.params.id)),
+  );
 
   server.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
     await requireJob(ctx, request.params.id);
@@ -42,7 +55,11 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
 
   server.post<{ Params: { id: string } }>('/v1/jobs/:id/retry', async (request, reply) => {
     const job = await requireJob(ctx, request.params.id);
-    if (job.state !== 'failed' && job.state !== 'cancelled') throw new ApiError('JOB_STATE_CONFLICT', `Job ${job.spec.id} is ${job.state}; only failed or cancelled jobs can be retried`);
+    if (job.state !== 'failed' && job.state !== 'cancelled')
+      throw new ApiError(
+        'JOB_STATE_CONFLICT',
+        `Job ${job.spec.id} is ${job.state}; only failed or cancelled jobs can be retried`,
+      );
     return reply.code(202).send(jobView(await app.orchestrator.retry(job.spec.id)));
   });
 }
@@ -55,8 +72,14 @@ export async function requireJob(ctx: ApiContext, id: string): Promise<JobRecord
 }
 
 async function runBatch(ctx: ApiContext, body: SubmitBody) {
-  const result = await submitBatch(body, { orchestrator: ctx.app.orchestrator, store: ctx.app.store, inputBucket: ctx.app.config.buckets.input, maxItems: ctx.maxBatchItems });
-  if (body.webhookUrl && ctx.subscribe && result.jobIds.length) await ctx.subscribe(result.jobIds, body.webhookUrl);
+  const result = await submitBatch(body, {
+    orchestrator: ctx.app.orchestrator,
+    store: ctx.app.store,
+    inputBucket: ctx.app.config.buckets.input,
+    maxItems: ctx.maxBatchItems,
+  });
+  if (body.webhookUrl && ctx.subscribe && result.jobIds.length)
+    await ctx.subscribe(result.jobIds, body.webhookUrl);
   return result;
 }
 
@@ -65,17 +88,33 @@ async function runBatch(ctx: ApiContext, body: SubmitBody) {
  * answer back (marked `Idempotent-Replayed: true`); the same key with another body is a 409.
  * A failed attempt is forgotten, so the client's retry runs the batch again.
  */
-async function idempotent(ctx: ApiContext, request: FastifyRequest, reply: FastifyReply, header: string, work: () => Promise<unknown>) {
+async function idempotent(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  header: string,
+  work: () => Promise<unknown>,
+) {
   const key = scopedKey(principalOf(request), header);
   const fingerprint = fingerprintOf(request.body);
   const start = await ctx.idempotency.begin(key, fingerprint);
   switch (start.outcome) {
     case 'replay':
-      return reply.code(start.response.status).header('idempotent-replayed', 'true').send(start.response.body);
+      return reply
+        .code(start.response.status)
+        .header('idempotent-replayed', 'true')
+        .send(start.response.body);
     case 'conflict':
-      throw new ApiError('IDEMPOTENCY_CONFLICT', 'This Idempotency-Key was already used with a different request body');
+      throw new ApiError(
+        'IDEMPOTENCY_CONFLICT',
+        'This Idempotency-Key was already used with a different request body',
+      );
     case 'in-progress':
-      throw new ApiError('IDEMPOTENCY_CONFLICT', 'A request with this Idempotency-Key is still being processed; retry shortly', { 'retry-after': '1' });
+      throw new ApiError(
+        'IDEMPOTENCY_CONFLICT',
+        'A request with this Idempotency-Key is still being processed; retry shortly',
+        { 'retry-after': '1' },
+      );
   }
   let body: unknown;
   try {

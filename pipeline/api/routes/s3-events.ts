@@ -20,13 +20,21 @@ export async function s3EventRoutes(server: FastifyInstance, ctx: ApiContext): P
 
   // The token is checked on arrival, before the body is read.
   const onRequest = async (request: FastifyRequest) => {
-    if (!ctx.webhookAuth.enabled) throw new ApiError('UNAUTHORIZED', 'The storage webhook is off: set MEDIAFLOW_WEBHOOK_TOKEN to turn it on');
+    if (!ctx.webhookAuth.enabled)
+      throw new ApiError(
+        'UNAUTHORIZED',
+        'The storage webhook is off: set MEDIAFLOW_WEBHOOK_TOKEN to turn it on',
+      );
     ctx.webhookAuth.require(request, 'mediaflow-webhook');
   };
 
   server.post('/v1/events/s3', { onRequest }, async (request) => {
     const events = parseS3Notification(request.body, 'url');
-    const outcomes = await submitStorageEvents(ctx.app.orchestrator, ctx.app.config.buckets.input, events);
+    const outcomes = await submitStorageEvents(
+      ctx.app.orchestrator,
+      ctx.app.config.buckets.input,
+      events,
+    );
     return {
       events: outcomes.map(({ event, outcome }) => ({
         type: event.type,

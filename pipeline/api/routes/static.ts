@@ -10,14 +10,29 @@ const DASHBOARD = path.join(path.dirname(fileURLToPath(import.meta.url)), '../da
 /** Every static file by URL: a fixed table, so no request path ever becomes a file path. */
 const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(DASHBOARD, 'index.html'), type: 'text/html; charset=utf-8' },
-  '/assets/app.js': { file: path.join(DASHBOARD, 'app.js'), type: 'text/javascript; charset=utf-8' },
-  '/assets/sse.js': { file: path.join(DASHBOARD, 'sse.js'), type: 'text/javascript; charset=utf-8' },
+  '/assets/app.js': {
+    file: path.join(DASHBOARD, 'app.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/assets/sse.js': {
+    file: path.join(DASHBOARD, 'sse.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   '/assets/style.css': { file: path.join(DASHBOARD, 'style.css'), type: 'text/css; charset=utf-8' },
   '/docs': { file: path.join(DASHBOARD, 'docs.html'), type: 'text/html; charset=utf-8' },
-  '/assets/docs.js': { file: path.join(DASHBOARD, 'docs.js'), type: 'text/javascript; charset=utf-8' },
+  '/assets/docs.js': {
+    file: path.join(DASHBOARD, 'docs.js'),
+    type: 'text/javascript; charset=utf-8',
+  },
   // Served from node_modules: no CDN, no build step.
-  '/assets/vendor/hls.mjs': { file: fileURLToPath(import.meta.resolve('hls.js/dist/hls.min.mjs')), type: 'text/javascript; charset=utf-8' },
-  '/assets/vendor/eventsource-parser.js': { file: fileURLToPath(import.meta.resolve('eventsource-parser')), type: 'text/javascript; charset=utf-8' },
+  '/assets/vendor/hls.mjs': {
+    file: fileURLToPath(import.meta.resolve('hls.js/dist/hls.min.mjs')),
+    type: 'text/javascript; charset=utf-8',
+  },
+  '/assets/vendor/eventsource-parser.js': {
+    file: fileURLToPath(import.meta.resolve('eventsource-parser')),
+    type: 'text/javascript; charset=utf-8',
+  },
 };
 
 /**
@@ -38,7 +53,11 @@ const CSP = [
 ].join('; ');
 
 /** The dashboard, the docs page and the OpenAPI document; public, since they hold no data. */
-export async function staticRoutes(server: FastifyInstance, ctx: ApiContext, version: string): Promise<void> {
+export async function staticRoutes(
+  server: FastifyInstance,
+  ctx: ApiContext,
+  version: string,
+): Promise<void> {
   const cache = new Map<string, Buffer>();
   const openapi = JSON.stringify(buildOpenApi({ maxBatchItems: ctx.maxBatchItems, version }));
 
@@ -46,8 +65,15 @@ export async function staticRoutes(server: FastifyInstance, ctx: ApiContext, ver
     server.get(url, async (_request, reply) => {
       let body = cache.get(file);
       if (!body) cache.set(file, (body = await fs.promises.readFile(file)));
-      return reply.type(type).header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('cache-control', 'no-cache').send(body);
+      return reply
+        .type(type)
+        .header('content-security-policy', CSP)
+        .header('x-content-type-options', 'nosniff')
+        .header('cache-control', 'no-cache')
+        .send(body);
     });
   }
-  server.get('/openapi.json', async (_request, reply) => reply.type('application/json').send(openapi));
+  server.get('/openapi.json', async (_request, reply) =>
+    reply.type('application/json').send(openapi),
+  );
 }
