@@ -3,12 +3,23 @@
  *
  * Cuts go only at keyframes that start closed GOPs (see `closedKeyframeTimes`), about every
  * `segmentSeconds`, never more than `maxSegments` pieces (the length grows instead), and a source
- * shorter than about two segments is not cut at all.
+ * shorter than about two segments is not cut at all. Given the task slots that will run the
+ * pieces, the length also grows to about {@link PIECES_PER_SLOT} pieces per slot: on few cores a
+ * long source becomes a few long pieces (fewer joins, less per-task overhead), on many it keeps
+ * the short ones.
  */
 export interface SplitPlanOptions {
   segmentSeconds: number;
   maxSegments: number;
+  /** Task slots that will transcode the pieces; unset: size by `segmentSeconds` alone. */
+  slots?: number | undefined;
 }
+
+/**
+ * Pieces per task slot: enough that one slow piece leaves the others' slots busy (at most a third
+ * of the last round idle), few enough that joins and per-task costs stay small.
+ */
+export const PIECES_PER_SLOT = 3;
 
 export interface SplitPlan {
   /** Cut times relative to the first frame (seconds); empty means one segment. */
@@ -34,7 +45,9 @@ export function planSplit(
     throw new RangeError(
       `Expected a positive integer for maxSegments but received ${options.maxSegments}`,
     );
-  const target = Math.max(options.segmentSeconds, duration / options.maxSegments);
+  const perSlot =
+    options.slots && options.slots > 0 ? duration / (options.slots * PIECES_PER_SLOT) : 0;
+  const target = Math.max(options.segmentSeconds, duration / options.maxSegments, perSlot);
   // "About two segments" or less: a split would only add joins.
   if (duration < 2 * target * 0.95 || options.maxSegments === 1)
     return { cuts: [], targetSeconds: target };

@@ -44,6 +44,8 @@ export interface SplitOptions {
   segmentSeconds: number;
   /** The most pieces; the length grows to respect it. */
   maxSegments: number;
+  /** Task slots that will transcode the pieces (see `planSplit`). */
+  slots?: number | undefined;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface TranscodeOptions {
   /** HLS segment length; keyframes are forced at every multiple of it on the output timeline. */
   hlsSegmentSeconds: number;
   encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>>;
+  /** x264 threads for each rendition, in the order of `renditions` (overrides encoder.threads). */
+  threadsPerRendition?: readonly number[];
   watermark?: WatermarkSpec;
 }
 
@@ -76,7 +78,11 @@ export async function transcodeSegment(
   );
   const dir = path.join(ctx.scratchDir, `encoded-${String(segment.index).padStart(5, '0')}`);
   await fs.mkdir(dir, { recursive: true });
-  const outputs = options.renditions.map((r) => ({ ...r, file: path.join(dir, `${r.name}.mp4`) }));
+  const outputs = options.renditions.map((r, i) => ({
+    ...r,
+    file: path.join(dir, `${r.name}.mp4`),
+    threads: options.threadsPerRendition?.[i],
+  }));
 
   const args = transcodeLadderArgs(
     {

@@ -25,7 +25,13 @@ export interface Config {
     processTimeoutMs: number;
     shutdownGraceMs: number;
   };
-  video: { segmentSeconds: number; maxSegments: number; loudnessLufs: number };
+  video: {
+    segmentSeconds: number;
+    maxSegments: number;
+    loudnessLufs: number;
+    /** Task slots across the fleet; pieces are sized to it (about three per slot). */
+    taskSlots: number;
+  };
   limits: MediaLimits;
   api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
   notify: { urls: string[]; secret: string | undefined };
@@ -111,6 +117,7 @@ function resolve(env: Env): Config {
       segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS,
       maxSegments: env.MEDIAFLOW_MAX_SEGMENTS,
       loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS,
+      taskSlots: env.MEDIAFLOW_TASK_SLOTS ?? env.MEDIAFLOW_WORKER_CONCURRENCY,
     },
     limits: {
       maxInputBytes: env.MEDIAFLOW_MAX_INPUT_BYTES,

@@ -93,6 +93,13 @@ export const envSchema = z.object({
     .default('info'),
   /** Use a system ffmpeg/ffprobe (e.g. Debian's) instead of the bundled static build. */
   FFMPEG_PATH: z.string().min(1).optional(),
+  // Sizing chunked video work to the machine (issue 13).
+  /**
+   * Task slots across every worker that shares the queue, for sizing pieces: a video becomes about
+   * three pieces per slot (never shorter than MEDIAFLOW_SEGMENT_SECONDS). Unset: this process's
+   * MEDIAFLOW_WORKER_CONCURRENCY.
+   */
+  MEDIAFLOW_TASK_SLOTS: positiveInt.optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
 });
 

@@ -51,7 +51,12 @@ export const videoWorkflow: Workflow = {
           ({ id, segment }): TaskSpec => ({
             id,
             kind: 'transcode',
-            params: { segment, media: probe.media, renditions: probe.renditions },
+            params: {
+              segment,
+              media: probe.media,
+              renditions: probe.renditions,
+              stageTasks: transcodes.length,
+            },
           }),
         ),
         ...(needsAudio

@@ -23,6 +23,7 @@ export const splitHandler = defineHandler({
         tools,
         segmentSeconds: io.config.video.segmentSeconds,
         maxSegments: io.config.video.maxSegments,
+        slots: io.config.video.taskSlots,
       },
       io.ctx,
     );

@@ -3,11 +3,30 @@ import { transcodeLadderArgs } from '../../functions/ffmpeg/args/transcode-ladde
 import { encoderThreads } from '../../pipeline/tasks/transcode.js';
 
 describe('x264 threads per rendition', () => {
-  it("splits a task's share of the cores across its encoders, one thread at the least", () => {
-    expect(encoderThreads(2, 4, 2)).toBe(1);
-    expect(encoderThreads(1, 1, 16)).toBe(16);
-    expect(encoderThreads(2, 4, 16)).toBe(2);
-    expect(encoderThreads(16, 3, 16)).toBe(1);
+  const rung = (height: number) => ({ width: Math.round((height * 16) / 9), height });
+  const ladder = [rung(1080), rung(720), rung(480), rung(360)];
+
+  it('gives each encoder one thread when tasks already fill the cores', () => {
+    expect(encoderThreads({ concurrency: 2, stageTasks: 6, renditions: ladder, cores: 2 })).toEqual(
+      [1, 1, 1, 1],
+    );
+    expect(
+      encoderThreads({ concurrency: 16, stageTasks: 40, renditions: ladder, cores: 16 }),
+    ).toEqual([1, 1, 1, 1]);
+  });
+
+  it('sizes the share from the tasks that exist, not the configured concurrency', () => {
+    // 6 pieces on 16 slots: each task gets 16/6 cores, most of them for the top rung.
+    expect(
+      encoderThreads({ concurrency: 16, stageTasks: 6, renditions: ladder, cores: 16 }),
+    ).toEqual([2, 1, 1, 1]);
+    // One piece alone: the whole machine, split by pixels.
+    expect(
+      encoderThreads({ concurrency: 16, stageTasks: 1, renditions: ladder, cores: 16 }),
+    ).toEqual([10, 4, 2, 1]);
+    expect(
+      encoderThreads({ concurrency: 1, stageTasks: 1, renditions: [rung(720)], cores: 16 }),
+    ).toEqual([16]);
   });
 
   it('passes the count to every encoder, and leaves x264 to choose when unset', () => {

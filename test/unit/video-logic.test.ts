@@ -312,6 +312,17 @@ describe('packets and split planning', () => {
     expect(plan.cuts.length + 1).toBeLessThanOrEqual(10);
     expect(plan.cuts[0]).toBe(60);
   });
+  it('sizes pieces to the task slots: about three per slot, never under segmentSeconds', () => {
+    const keys = Array.from({ length: 300 }, (_, i) => i);
+    const few = planSplit(keys, 300, { segmentSeconds: 6, maxSegments: 200, slots: 2 });
+    expect(few.targetSeconds).toBe(50);
+    expect(few.cuts.length + 1).toBe(6);
+    const many = planSplit(keys, 300, { segmentSeconds: 6, maxSegments: 200, slots: 16 });
+    expect(many.targetSeconds).toBe(6.25);
+    expect(
+      planSplit(keys, 40, { segmentSeconds: 6, maxSegments: 200, slots: 16 }).targetSeconds,
+    ).toBe(6);
+  });
   it('does not leave a tiny last piece', () => {
     expect(planSplit([0, 4, 8, 11.5], 12, { segmentSeconds: 4, maxSegments: 100 }).cuts).toEqual([
       4, 8,

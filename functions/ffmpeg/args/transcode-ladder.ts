@@ -43,6 +43,8 @@ export interface LadderOutput {
   maxBitrate: number;
   bufferBits: number;
   file: string;
+  /** x264 threads for this rendition; overrides `EncoderSettings.threads`. */
+  threads?: number | undefined;
 }
 
 /**
@@ -198,7 +200,9 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
       'libx264',
       '-preset',
       spec.encoder.preset,
-      ...(spec.encoder.threads ? ['-threads', String(spec.encoder.threads)] : []),
+      ...((o.threads ?? spec.encoder.threads)
+        ? ['-threads', String(o.threads ?? spec.encoder.threads)]
+        : []),
       '-profile:v',
       'high',
       '-crf',
