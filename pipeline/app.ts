@@ -49,6 +49,8 @@ export async function createApp(
   log: Logger,
   overrides: AppOverrides = {},
 ): Promise<App> {
+  for (const warning of config.catalog.warnings)
+    log.warn({ file: config.catalog.file }, `presets file: ${warning}`);
   await resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });

@@ -22,7 +22,7 @@ const SUBMIT_CONCURRENCY = 8;
  * submitted the first time come back as `existing`.
  */
 export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<SubmitResponse> {
-  if (body.preset !== undefined) findPreset(body.preset);
+  if (body.preset !== undefined) findPreset(body.preset, deps.orchestrator.presets);
   const items =
     body.items ?? (await listPrefix(deps, body.bucket ?? deps.inputBucket, body.prefix ?? ''));
   if (items.length > deps.maxItems)

@@ -2,6 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
 import type { MediaLimits as VideoLimits } from '../../functions/video/limits.js';
+import { BUILTIN_CATALOG, type PresetCatalog } from '../presets/catalog.js';
+import { loadPresetsFile } from '../presets/load-file.js';
 import { envSchema, type Env } from './schema.js';
 
 /** The resolved, frozen configuration: no `undefined` for anything that has a default. */
@@ -41,6 +43,8 @@ export interface Config {
   logLevel: Env['MEDIAFLOW_LOG_LEVEL'];
   ffmpegPath: string | undefined;
   ffprobePath: string | undefined;
+  /** Presets (built-ins plus MEDIAFLOW_PRESETS_FILE), routes and schedules. */
+  catalog: PresetCatalog;
 }
 
 /** The video limits the probe enforces, plus the image frame limit. */
@@ -140,6 +144,9 @@ function resolve(env: Env): Config {
     logLevel: env.MEDIAFLOW_LOG_LEVEL,
     ffmpegPath: env.FFMPEG_PATH,
     ffprobePath: env.FFPROBE_PATH,
+    catalog: env.MEDIAFLOW_PRESETS_FILE
+      ? loadPresetsFile(env.MEDIAFLOW_PRESETS_FILE)
+      : BUILTIN_CATALOG,
   };
 }
 

@@ -91,6 +91,11 @@ export const envSchema = z.object({
   MEDIAFLOW_LOG_LEVEL: z
     .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
     .default('info'),
+  /**
+   * A YAML or JSON file of presets (overriding built-ins by name), routes from uploads to presets,
+   * and schedules; validated at start-up, re-read on SIGHUP by `serve`.
+   */
+  MEDIAFLOW_PRESETS_FILE: z.string().min(1).optional(),
   /** Use a system ffmpeg/ffprobe (e.g. Debian's) instead of the bundled static build. */
   FFMPEG_PATH: z.string().min(1).optional(),
   // Sizing chunked video work to the machine (issue 13).

@@ -1,7 +1,7 @@
 import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
 import type { Preset } from '../presets/schema.js';
-import { findPreset, presetNameFor, BUILTIN_PRESETS } from '../presets/builtin.js';
+import { findPreset, presetNameFor } from '../presets/builtin.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from '../plan/types.js';
 import type { Runner } from '../runner/port.js';
 import type { ObjectStore } from '../storage/port.js';
@@ -48,10 +48,11 @@ export interface OrchestratorDeps {
  */
 export class Orchestrator {
   private runner: Runner | undefined;
-  private readonly presets: readonly Preset[];
+  /** The presets this process knows (built-ins plus the presets file). */
+  readonly presets: readonly Preset[];
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.presets = deps.presets ?? BUILTIN_PRESETS;
+    this.presets = deps.presets ?? deps.config.catalog.presets;
   }
 
   /** The runner and the orchestrator call each other; the runner is attached after both exist. */
