@@ -11,12 +11,15 @@ export class MemoryJobStore implements JobStore {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly results = new Map<string, Record<string, TaskResult>>();
   private readonly writes = new Map<string, Set<string>>();
+  /** Last activity (epoch ms) of each open job, for `idle`; final jobs leave it. */
+  private readonly activity = new Map<string, number>();
   private readonly events = new EventEmitter().setMaxListeners(0);
 
   async create(job: JobRecord): Promise<boolean> {
     if (this.jobs.has(job.spec.id)) return false;
     this.jobs.set(job.spec.id, structuredClone(job));
     this.results.set(job.spec.id, {});
+    this.active(job.spec.id);
     this.emit({ type: 'job', jobId: job.spec.id, state: job.state });
     return true;
   }
@@ -34,6 +37,7 @@ export class MemoryJobStore implements JobStore {
     const job = this.require(id);
     if (guard === 'open' && (isFinal(job.state) || job.error)) return false;
     Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
+    this.active(id);
     this.emit({
       type: 'job',
       jobId: id,
@@ -47,6 +51,7 @@ export class MemoryJobStore implements JobStore {
     const job = this.require(id);
     job.tasks[taskId] = structuredClone(status);
     job.updatedAt = new Date().toISOString();
+    this.active(id);
     this.emit({ type: 'task', jobId: id, taskId, status });
   }
 
@@ -54,6 +59,7 @@ export class MemoryJobStore implements JobStore {
     const task = this.jobs.get(id)?.tasks[taskId];
     if (!task) return;
     task.progress = progress;
+    this.active(id);
     this.emit({ type: 'task', jobId: id, taskId, status: structuredClone(task) });
   }
 
@@ -99,6 +105,20 @@ export class MemoryJobStore implements JobStore {
     return { jobs: structuredClone(page), nextCursor: next < all.length ? String(next) : null };
   }
 
+  async idle(before: number, limit: number): Promise<string[]> {
+    // Open jobs only: this map never holds the finished ones, so it stays small.
+    return [...this.activity]
+      .filter(([, at]) => at < before)
+      .sort((a, b) => a[1] - b[1])
+      .slice(0, limit)
+      .map(([id]) => id);
+  }
+
+  async touch(id: string): Promise<void> {
+    this.require(id);
+    this.active(id);
+  }
+
   watch(listener: (event: JobEvent) => void): () => void {
     this.events.on('event', listener);
     return () => this.events.off('event', listener);
@@ -110,6 +130,13 @@ export class MemoryJobStore implements JobStore {
 
   private emit(event: JobEvent): void {
     this.events.emit('event', event);
+  }
+
+  /** Records activity now for an open job; a final job leaves the watchdog's index. */
+  private active(id: string): void {
+    const job = this.jobs.get(id);
+    if (job && !isFinal(job.state)) this.activity.set(id, Date.now());
+    else this.activity.delete(id);
   }
 
   private require(id: string): JobRecord {

@@ -8,16 +8,31 @@
  */
 
 /**
- * KEYS: job, tasks, index:all, index:<state>. ARGV: id, channel, spec, state, createdAt, updatedAt,
- * stage, outputs, error|'', score, then task id/status pairs.
+ * Open jobs live in the activity index (a sorted set scored by their last activity, epoch ms) and
+ * final ones do not: the watchdog reads the oldest entries without scanning every job.
  */
-export const CREATE = `
+const ACTIVITY = `
+local function touch(activity, id, state, now)
+  if state == 'succeeded' or state == 'failed' or state == 'cancelled' then
+    redis.call('ZREM', activity, id)
+  else
+    redis.call('ZADD', activity, now, id)
+  end
+end
+`;
+
+/**
+ * KEYS: job, tasks, index:all, index:<state>, activity. ARGV: id, channel, spec, state, createdAt,
+ * updatedAt, stage, outputs, error|'', score, then task id/status pairs.
+ */
+export const CREATE = `${ACTIVITY}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5], 'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[9]) end
 redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
 for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+touch(KEYS[5], ARGV[1], ARGV[4], ARGV[10])
 local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(ARGV[4])
 if ARGV[9] ~= '' then event = event .. ',"error":' .. ARGV[9] end
 redis.call('PUBLISH', ARGV[2], event .. '}')
@@ -25,15 +40,15 @@ return 1
 `;
 
 /**
- * KEYS: job. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), then field/value
- * pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
+ * KEYS: job, activity. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), now (ms),
+ * then field/value pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
  */
-export const SET_STATE = `
+export const SET_STATE = `${ACTIVITY}
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
 if ARGV[5] == 'open' and (old == 'succeeded' or old == 'failed' or old == 'cancelled' or redis.call('HEXISTS', KEYS[1], 'error') == 1) then return 2 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
-for i = 6, #ARGV, 2 do
+for i = 7, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   if value == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, value) end
   if field == 'state' and value ~= old then
@@ -43,6 +58,7 @@ for i = 6, #ARGV, 2 do
   end
 end
 local state = redis.call('HGET', KEYS[1], 'state')
+touch(KEYS[2], ARGV[1], state, ARGV[6])
 local err = redis.call('HGET', KEYS[1], 'error')
 local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(state)
 if err then event = event .. ',"error":' .. err end
@@ -51,11 +67,13 @@ return 1
 `;
 
 /**
- * KEYS: job, tasks. ARGV: id, channel, taskId, status JSON, updatedAt. One hash field per task:
- * workers never overwrite each other's.
+ * KEYS: job, tasks, activity. ARGV: id, channel, taskId, status JSON, updatedAt, now (ms). One
+ * hash field per task: workers never overwrite each other's.
  */
-export const SET_TASK = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+export const SET_TASK = `${ACTIVITY}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+touch(KEYS[3], ARGV[1], state, ARGV[6])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. ARGV[4] .. '}')
@@ -63,17 +81,26 @@ return 1
 `;
 
 /**
- * KEYS: tasks. ARGV: id, channel, taskId, progress. Changes only the progress of an existing task,
- * in place.
+ * KEYS: tasks, job, activity. ARGV: id, channel, taskId, progress, now (ms). Changes only the
+ * progress of an existing task, in place.
  */
-export const SET_PROGRESS = `
+export const SET_PROGRESS = `${ACTIVITY}
 local raw = redis.call('HGET', KEYS[1], ARGV[3])
 if not raw then return 0 end
+touch(KEYS[3], ARGV[1], redis.call('HGET', KEYS[2], 'state'), ARGV[5])
 local status = cjson.decode(raw)
 status['progress'] = tonumber(ARGV[4])
 local encoded = cjson.encode(status)
 redis.call('HSET', KEYS[1], ARGV[3], encoded)
 redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. encoded .. '}')
+return 1
+`;
+
+/** KEYS: job, activity. ARGV: id, now (ms). Activity without a change (the watchdog's check). */
+export const TOUCH = `${ACTIVITY}
+local state = redis.call('HGET', KEYS[1], 'state')
+if not state then return 0 end
+touch(KEYS[2], ARGV[1], state, ARGV[2])
 return 1
 `;
 

@@ -11,6 +11,7 @@ import {
   SET_PROGRESS,
   SET_STATE,
   SET_TASK,
+  TOUCH,
 } from './redis-scripts.js';
 import type { JobListQuery, JobPage, JobStore } from './store.js';
 
@@ -22,7 +23,8 @@ type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
  * Layout under `prefix` (default `mediaflow:`): `job:<id>` (a hash: spec, state, stage, outputs,
  * error, timestamps), `job:<id>:tasks` (one field per task, so concurrent workers never overwrite
  * each other's status), `job:<id>:results`, `index:all` and `index:<state>` (sorted sets scored by
- * creation time, for newest-first pages), and the `events` pub/sub channel behind `watch`.
+ * creation time, for newest-first pages), `activity` (open jobs scored by last activity, for the
+ * watchdog), and the `events` pub/sub channel behind `watch`.
  *
  * Redis errors become QUEUE_UNAVAILABLE (retryable, HTTP 503) here, at the adapter.
  */
@@ -50,7 +52,13 @@ export class RedisJobStore implements JobStore {
     ]);
     const created = await this.eval(
       CREATE,
-      [this.jobKey(id), this.tasksKey(id), this.indexKey('all'), this.indexKey(job.state)],
+      [
+        this.jobKey(id),
+        this.tasksKey(id),
+        this.indexKey('all'),
+        this.indexKey(job.state),
+        this.activityKey,
+      ],
       [
         id,
         this.channel,
@@ -82,8 +90,16 @@ export class RedisJobStore implements JobStore {
     if ('error' in patch) fields.push('error', patch.error ? JSON.stringify(patch.error) : '');
     const done = await this.eval(
       SET_STATE,
-      [this.jobKey(id)],
-      [id, this.channel, this.indexKey(''), new Date().toISOString(), guard ?? '', ...fields],
+      [this.jobKey(id), this.activityKey],
+      [
+        id,
+        this.channel,
+        this.indexKey(''),
+        new Date().toISOString(),
+        guard ?? '',
+        String(Date.now()),
+        ...fields,
+      ],
     );
     if (done === 0) throw notFound(id);
     return done === 1;
@@ -92,8 +108,15 @@ export class RedisJobStore implements JobStore {
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
     const done = await this.eval(
       SET_TASK,
-      [this.jobKey(id), this.tasksKey(id)],
-      [id, this.channel, taskId, JSON.stringify(status), new Date().toISOString()],
+      [this.jobKey(id), this.tasksKey(id), this.activityKey],
+      [
+        id,
+        this.channel,
+        taskId,
+        JSON.stringify(status),
+        new Date().toISOString(),
+        String(Date.now()),
+      ],
     );
     if (done !== 1) throw notFound(id);
   }
@@ -101,8 +124,8 @@ export class RedisJobStore implements JobStore {
   async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {
     await this.eval(
       SET_PROGRESS,
-      [this.tasksKey(id)],
-      [id, this.channel, taskId, String(progress)],
+      [this.tasksKey(id), this.jobKey(id), this.activityKey],
+      [id, this.channel, taskId, String(progress), String(Date.now())],
     );
   }
 
@@ -165,9 +188,23 @@ export class RedisJobStore implements JobStore {
     return { jobs, nextCursor: more && last >= 0 ? `${scores[last]}:${page[last]}` : null };
   }
 
+  async idle(before: number, limit: number): Promise<string[]> {
+    return this.guard(() =>
+      this.redis.zrangebyscore(this.activityKey, '-inf', `(${before}`, 'LIMIT', 0, limit),
+    );
+  }
+
+  async touch(id: string): Promise<void> {
+    if (
+      (await this.eval(TOUCH, [this.jobKey(id), this.activityKey], [id, String(Date.now())])) !== 1
+    )
+      throw notFound(id);
+  }
+
   watch(listener: (event: JobEvent) => void): () => void {
     this.events.on('event', listener);
-    this.subscribe();
+    // Subscription failures reach onError inside subscribe().
+    void this.subscribe();
     return () => this.events.off('event', listener);
   }
 
@@ -190,7 +227,8 @@ export class RedisJobStore implements JobStore {
 
   private subscribe(): Promise<void> {
     if (!this.subscribed) {
-      const subscriber = (this.subscriber = this.redis.duplicate({ maxRetriesPerRequest: null }));
+      const subscriber = this.redis.duplicate({ maxRetriesPerRequest: null });
+      this.subscriber = subscriber;
       subscriber.on('error', this.onError);
       subscriber.on('message', (_channel: string, message: string) => {
         try {
@@ -244,6 +282,10 @@ export class RedisJobStore implements JobStore {
   }
   private resultsKey(id: string): string {
     return `${this.prefix}job:${id}:results`;
+  }
+  /** Open jobs scored by last activity (epoch ms): the watchdog's index. */
+  private get activityKey(): string {
+    return `${this.prefix}activity`;
   }
   private indexKey(state: string): string {
     return `${this.prefix}index:${state}`;

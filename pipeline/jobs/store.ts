@@ -47,6 +47,14 @@ export interface JobStore {
   /** Forget the results and task statuses of the named tasks (for retrying failed tasks). */
   resetTasks(id: string, taskIds: string[]): Promise<void>;
   list(query: JobListQuery): Promise<JobPage>;
+  /**
+   * Ids of open jobs (not in a final state) whose last activity was before `before` (epoch ms),
+   * oldest first, at most `limit`. Activity is creation, any state or task change, task progress
+   * and `touch`. This is the watchdog's index: it must not scan every job.
+   */
+  idle(before: number, limit: number): Promise<string[]>;
+  /** Counts as activity for `idle` without changing the job (a watchdog that checked it). */
+  touch(id: string): Promise<void>;
   /** Listens to changes of every job; returns an unsubscribe function. */
   watch(listener: (event: JobEvent) => void): () => void;
   close(): Promise<void>;

@@ -268,6 +268,45 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect((await store.list({ state: 'cancelled', limit: 10 })).jobs).toEqual([]);
     });
 
+    it('indexes open jobs by last activity, oldest first, and forgets ended ones', async () => {
+      const [a, b, c] = ['a', 'b', 'c'].map(() => jobRecord('2026-01-01T00:00:00.000Z'));
+      const mine = async (before: number) =>
+        (await store.idle(before, 1000)).filter((id) => [a, b, c].some((j) => j!.spec.id === id));
+      for (const job of [a, b, c]) {
+        await store.create(job!);
+        await sleep(5);
+      }
+      const afterCreate = Date.now() + 1;
+      expect(await mine(afterCreate)).toEqual([a!.spec.id, b!.spec.id, c!.spec.id]);
+      expect(await store.idle(afterCreate, 1)).toHaveLength(1);
+      await sleep(5);
+      // A task change, progress and a touch each count as activity; the oldest comes first.
+      await store.setTask(a!.spec.id, 'image', running());
+      await sleep(5);
+      await store.setTaskProgress(b!.spec.id, 'image', 0.5);
+      await store.setTask(b!.spec.id, 'image', running());
+      await sleep(5);
+      await store.setTaskProgress(b!.spec.id, 'image', 0.7);
+      await sleep(5);
+      await store.touch(c!.spec.id);
+      expect(await mine(Date.now() + 1)).toEqual([a!.spec.id, b!.spec.id, c!.spec.id]);
+      expect(await mine(afterCreate)).toEqual([]);
+      // A job with an error recorded but not yet ended (compensation under way) is still open.
+      await store.setState(a!.spec.id, {
+        error: { code: 'MEDIA_UNREADABLE', message: 'bad', retryable: false },
+      });
+      await store.setState(b!.spec.id, { state: 'succeeded' });
+      await store.setState(c!.spec.id, { state: 'cancelled' });
+      await store.setTask(c!.spec.id, 'image', running());
+      await store.setTaskProgress(c!.spec.id, 'image', 0.9);
+      await store.touch(c!.spec.id);
+      expect(await mine(Date.now() + 1)).toEqual([a!.spec.id]);
+      // Reopened (a retry), it is watched again.
+      await store.setState(c!.spec.id, { state: 'queued' });
+      expect(await mine(Date.now() + 1)).toEqual([a!.spec.id, c!.spec.id]);
+      await expect(store.touch('j-missing')).rejects.toThrow(/not found/);
+    });
+
     it('announces job and task changes to watchers until they unsubscribe', async () => {
       const events: JobEvent[] = [];
       const stop = store.watch((e) => events.push(e));
