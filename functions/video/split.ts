@@ -72,6 +72,9 @@ export const SPLITTABLE_CODECS: ReadonlySet<string> = new Set([
   'flv1',
 ]);
 
+/** Pieces read back at once after the cut. */
+const SCAN_PARALLELISM = 4;
+
 /**
  * Cuts the video track into keyframe-aligned pieces by stream copy into NUT (NUT keeps the source
  * time base exactly, where Matroska rounds to milliseconds, and carries any codec). Each piece's
@@ -154,12 +157,20 @@ export async function splitVideo(
     .filter((f) => f.endsWith('.nut'))
     .sort()
     .map((f) => path.join(dir, f));
-  const pieces = await Promise.all(
-    files.map(async (file) => ({
-      file,
-      packets: await scanVideoPackets(file, 'nut', options.tools, ctx),
-    })),
-  );
+  // A few ffprobes at a time: one per piece at once put a process (and an abort listener) per
+  // piece on the task, dozens for a long source.
+  const pieces: Array<{ file: string; packets: VideoPacket[] }> = [];
+  for (let i = 0; i < files.length; i += SCAN_PARALLELISM) {
+    const batch = files.slice(i, i + SCAN_PARALLELISM);
+    pieces.push(
+      ...(await Promise.all(
+        batch.map(async (file) => ({
+          file,
+          packets: await scanVideoPackets(file, 'nut', options.tools, ctx),
+        })),
+      )),
+    );
+  }
   const problem = checkPieces(
     pieces.map((p) => p.packets),
     plan.cuts,

@@ -15,6 +15,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { MediaflowError } from '../../functions/errors.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './port.js';
+import { linkedSignal } from './linked-signal.js';
 
 // The SDK warns on every process start that future releases need Node 22; the version we lock
 // supports Node 20, so the warning is noise in CLI output.
@@ -74,6 +75,20 @@ export class S3Store implements ObjectStore {
     key: string,
     file: string,
     options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal } = {},
+  ): Promise<ObjectInfo> {
+    const link = linkedSignal(options.signal);
+    try {
+      return await this.downloadOnce(bucket, key, file, { ...options, signal: link.signal });
+    } finally {
+      link.dispose();
+    }
+  }
+
+  private async downloadOnce(
+    bucket: string,
+    key: string,
+    file: string,
+    options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal | undefined },
   ): Promise<ObjectInfo> {
     let response;
     try {

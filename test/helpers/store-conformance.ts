@@ -1,8 +1,10 @@
+import { getEventListeners } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ObjectStore } from '../../pipeline/storage/port.js';
+import { mapConcurrently, STORAGE_PARALLELISM } from '../../pipeline/tasks/concurrently.js';
 
 /**
  * The object-store port's conformance suite, run against every S3-protocol server we support
@@ -47,6 +49,32 @@ export function storeConformance(
       fs.writeFileSync(file, Buffer.alloc(20 * 1024 * 1024, 7));
       await store.upload(bucket, 'big.bin', file);
       expect((await store.head(bucket, 'big.bin'))!.size).toBe(20 * 1024 * 1024);
+    });
+
+    it('puts one abort listener per download in flight on a shared signal, none after', async () => {
+      const file = path.join(dir, 'shared.bin');
+      fs.writeFileSync(file, Buffer.alloc(2 * 1024 * 1024, 3));
+      const keys = Array.from({ length: 16 }, (_, i) => `shared/${i}`);
+      await Promise.all(keys.map((key) => store.upload(bucket, key, file)));
+      const controller = new AbortController();
+      let most = 0;
+      const sample = setInterval(
+        () => (most = Math.max(most, getEventListeners(controller.signal, 'abort').length)),
+        1,
+      );
+      try {
+        // A task's storage round trips: STORAGE_PARALLELISM in flight, all on the task's signal.
+        await mapConcurrently(keys, (key) =>
+          store.download(bucket, key, path.join(dir, key.replace('/', '-')), {
+            signal: controller.signal,
+          }),
+        );
+      } finally {
+        clearInterval(sample);
+      }
+      expect(most).toBeGreaterThan(0); // the sampler saw downloads in flight
+      expect(most).toBeLessThanOrEqual(STORAGE_PARALLELISM);
+      expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
     });
 
     it('reports missing objects as null or SOURCE_NOT_FOUND', async () => {
