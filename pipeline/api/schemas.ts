@@ -57,7 +57,17 @@ export const submitBodySchema = z
       .min(1)
       .max(64)
       .optional()
-      .describe('Preset name; default: chosen from the media type (video, image, audio).'),
+      .describe(
+        'Preset name (GET /v1/presets lists them); default: the routes of the presets file, ' +
+          'else chosen from the media type (video, image, audio).',
+      ),
+    force: z
+      .boolean()
+      .optional()
+      .describe(
+        'Run again even where a job succeeded or a committed manifest exists (same job id: ' +
+          'ids already change when the preset changes).',
+      ),
     options: submitOptionsSchema.optional(),
     webhookUrl: z
       .url({ protocol: /^https?$/ })
@@ -179,13 +189,22 @@ export const jobPageSchema = z.object({
 export const submitItemResultSchema = z.object({
   bucket: z.string(),
   key: z.string(),
-  status: z.enum(['created', 'existing', 'ignored']),
+  status: z
+    .enum(['created', 'existing', 'adopted', 'reprocessing', 'ignored'])
+    .describe(
+      'adopted: the work was committed before (manifest found), recorded as succeeded without ' +
+        'running; reprocessing: force restarted a succeeded job.',
+    ),
   jobId: z.string().optional(),
+  preset: z.string().optional().describe('The preset of this job (one item per preset routed).'),
   state: z.enum(JOB_STATES).optional(),
   reason: z
     .string()
     .optional()
-    .describe('Why an item was ignored: output-location, folder-marker, missing, stale.'),
+    .describe(
+      'Why an item was ignored: output-location, folder-marker, missing, stale, no-route (the ' +
+        'presets file has routes and none matches).',
+    ),
 });
 
 export const submitResponseSchema = z.object({

@@ -19,7 +19,8 @@ const SUBMIT_CONCURRENCY = 8;
  * Turns a batch request into jobs. The whole batch is checked before anything is submitted
  * (preset, item count), so a rejected batch creates no job. A failure part-way (storage away)
  * fails the request; retrying it is safe because job ids are derived from the source, so items
- * submitted the first time come back as `existing`.
+ * submitted the first time come back as `existing`. An item routed to several presets answers once
+ * per preset (each with its job).
  */
 export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<SubmitResponse> {
   if (body.preset !== undefined) findPreset(body.preset, deps.orchestrator.presets);
@@ -32,20 +33,25 @@ export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<Su
     );
 
   const queue = new PQueue({ concurrency: SUBMIT_CONCURRENCY });
-  const results = await Promise.all(
-    items.map((item) =>
-      queue.add(async () => {
-        const outcome = await deps.orchestrator.submit({
-          bucket: item.bucket,
-          key: item.key,
-          ...(body.preset ? { preset: body.preset } : {}),
-        });
-        return outcome.status === 'ignored'
-          ? { ...item, status: outcome.status, reason: outcome.reason }
-          : { ...item, status: outcome.status, jobId: outcome.jobId, state: outcome.state };
-      }),
-    ),
-  );
+  const results = (
+    await Promise.all(
+      items.map((item) =>
+        queue.add(async () => {
+          const outcomes = await deps.orchestrator.submitAll({
+            bucket: item.bucket,
+            key: item.key,
+            ...(body.preset ? { preset: body.preset } : {}),
+            ...(body.force ? { force: true } : {}),
+          });
+          return outcomes.map((outcome) =>
+            outcome.status === 'ignored'
+              ? { ...item, status: outcome.status, reason: outcome.reason }
+              : { ...item, ...outcome },
+          );
+        }),
+      ),
+    )
+  ).flat();
   const jobIds = [...new Set(results.flatMap((r) => ('jobId' in r && r.jobId ? [r.jobId] : [])))];
   return { jobIds, items: results };
 }

@@ -36,7 +36,8 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
   }
   const app = await createApp(config, log);
   try {
-    const submitted = new Map<string, EventOutcome['outcome']>();
+    // Routes can give one upload several jobs, or none: every outcome is kept.
+    const submitted = new Map<string, EventOutcome['outcome'][]>();
     if (!app.embedded)
       throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
     const stop = listenToEmbeddedEvents(
@@ -45,7 +46,8 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
       config.buckets.input,
       log,
       ({ event, outcome }) => {
-        if (event.type === 'created') submitted.set(event.key, outcome);
+        if (event.type === 'created')
+          submitted.set(event.key, [...(submitted.get(event.key) ?? []), outcome]);
       },
     );
     process.stderr.write(
@@ -71,13 +73,15 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
 
     const bars = new JobProgressBars();
     const ids: string[] = [];
-    for (const key of keys) {
-      const outcome = submitted.get(key)!;
-      if (outcome.status === 'ignored')
-        throw new Error(`the upload of ${key} was ignored (${outcome.reason})`);
-      bars.add(outcome.jobId, key);
-      ids.push(outcome.jobId);
-    }
+    for (const key of keys)
+      for (const outcome of submitted.get(key)!) {
+        if (outcome.status === 'ignored') {
+          process.stderr.write(`the upload of ${key} was ignored (${outcome.reason})\n`);
+          continue;
+        }
+        bars.add(outcome.jobId, `${key} (${outcome.preset})`);
+        ids.push(outcome.jobId);
+      }
     const finished = await waitForJobs(app.jobs, ids, (job) => bars.update(job));
     bars.stop();
     printOutcomes(finished, config.buckets.output);

@@ -7,6 +7,7 @@ import type { Config } from '../config/load.js';
 import { MANIFEST_NAME } from '../jobs/manifest.js';
 import { waitForJobs } from '../jobs/wait.js';
 import type { Logger } from '../log.js';
+import { presetNameFor } from '../presets/builtin.js';
 import { contentTypeFor } from '../storage/content-type.js';
 import { EXIT } from './exit-codes.js';
 import { JobProgressBars } from './progress.js';
@@ -49,7 +50,9 @@ export async function runProcess(
         const outcome = await app.orchestrator.submit({
           bucket: config.buckets.input,
           key,
-          ...(options.preset ? { preset: options.preset } : {}),
+          // Local files have no upload key for routes to match: the preset is named or picked
+          // by media type.
+          preset: options.preset ?? presetNameFor(key, contentTypeFor(file)),
         });
         if (outcome.status === 'ignored') throw new Error(`ignored: ${outcome.reason}`);
         bars?.add(outcome.jobId, path.basename(file));

@@ -1,12 +1,14 @@
 import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
 import type { Preset } from '../presets/schema.js';
-import { findPreset, presetNameFor } from '../presets/builtin.js';
+import type { PresetCatalog } from '../presets/catalog.js';
+import { choosePresets } from '../presets/choose.js';
+import { presetFingerprint } from '../presets/fingerprint.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from '../plan/types.js';
 import type { Runner } from '../runner/port.js';
 import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
-import { isFinal, type JobRecord } from './job.js';
+import { isFinal, type JobRecord, type JobState } from './job.js';
 import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
 import { tasksToReset } from './retry-plan.js';
 import type { JobStore } from './store.js';
@@ -18,19 +20,37 @@ export interface SubmitRequest {
   /** The version the event announced; when given and no longer current, the event is stale. */
   etag?: string;
   versionId?: string;
+  /** A preset by name; default: the routes of the presets file, else the media type's preset. */
   preset?: string;
+  /** Redo the work even when it succeeded before (after a preset or a default changed). */
+  force?: boolean;
 }
 
+/**
+ * `created`: a new job; `existing`: a job for this object version and preset was there already;
+ * `adopted`: no job was known but the work was committed before (its manifest found), so the
+ * job is recorded as succeeded without running; `reprocessing`: `force` restarted a job that had
+ * succeeded.
+ */
 export type SubmitOutcome =
-  | { status: 'created' | 'existing'; jobId: string; state: JobRecord['state'] }
-  | { status: 'ignored'; reason: 'output-location' | 'folder-marker' | 'missing' | 'stale' };
+  | {
+      status: 'created' | 'existing' | 'adopted' | 'reprocessing';
+      jobId: string;
+      state: JobRecord['state'];
+      preset: string;
+    }
+  | {
+      status: 'ignored';
+      reason: 'output-location' | 'folder-marker' | 'missing' | 'stale' | 'no-route';
+    };
 
 export interface OrchestratorDeps {
   config: Config;
   store: ObjectStore;
   jobs: JobStore;
   workflows: ReadonlyMap<Preset['kind'], Workflow>;
-  presets?: readonly Preset[];
+  /** Presets and routes; default the configuration's (`config.catalog`). */
+  catalog?: PresetCatalog;
   /** Called when a job ends (for CloudEvents notifications); failures here never fail the job. */
   onJobEnded?: (job: JobRecord) => void | Promise<void>;
   log: {
@@ -48,11 +68,25 @@ export interface OrchestratorDeps {
  */
 export class Orchestrator {
   private runner: Runner | undefined;
-  /** The presets this process knows (built-ins plus the presets file). */
-  readonly presets: readonly Preset[];
+  private catalogNow: PresetCatalog;
 
   constructor(private readonly deps: OrchestratorDeps) {
-    this.presets = deps.presets ?? deps.config.catalog.presets;
+    this.catalogNow = deps.catalog ?? deps.config.catalog;
+  }
+
+  /** The presets, routes and schedules in force (replaced by a reload of the presets file). */
+  get catalog(): PresetCatalog {
+    return this.catalogNow;
+  }
+
+  /** The presets this process knows (built-ins plus the presets file). */
+  get presets(): readonly Preset[] {
+    return this.catalogNow.presets;
+  }
+
+  /** Takes a reloaded presets file; jobs already created keep the preset they were created with. */
+  setCatalog(catalog: PresetCatalog): void {
+    this.catalogNow = catalog;
   }
 
   /** The runner and the orchestrator call each other; the runner is attached after both exist. */
@@ -66,22 +100,27 @@ export class Orchestrator {
     return bucket === output && key.startsWith(outputPrefix);
   }
 
+  /** Submits and answers for the first preset chosen; see `submitAll` for every one. */
   async submit(request: SubmitRequest): Promise<SubmitOutcome> {
+    return (await this.submitAll(request))[0]!;
+  }
+
+  /**
+   * Makes the jobs for one object: one per preset chosen (by name, by the first matching route,
+   * or by media type), each with its own id. Ignored objects give one `ignored` outcome.
+   */
+  async submitAll(request: SubmitRequest): Promise<SubmitOutcome[]> {
     if (this.isOutputLocation(request.bucket, request.key))
-      return { status: 'ignored', reason: 'output-location' };
+      return [{ status: 'ignored', reason: 'output-location' }];
     // Consoles create 'folders' as zero-byte keys ending in '/': not media, whatever the trigger.
-    if (request.key.endsWith('/')) return { status: 'ignored', reason: 'folder-marker' };
+    if (request.key.endsWith('/')) return [{ status: 'ignored', reason: 'folder-marker' }];
     const head = await this.deps.store.head(request.bucket, request.key);
-    if (!head) return { status: 'ignored', reason: 'missing' };
+    if (!head) return [{ status: 'ignored', reason: 'missing' }];
     const stale =
       (request.etag && request.etag !== head.etag) ||
       (request.versionId && head.versionId && request.versionId !== head.versionId);
-    if (stale) return { status: 'ignored', reason: 'stale' };
+    if (stale) return [{ status: 'ignored', reason: 'stale' }];
 
-    const preset = findPreset(
-      request.preset ?? presetNameFor(request.key, head.contentType),
-      this.presets,
-    );
     const source = {
       bucket: head.bucket,
       key: head.key,
@@ -90,18 +129,43 @@ export class Orchestrator {
       size: head.size,
       contentType: head.contentType,
     };
-    const id = deriveJobId(source, preset.name);
+    const choice = choosePresets(this.catalogNow, source, request.preset);
+    if ('ignored' in choice) {
+      this.deps.log.info(
+        { bucket: source.bucket, key: source.key, file: this.catalogNow.file },
+        'upload ignored: no route of the presets file matches it',
+      );
+      return [{ status: 'ignored', reason: choice.ignored }];
+    }
+    const outcomes: SubmitOutcome[] = [];
+    for (const preset of choice.presets)
+      outcomes.push(await this.submitJob(source, preset, request.force ?? false));
+    return outcomes;
+  }
+
+  private async submitJob(
+    source: JobSpec['source'],
+    preset: Preset,
+    force: boolean,
+  ): Promise<SubmitOutcome> {
+    const id = deriveJobId(source, preset.name, presetFingerprint(preset));
+    const answer = (status: 'created' | 'existing' | 'adopted' | 'reprocessing', state: JobState) =>
+      ({ status, jobId: id, state, preset: preset.name }) as const;
     // The common case for a repeated event or a sweep pass: the job exists, so skip the manifest
     // look-up.
     const known = await this.deps.jobs.get(id);
-    if (known) return { status: 'existing', jobId: id, state: known.state };
+    if (known) {
+      if (force && known.state === 'succeeded')
+        return answer('reprocessing', await this.redo(known));
+      return answer('existing', known.state);
+    }
     const { outputPrefix } = this.deps.config.buckets;
     const spec: JobSpec = {
       id,
       source,
       preset,
       outputBucket: this.deps.config.buckets.output,
-      outputPrefix: `${outputPrefix}${request.key}/${preset.name}/`,
+      outputPrefix: `${outputPrefix}${source.key}/${preset.name}/`,
       scratchPrefix: `${outputPrefix}.mediaflow-scratch/${id}/`,
       stageWeights: this.workflowFor(preset.kind).stageWeights,
     };
@@ -117,20 +181,36 @@ export class Orchestrator {
     };
 
     // A committed manifest for this exact job means the work was done before (by an earlier
-    // process whose job store is gone): adopt it instead of doing it again.
-    const manifest = await readManifest(this.deps.store, spec);
+    // process whose job store is gone): adopt it instead of doing it again, unless forced.
+    const manifest = force ? null : await readManifest(this.deps.store, spec);
     if (manifest) Object.assign(record, { state: 'succeeded', outputs: manifest.outputs });
 
     if (!(await this.deps.jobs.create(record))) {
       const existing = await this.deps.jobs.get(id);
-      return { status: 'existing', jobId: id, state: existing?.state ?? 'queued' };
+      return answer('existing', existing?.state ?? 'queued');
     }
     this.deps.log.info(
-      { jobId: id, bucket: source.bucket, key: source.key, preset: preset.name },
-      manifest ? 'job already complete' : 'job created',
+      { jobId: id, bucket: source.bucket, key: source.key, preset: preset.name, force },
+      manifest ? 'job adopted: its manifest was committed before' : 'job created',
     );
-    if (!manifest) await this.advance(id);
-    return { status: 'created', jobId: id, state: record.state };
+    if (manifest) return answer('adopted', record.state);
+    await this.advance(id);
+    return answer('created', record.state);
+  }
+
+  /**
+   * `force` on a job that succeeded: the same job runs again from the start, in place (same id,
+   * same output keys), so whoever watches it sees it go back to queued and finish.
+   */
+  private async redo(job: JobRecord): Promise<JobState> {
+    const results = await this.deps.jobs.getResults(job.spec.id);
+    await this.deps.jobs.resetTasks(job.spec.id, [
+      ...new Set([...Object.keys(job.tasks), ...Object.keys(results)]),
+    ]);
+    await this.deps.jobs.setState(job.spec.id, { state: 'queued', outputs: [], error: undefined });
+    this.deps.log.info({ jobId: job.spec.id }, 'job forced to run again');
+    await this.advance(job.spec.id);
+    return 'queued';
   }
 
   /** Plans and starts the next stage, or completes the job when nothing is left. */

@@ -28,7 +28,9 @@ export async function submitStorageEvents(
         ...(event.etag ? { etag: event.etag } : {}),
         ...(event.versionId ? { versionId: event.versionId } : {}),
       };
-      outcomes.push({ event, outcome: await orchestrator.submit(request) });
+      // One outcome per job: routes can send one upload to several presets.
+      for (const outcome of await orchestrator.submitAll(request))
+        outcomes.push({ event, outcome });
     }
   }
   return outcomes;

@@ -14,8 +14,11 @@ export interface SweepDeps {
 
 export interface SweepReport {
   listed: number;
+  /** Jobs, one per preset an object was routed to. */
   created: number;
   existing: number;
+  /** Work found committed (manifest) by a process that did not know the job. */
+  adopted: number;
   ignored: number;
   failed: number;
 }
@@ -28,16 +31,17 @@ export interface SweepReport {
  * nobody has seen become new jobs.
  */
 export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<SweepReport> {
-  const report: SweepReport = { listed: 0, created: 0, existing: 0, ignored: 0, failed: 0 };
+  const report: SweepReport = {
+    listed: 0,
+    created: 0,
+    existing: 0,
+    adopted: 0,
+    ignored: 0,
+    failed: 0,
+  };
   const queue = new PQueue({ concurrency: deps.concurrency ?? 4 });
   const count = (outcome: SubmitOutcome) =>
-    void report[
-      outcome.status === 'created'
-        ? 'created'
-        : outcome.status === 'existing'
-          ? 'existing'
-          : 'ignored'
-    ]++;
+    void report[outcome.status === 'reprocessing' ? 'created' : outcome.status]++;
   for await (const object of deps.store.list(deps.inputBucket, '')) {
     if (signal?.aborted) break;
     report.listed++;
@@ -50,13 +54,12 @@ export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<
     if (queue.size > 100) await queue.onSizeLessThan(50);
     void queue.add(async () => {
       try {
-        count(
-          await deps.orchestrator.submit({
-            bucket: object.bucket,
-            key: object.key,
-            etag: object.etag,
-          }),
-        );
+        const outcomes = await deps.orchestrator.submitAll({
+          bucket: object.bucket,
+          key: object.key,
+          etag: object.etag,
+        });
+        outcomes.forEach(count);
       } catch (error) {
         report.failed++;
         deps.log.warn(

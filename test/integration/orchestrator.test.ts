@@ -167,7 +167,7 @@ describe('orchestrator on the embedded store', () => {
     );
     try {
       const replay = await fresh.orchestrator.submit({ bucket: input, key: 'again.jpg' });
-      expect(replay).toMatchObject({ status: 'created', jobId: outcome.jobId, state: 'succeeded' });
+      expect(replay).toMatchObject({ status: 'adopted', jobId: outcome.jobId, state: 'succeeded' });
       expect((await fresh.jobs.get(outcome.jobId))!.outputs).toHaveLength(3);
     } finally {
       await fresh.close();

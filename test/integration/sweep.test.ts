@@ -48,6 +48,7 @@ describe('reconciliation sweep on a real S3-protocol server', () => {
         listed: 2,
         created: 2,
         existing: 0,
+        adopted: 0,
         ignored: 0,
         failed: 0,
       });
@@ -64,6 +65,7 @@ describe('reconciliation sweep on a real S3-protocol server', () => {
         listed: 2,
         created: 0,
         existing: 2,
+        adopted: 0,
         ignored: 0,
         failed: 0,
       });
@@ -90,7 +92,7 @@ describe('reconciliation sweep on a real S3-protocol server', () => {
           inputBucket: input,
           log: fresh.log,
         });
-        expect(report).toMatchObject({ listed: 2, created: 2, failed: 0 });
+        expect(report).toMatchObject({ listed: 2, created: 0, adopted: 2, failed: 0 });
         const jobs = (await fresh.jobs.list({ limit: 10 })).jobs;
         expect(jobs.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
         expect(jobs.every((j) => j.outputs.length === 3)).toBe(true);
