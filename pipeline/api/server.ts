@@ -4,6 +4,7 @@ import Fastify, {
   type FastifyInstance,
   type FastifyRequest,
 } from 'fastify';
+import { MediaflowError } from '../../functions/errors.js';
 import type { App } from '../app.js';
 import type { Logger } from '../log.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
@@ -135,5 +136,18 @@ export async function listen(
   apiKeys: readonly string[],
 ): Promise<string> {
   assertSafeBinding(host, apiKeys);
-  return server.listen({ host, port });
+  try {
+    return await server.listen({ host, port });
+  } catch (error) {
+    // A port taken or not allowed is the operator's to change: a configuration error (exit 3).
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
+      throw new MediaflowError(
+        'CONFIG_INVALID',
+        `Cannot listen on ${host}:${port} (${code}); choose another MEDIAFLOW_HOST/MEDIAFLOW_PORT ` +
+          'or --port',
+        { cause: error },
+      );
+    throw error;
+  }
 }

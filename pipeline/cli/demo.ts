@@ -28,7 +28,12 @@ export function listSamples(dir: string): string[] {
  * The embedded demo: uploads the samples to the input bucket as a user would, lets the store's
  * upload events trigger the jobs, shows progress, and prints every job's outputs.
  */
-export async function runDemo(config: Config, log: Logger, samplesDir: string): Promise<number> {
+export async function runDemo(
+  config: Config,
+  log: Logger,
+  samplesDir: string,
+  logFile?: string,
+): Promise<number> {
   const files = listSamples(samplesDir);
   if (files.length === 0) {
     process.stderr.write(`No samples found in ${samplesDir}\n`);
@@ -85,7 +90,9 @@ export async function runDemo(config: Config, log: Logger, samplesDir: string): 
     const finished = await waitForJobs(app.jobs, ids, (job) => bars.update(job));
     bars.stop();
     printOutcomes(finished, config.buckets.output);
-    return finished.every((j) => j.state === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
+    const ok = finished.every((j) => j.state === 'succeeded');
+    if (!ok && logFile) process.stderr.write(`details: ${logFile}\n`);
+    return ok ? EXIT.OK : EXIT.JOB_FAILED;
   } finally {
     await app.close();
   }

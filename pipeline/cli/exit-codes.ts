@@ -7,13 +7,13 @@ export const EXIT = {
    * Bad command line or arguments, including a request the API rejected as invalid (400, 409, 413).
    */
   USAGE: 2,
-  /** The configuration is invalid. */
+  /** The configuration is invalid, including a port out of range or already taken. */
   CONFIG: 3,
   /** Storage, Redis or the API could not be reached (or answered 503/429), or ffmpeg is missing. */
   UNAVAILABLE: 4,
   /** The API refused the key: MEDIAFLOW_API_KEY is missing or wrong (401, 403). */
   AUTH: 5,
-  /** No job has that id (404). */
+  /** No job has that id (404), or `submit` named an object that does not exist. */
   NOT_FOUND: 6,
 } as const;
 

@@ -12,14 +12,37 @@ import { ApiClient, ApiRequestError } from './api-client.js';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** The CLI's command names, checked against the deployment files by the infra tests. */
-export const COMMANDS = ['demo', 'process', 'serve', 'worker', 'submit', 'status', 'jobs'] as const;
+export const COMMANDS = [
+  'demo',
+  'process',
+  'serve',
+  'worker',
+  'submit',
+  'status',
+  'jobs',
+  'cancel',
+  'retry',
+] as const;
 
-/** CLI runs print progress, not logs, unless a log level was asked for. */
-function cliConfig(): { config: Config; log: ReturnType<typeof createLogger> } {
+/**
+ * The human commands (demo, process) print progress and results, not logs: machine logs go to
+ * `<data dir>/mediaflow.log`, or to stderr with --verbose.
+ */
+function cliConfig(verbose: boolean): {
+  config: Config;
+  log: ReturnType<typeof createLogger>;
+  logFile: string | undefined;
+} {
   const config = loadConfig();
-  const level = process.env.MEDIAFLOW_LOG_LEVEL ? config.logLevel : 'warn';
-  return { config, log: createLogger(level) };
+  if (verbose) return { config, log: createLogger(config.logLevel), logFile: undefined };
+  const logFile = path.join(config.embedded.dataDir, 'mediaflow.log');
+  return { config, log: createLogger(config.logLevel, logFile), logFile };
 }
+
+const VERBOSE = [
+  '--verbose',
+  'machine logs on stderr instead of <data dir>/mediaflow.log',
+] as const;
 
 export function buildProgram(): Command {
   const program = new Command('mediaflow')
@@ -27,8 +50,11 @@ export function buildProgram(): Command {
       'Event-driven media processing for object storage: uploads become web-ready images, HLS ' +
         'ladders and MP4 renditions.',
     )
-    .showHelpAfterError()
-    .exitOverride();
+    .exitOverride()
+    // One line in the CLI's own wording: "mediaflow: unknown option '--x'" and a hint after it.
+    .configureOutput({
+      outputError: (text, write) => write(`mediaflow: ${text.replace(/^error: /, '')}`),
+    });
 
   program
     .command('demo')
@@ -37,10 +63,11 @@ export function buildProgram(): Command {
         'trigger jobs, print the outputs',
     )
     .option('--samples <dir>', 'folder of sample media to upload', path.join(ROOT, 'samples'))
-    .action(async (options: { samples: string }) => {
-      const { config, log } = cliConfig();
+    .option(...VERBOSE)
+    .action(async (options: { samples: string; verbose?: boolean }) => {
+      const { config, log, logFile } = cliConfig(Boolean(options.verbose));
       const { runDemo } = await import('./demo.js');
-      process.exitCode = await runDemo(config, log, path.resolve(options.samples));
+      process.exitCode = await runDemo(config, log, path.resolve(options.samples), logFile);
     });
 
   program
@@ -53,11 +80,17 @@ export function buildProgram(): Command {
     .option('--preset <name>', 'preset name (default: chosen from the media type)')
     .option('--out <dir>', 'output folder', 'mediaflow-out')
     .option('--json', 'print one JSON report on stdout', false)
-    .action(async (files: string[], options: { preset?: string; out: string; json: boolean }) => {
-      const { config, log } = cliConfig();
-      const { runProcess } = await import('./process.js');
-      process.exitCode = await runProcess(files, options, config, log);
-    });
+    .option(...VERBOSE)
+    .action(
+      async (
+        files: string[],
+        options: { preset?: string; out: string; json: boolean; verbose?: boolean },
+      ) => {
+        const { config, log, logFile } = cliConfig(Boolean(options.verbose));
+        const { runProcess } = await import('./process.js');
+        process.exitCode = await runProcess(files, options, config, log, logFile);
+      },
+    );
 
   program
     .command('worker')
@@ -160,6 +193,36 @@ export function buildProgram(): Command {
     },
   );
 
+  apiOption(
+    program
+      .command('cancel')
+      .description('Cancel a job: its ffmpeg processes are killed and its partial outputs removed')
+      .argument('<id>', 'job id'),
+  ).action(async (id: string, options: { api: string; json: boolean }) => {
+    const { runCancel } = await import('./job-actions.js');
+    process.exitCode = await runCancel(id, options, client(options));
+  });
+
+  apiOption(
+    program
+      .command('retry')
+      .description(
+        'Run a failed or cancelled job again, or with --failed every failed job whose error is ' +
+          'not permanent',
+      )
+      .argument('[id]', 'job id')
+      .option('--failed', 'retry every failed job with a retryable error', false),
+  ).action(
+    async (id: string | undefined, options: { api: string; failed: boolean; json: boolean }) => {
+      const { runRetry } = await import('./job-actions.js');
+      process.exitCode = await runRetry(id, options, client(options));
+    },
+  );
+
+  // A usage error prints commander's one line and a hint, not the whole help.
+  program.showHelpAfterError('(mediaflow --help lists the commands)');
+  for (const command of program.commands)
+    command.showHelpAfterError(`(mediaflow ${command.name()} --help for usage)`);
   return program;
 }
 

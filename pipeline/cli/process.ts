@@ -5,6 +5,7 @@ import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions
 import { createApp } from '../app.js';
 import type { Config } from '../config/load.js';
 import { MANIFEST_NAME } from '../jobs/manifest.js';
+import { findPreset } from '../presets/builtin.js';
 import { waitForJobs } from '../jobs/wait.js';
 import type { Logger } from '../log.js';
 import { presetNameFor } from '../presets/builtin.js';
@@ -30,7 +31,11 @@ export async function runProcess(
   options: { preset?: string; out: string; json: boolean },
   baseConfig: Config,
   log: Logger,
+  logFile?: string,
 ): Promise<number> {
+  // Usage problems end the command before any store starts, with exit code 2.
+  checkInputs(files);
+  if (options.preset) findPreset(options.preset, baseConfig.catalog.presets);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-process-'));
   const config: Config = { ...baseConfig, embedded: { dataDir, port: 0 } };
   const app = await createApp(config, log);
@@ -39,10 +44,8 @@ export async function runProcess(
   try {
     const bars = options.json ? undefined : new JobProgressBars();
     const started: { index: number; file: string; jobId: string }[] = [];
-    const names = new Set<string>();
     for (const [index, file] of files.entries()) {
       try {
-        checkInput(file, names);
         const key = `process/${path.basename(file)}`;
         await app.store.upload(config.buckets.input, key, path.resolve(file), {
           contentType: contentTypeFor(file),
@@ -104,32 +107,37 @@ export async function runProcess(
         `${r.input}: ` +
           `${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`,
       );
-  return reports.every((r) => r.status === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
+  const ok = reports.every((r) => r.status === 'succeeded');
+  if (!ok && logFile) process.stderr.write(`details: ${logFile}\n`);
+  return ok ? EXIT.OK : EXIT.JOB_FAILED;
 }
 
 /**
- * Refuses an input before anything is uploaded: a path that is not a readable file, or a second
- * input with the same file name. Inputs share one key and one output folder per file name, so a
- * second `clip.mp4` would overwrite the first's source mid-job and its outputs.
+ * Refuses the command before anything is uploaded when an input is not a readable file, or when
+ * two inputs share a file name: inputs share one key and one output folder per file name, so a
+ * second `clip.mp4` would overwrite the first's source mid-job and its outputs. Every problem is
+ * named in one line.
  */
-function checkInput(file: string, names: Set<string>): void {
-  let stat: fs.Stats;
-  try {
-    stat = fs.statSync(file);
-  } catch {
-    throw new MediaflowError('SOURCE_NOT_FOUND', `No file ${file}`);
+function checkInputs(files: string[]): void {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const file of files) {
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      problems.push(`no file ${file}`);
+      continue;
+    }
+    if (!stat.isFile()) {
+      problems.push(`${file} is ${stat.isDirectory() ? 'a directory' : 'not a file'}`);
+      continue;
+    }
+    const name = path.basename(file);
+    if (names.has(name))
+      problems.push(`${name} given twice (outputs go to <out>/${name}/; rename one)`);
+    names.add(name);
   }
-  if (!stat.isFile())
-    throw new MediaflowError(
-      'REQUEST_INVALID',
-      `Expected a file for ${file} but received ` +
-        `${stat.isDirectory() ? 'a directory' : 'something else'}`,
-    );
-  const name = path.basename(file);
-  if (names.has(name))
-    throw new MediaflowError(
-      'REQUEST_INVALID',
-      `Expected one input per file name but received ${name} twice; outputs go to <out>/${name}/`,
-    );
-  names.add(name);
+  if (problems.length)
+    throw new MediaflowError('REQUEST_INVALID', `Expected readable files: ${problems.join('; ')}`);
 }

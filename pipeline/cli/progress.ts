@@ -28,7 +28,7 @@ export class JobProgressBars {
   add(jobId: string, label: string): void {
     if (this.multibar && !this.bars.has(jobId))
       this.bars.set(jobId, this.multibar.create(100, 0, { label, state: 'queued' }));
-    if (!this.multibar) process.stderr.write(`queued   ${label} (${jobId})\n`);
+    if (!this.multibar) process.stderr.write(`${'queued'.padEnd(9)} ${label} (${jobId})\n`);
     this.labels.set(jobId, label);
   }
 
@@ -40,7 +40,7 @@ export class JobProgressBars {
     else if (['succeeded', 'failed', 'cancelled'].includes(job.state) && !this.announced.has(id)) {
       this.announced.add(id);
       process.stderr.write(
-        `${job.state.padEnd(9)}${this.labels.get(id) ?? id}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
+        `${job.state.padEnd(9)} ${this.labels.get(id) ?? id}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
       );
     }
   }

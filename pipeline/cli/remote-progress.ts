@@ -47,7 +47,7 @@ export class RemoteProgressBars {
     else if (FINAL.has(job.state) && this.labels.has(job.id) && !this.announced.has(job.id)) {
       this.announced.add(job.id);
       process.stderr.write(
-        `${job.state.padEnd(10)}${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
+        `${job.state.padEnd(9)} ${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
       );
     }
   }

@@ -40,27 +40,38 @@ export async function runSubmit(
   const batches = toBatches(targets, options.prefix);
   const labels = new Map<string, string>();
   const jobIds: string[] = [];
+  // An object named on the command line that makes no job is an error: a typo in a CI script must
+  // not pass. Objects under a prefix may be skipped (folder markers, outputs) without one.
+  let refused: ExitCode = EXIT.OK;
   for (const batch of batches) {
     const response = await submitWithRetries(client, {
       ...batch,
       ...(options.preset ? { preset: options.preset } : {}),
     });
     for (const item of response.items) {
-      if (item.status === 'ignored')
-        process.stderr.write(`ignored   ${item.bucket}/${item.key} (${item.reason})\n`);
-      else if (item.jobId && !labels.has(item.jobId)) {
+      if (item.status === 'ignored') {
+        process.stderr.write(
+          `${'ignored'.padEnd(9)} ${item.bucket}/${item.key} (${item.reason})\n`,
+        );
+        if ('items' in batch) refused = item.reason === 'missing' ? EXIT.NOT_FOUND : EXIT.USAGE;
+      } else if (item.jobId && !labels.has(item.jobId)) {
         labels.set(item.jobId, `${item.bucket}/${item.key}`);
         jobIds.push(item.jobId);
       }
+    }
+    if ('prefix' in batch && response.items.length === 0) {
+      process.stderr.write(`${'ignored'.padEnd(9)} ${batch.bucket}/${batch.prefix} (no objects)\n`);
+      refused = EXIT.NOT_FOUND;
     }
   }
   if (!options.json) for (const id of jobIds) process.stdout.write(`${id}\n`);
   if (!options.wait) {
     if (options.json) process.stdout.write(JSON.stringify({ jobIds }) + '\n');
-    return EXIT.OK;
+    return refused;
   }
   const final = await waitForJobs(client, jobIds, labels);
   if (options.json) process.stdout.write(JSON.stringify({ jobs: [...final.values()] }) + '\n');
+  if (refused !== EXIT.OK) return refused;
   return [...final.values()].every((j) => j.state === 'succeeded') ? EXIT.OK : EXIT.JOB_FAILED;
 }
 

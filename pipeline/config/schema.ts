@@ -11,6 +11,7 @@ import { z } from 'zod';
  */
 const positiveInt = z.coerce.number().int().positive();
 const nonNegativeInt = z.coerce.number().int().nonnegative();
+const port = nonNegativeInt.max(65535);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 const csv = z.string().transform((v) =>
   v
@@ -45,7 +46,7 @@ export const envSchema = z.object({
   /** The embedded store's data folder. */
   MEDIAFLOW_DATA_DIR: z.string().min(1).default('.mediaflow'),
   /** The embedded store's port; 0 picks a free one. */
-  MEDIAFLOW_EMBEDDED_S3_PORT: nonNegativeInt.default(0),
+  MEDIAFLOW_EMBEDDED_S3_PORT: port.default(0),
   /** Local scratch space for media functions (one private folder per task). */
   MEDIAFLOW_SCRATCH_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'mediaflow')),
   /** Tasks run at once per process (p-queue) or per worker (BullMQ). */
@@ -67,7 +68,7 @@ export const envSchema = z.object({
   /** EBU R128 integrated loudness target for audio outputs, in LUFS. */
   MEDIAFLOW_LOUDNESS_LUFS: z.coerce.number().min(-70).max(-5).default(-16),
   MEDIAFLOW_HOST: z.string().min(1).default('127.0.0.1'),
-  MEDIAFLOW_PORT: nonNegativeInt.default(8080),
+  MEDIAFLOW_PORT: port.default(8080),
   /** Bearer tokens accepted by the API; empty means the API listens on loopback only. */
   MEDIAFLOW_API_KEYS: csv.default([]),
   /** Bearer token that storage webhooks (MinIO, a relay of S3 notifications) must present. */

@@ -153,7 +153,9 @@ describe('mediaflow serve, submit, status and jobs', () => {
       `${buckets.MEDIAFLOW_INPUT_BUCKET}/cli/`,
       `${buckets.MEDIAFLOW_INPUT_BUCKET}/cli/missing.png`,
     ]);
-    expect(res.code).toBe(EXIT.OK);
+    // The prefix's jobs are submitted, but a named object that does not exist is an error (a typo
+    // in a script must not pass); it used to exit 0.
+    expect(res.code).toBe(EXIT.NOT_FOUND);
     expect(res.stdout.trim().split('\n')).toHaveLength(2);
     expect(res.stderr).toContain('ignored   cli-input/cli/missing.png (missing)');
   });
