@@ -86,10 +86,10 @@ export function runCommand(file: string, args: readonly string[]): Promise<void>
   return new Promise((resolve, reject) => {
     const child = spawn(file, args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
-    child.stderr.on(
-      'data',
-      (d: Buffer) => (stderr += d.toString()).length > 10_000 && (stderr = stderr.slice(-5000)),
-    );
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (stderr.length > 10_000) stderr = stderr.slice(-5000);
+    });
     child.on('error', reject);
     child.on('close', (code) =>
       code === 0

@@ -40,7 +40,11 @@ const STAGE_OF: Record<string, number> = {
 
 export function groupStages(timings: TaskTiming[]): TaskTiming[][] {
   const stages: TaskTiming[][] = [];
-  for (const t of timings) (stages[STAGE_OF[t.kind] ?? 0] ??= []).push(t);
+  for (const t of timings) {
+    const stage = STAGE_OF[t.kind] ?? 0;
+    stages[stage] ??= [];
+    stages[stage].push(t);
+  }
   return stages.filter(Boolean);
 }
 

@@ -100,7 +100,7 @@ export async function createApp(
     async close() {
       await runner.close();
       await jobs.close();
-      store instanceof S3Store && store.destroy();
+      if (store instanceof S3Store) store.destroy();
       await embedded?.close();
     },
   };

@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
 import { MediaflowError } from '../errors.js';
 import { PIPELINE_TIMEOUT_SECONDS, toImageError } from './image-errors.js';
@@ -132,7 +132,7 @@ export async function inspectImage(
 
 /** Reads the first bytes; an empty file gives an empty buffer. */
 async function readHead(file: string): Promise<Uint8Array> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {

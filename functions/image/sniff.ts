@@ -86,7 +86,7 @@ export function sniffImage(head: Uint8Array): SniffResult {
 
 function sniffIsoBmff(head: Uint8Array): SniffResult {
   const boxSize = Buffer.from(head.subarray(0, 4)).readUInt32BE(0);
-  const end = Math.min(head.length, boxSize >= 16 ? boxSize : 16);
+  const end = Math.min(head.length, Math.max(boxSize, 16));
   // Major brand first, then the compatible brands after the minor version.
   const brands = [ascii(head, 8, 12)];
   for (let at = 16; at + 4 <= end; at += 4) brands.push(ascii(head, at, at + 4));

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MediaflowError } from '../../functions/errors.js';
-import { ApiClient, ApiRequestError } from './api-client.js';
+import { type ApiClient, ApiRequestError } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 import { RemoteProgressBars, type RemoteJobState } from './remote-progress.js';
 

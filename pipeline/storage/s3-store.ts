@@ -6,9 +6,11 @@ import {
   CreateBucketCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  type GetObjectCommandOutput,
   HeadBucketCommand,
   HeadObjectCommand,
   ListObjectsCommand,
+  type ListObjectsCommandOutput,
   PutObjectCommand,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
@@ -90,7 +92,7 @@ export class S3Store implements ObjectStore {
     file: string,
     options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal | undefined },
   ): Promise<ObjectInfo> {
-    let response;
+    let response: GetObjectCommandOutput;
     try {
       response = await this.client.send(
         new GetObjectCommand({
@@ -212,7 +214,7 @@ export class S3Store implements ObjectStore {
     // s3rver's v2 continuation tokens use DES, which OpenSSL 3 (Node 18+) no longer provides.
     let marker: string | undefined;
     for (;;) {
-      let page;
+      let page: ListObjectsCommandOutput;
       try {
         page = await this.client.send(
           new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }),

@@ -37,7 +37,7 @@ export interface TaskIO {
 }
 
 /** Type-erased handler, for registries keyed by kind. */
-export type AnyTaskHandler = TaskHandler<any>;
+export type AnyTaskHandler = TaskHandler<unknown>;
 
 export function defineHandler<P>(handler: TaskHandler<P>): TaskHandler<P> {
   return handler;

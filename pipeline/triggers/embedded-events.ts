@@ -1,6 +1,6 @@
 import { toErrorRecord } from '../../functions/errors.js';
 import type { EmbeddedS3 } from '../storage/embedded-s3.js';
-import { parseS3Notification } from '../events/s3-notification.js';
+import { parseS3Notification, type StorageEvent } from '../events/s3-notification.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
 import type { Logger } from '../log.js';
 import { submitStorageEvents, type EventOutcome } from './submit-events.js';
@@ -17,7 +17,7 @@ export function listenToEmbeddedEvents(
   onOutcome?: (outcome: EventOutcome) => void,
 ): () => void {
   return s3.onEvent((notification) => {
-    let events;
+    let events: StorageEvent[];
     try {
       events = parseS3Notification(notification, 'raw');
     } catch (error) {
@@ -25,7 +25,9 @@ export function listenToEmbeddedEvents(
       return;
     }
     submitStorageEvents(orchestrator, inputBucket, events)
-      .then((outcomes) => outcomes.forEach((o) => onOutcome?.(o)))
+      .then((outcomes) => {
+        for (const o of outcomes) onOutcome?.(o);
+      })
       .catch((error: unknown) =>
         log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'),
       );

@@ -1,7 +1,7 @@
 import { Client } from 'minio';
 import { toErrorRecord } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
-import { parseS3Notification } from '../events/s3-notification.js';
+import { parseS3Notification, type StorageEvent } from '../events/s3-notification.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
 import type { Logger } from '../log.js';
 import { backoffDelay } from '../runner/port.js';
@@ -124,7 +124,7 @@ export function startMinioListener(
     },
     {
       onRecord(record) {
-        let events;
+        let events: StorageEvent[];
         try {
           events = parseS3Notification({ Records: [record] }, 'raw');
         } catch (error) {
@@ -132,7 +132,9 @@ export function startMinioListener(
           return;
         }
         submitStorageEvents(orchestrator, bucket, events)
-          .then((outcomes) => outcomes.forEach((o) => onOutcome?.(o)))
+          .then((outcomes) => {
+            for (const o of outcomes) onOutcome?.(o);
+          })
           .catch((error: unknown) =>
             log.error({ err: toErrorRecord(error) }, 'could not submit jobs for an upload'),
           );

@@ -27,7 +27,7 @@ export function bullListKey(queuePrefix: string, list: 'wait' | 'active'): strin
   return `bull:${queuePrefix}-tasks:${list}`;
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Environment variables
 
 const NAMED_ENV = /\b(MEDIAFLOW_[A-Z0-9_]*[A-Z0-9]|REDIS_URL|FFMPEG_PATH|FFPROBE_PATH)\b/g;
@@ -70,7 +70,7 @@ export function checkEnvMap(env: Record<string, string>, where: string): string[
   return problems;
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Small parsers
 
 /** Seconds in a compose duration such as `45s`, `1m30s`, `1.5s`. */
@@ -163,7 +163,7 @@ export function mapOfStrings(value: unknown, where: string): Record<string, stri
   );
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Dockerfile
 
 export interface Instruction {
@@ -240,14 +240,16 @@ export function dockerIgnored(patterns: string[], file: string): boolean {
   for (const raw of patterns) {
     const negate = raw.startsWith('!');
     const pattern = (negate ? raw.slice(1) : raw).replace(/^\/+|\/+$/g, '');
+    // `**` (with its slash) spans folders; `*` and `?` stay within one path segment.
     const source = pattern
-      .split('')
-      .map((c, i, all) => (c === '*' && all[i + 1] === '*' ? '\u0000' : c))
-      .join('')
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\u0000\*\/?/g, '(?:.*/)?')
-      .replace(/\*/g, '[^/]*')
-      .replace(/\?/g, '[^/]');
+      .split(/\*\*\/?/)
+      .map((part) =>
+        part
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '[^/]*')
+          .replace(/\?/g, '[^/]'),
+      )
+      .join('(?:.*/)?');
     const re = new RegExp(`^${source}(?:/.*)?$`);
     if (re.test(file)) ignored = !negate;
   }

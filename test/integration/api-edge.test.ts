@@ -15,7 +15,10 @@ describe('API edges', () => {
   beforeAll(async () => {
     // A logger that keeps every line, to prove no token is ever written.
     const sink = new Writable({
-      write: (chunk, _enc, done) => (logLines.push(String(chunk)), done()),
+      write: (chunk, _enc, done) => {
+        logLines.push(String(chunk));
+        done();
+      },
     });
     ctx = await startApiApp({ log: pino({ level: 'trace' }, sink) });
     input = ctx.app.config.buckets.input;

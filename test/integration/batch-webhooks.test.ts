@@ -22,7 +22,7 @@ describe('per-batch webhooks', () => {
   let receiver: http.Server;
   let url: string;
   let ctx: Awaited<ReturnType<typeof startApiApp>>;
-  let webhooks: BatchWebhooks[] = [];
+  const webhooks: BatchWebhooks[] = [];
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
   const sender = () =>
     new WebhookSender({

@@ -88,7 +88,8 @@ const title = (name: string) => (corpus.skip ? `${name} (skipped: ${corpus.skip}
 
 /** Unique, readable object keys (several corpus files share a base name). */
 function keyFor(file: string, index: number): string {
-  return `corpus/${String(index).padStart(3, '0')}-${path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_')}`;
+  const name = path.basename(file).replace(/[^A-Za-z0-9._-]/g, '_');
+  return `corpus/${String(index).padStart(3, '0')}-${name}`;
 }
 
 /**
@@ -515,7 +516,8 @@ describe.skipIf(corpus.skip !== null)(title('corpus videos through the embedded 
             // guess).
             resampled = true;
             const got = [...out.times].sort((a, b) => a - b);
-            got.forEach((t, i) => expect(Math.abs(t - got[0]! - i / fps)).toBeLessThan(0.002));
+            for (const [i, t] of got.entries())
+              expect(Math.abs(t - got[0]! - i / fps)).toBeLessThan(0.002);
             expect(
               Math.abs(out.times.length - framesAtRate(bin, file, fps)),
               `${name} ${rendition} frame count at ${fps} fps`,
@@ -536,8 +538,9 @@ describe.skipIf(corpus.skip !== null)(title('corpus videos through the embedded 
             `${name} ${rendition}: a frame unlike the source`,
           ).toBeGreaterThan(10);
           if (reference?.rendition === rendition) {
-            // Frame by frame, the chunked encode is as faithful as one pass over the whole source:
-            // a piece decoded without the state it needed (or a frame out of place) is 20+ dB worse.
+            // Frame by frame, the chunked encode is as faithful as one pass over the whole
+            // source: a piece decoded without the state it needed (or a frame out of place) is
+            // 20+ dB worse.
             const whole = psnrPerFrame(
               bin,
               reference.file,
@@ -581,10 +584,13 @@ describe.skipIf(corpus.skip !== null)(title('corpus videos through the embedded 
           expect(meta.format).toBe('jpeg');
         }
         row.outcome =
-          `outputs: ` +
-          `${renditions.join(', ')}${sourceAudio ? '' : ', no audio'}${resampled ? ', resampled to CFR' : ''}; ` +
-          `min PSNR ${worstPsnr.toFixed(1)} ` +
-          `dB${worstVsSingle === null ? ' (not split)' : `, split: worst frame ${worstVsSingle.toFixed(1)} dB vs single pass`}`;
+          `outputs: ${renditions.join(', ')}` +
+          (sourceAudio ? '' : ', no audio') +
+          (resampled ? ', resampled to CFR' : '') +
+          `; min PSNR ${worstPsnr.toFixed(1)} dB` +
+          (worstVsSingle === null
+            ? ' (not split)'
+            : `, split: worst frame ${worstVsSingle.toFixed(1)} dB vs single pass`);
       },
     );
   });
@@ -925,7 +931,8 @@ describe('fixes found with the corpus', () => {
       expect(decodeErrors(bin, out.mp4File)).toBe('');
       expect(decodeErrors(bin, out.playlistFile)).toBe('');
       const pts = videoPts(bin, out.mp4File);
-      pts.forEach((t, k) => expect(Math.abs(t - pts[0]! - k / 30)).toBeLessThan(0.001));
+      for (const [k, t] of pts.entries())
+        expect(Math.abs(t - pts[0]! - k / 30)).toBeLessThan(0.001);
       // The same frames ffmpeg's fps filter picks in one pass over the whole source (the last one
       // may be extra: the source's last frame has no stated duration, and we hold it one frame).
       const single = framesAtRate(bin, source, 30);

@@ -10,7 +10,13 @@ function countingHandlers(): { handlers: Map<string, AnyTaskHandler>; runs: () =
   let runs = 0;
   const inspect = copyHandlers.get('inspect')!;
   const handlers = new Map(copyHandlers);
-  handlers.set('inspect', { ...inspect, run: (params, io) => (runs++, inspect.run(params, io)) });
+  handlers.set('inspect', {
+    ...inspect,
+    run: (params, io) => {
+      runs++;
+      return inspect.run(params, io);
+    },
+  });
   return { handlers, runs: () => runs };
 }
 

@@ -184,7 +184,7 @@ describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
     for (const m of merged) {
       const pts = videoPts(tools.binaries, m.mp4File);
       expect(pts).toHaveLength(SECONDS * FPS);
-      pts.forEach((t, i) => expect(Math.abs(t - i * FRAME)).toBeLessThan(0.001));
+      for (const [i, t] of pts.entries()) expect(Math.abs(t - i * FRAME)).toBeLessThan(0.001);
     }
   });
 
@@ -227,12 +227,11 @@ describe('video pipeline (split, audio, transcode, merge, HLS)', () => {
         for (const s of segments)
           await expect(fs.stat(path.join(m.hlsDir, s.uri))).resolves.toBeTruthy();
         expect(decodeErrors(tools.binaries, m.playlistFile)).toBe('');
-        // Each TS segment begins with a keyframe at the boundary: first video pts of segment k is k*2
-        // s (+ the TS offset).
+        // Each TS segment begins with a keyframe at the boundary: the first video pts of segment
+        // k is k*2 s (+ the TS offset).
         const firstPts = m.hlsSegments.map((s) => videoPts(tools.binaries, s.file)[0]!);
-        firstPts.forEach((t, k) =>
-          expect(Math.abs(t - firstPts[0]! - k * HLS_SECONDS)).toBeLessThan(0.001),
-        );
+        for (const [k, t] of firstPts.entries())
+          expect(Math.abs(t - firstPts[0]! - k * HLS_SECONDS)).toBeLessThan(0.001);
       }
       expect(new Set(starts).size).toBe(1);
       expect(starts[0]).toBe('0.000 2.000 4.000 6.000 8.000 10.000');

@@ -45,7 +45,7 @@ describe('x264 threads per rendition', () => {
       { ...spec, encoder: { ...spec.encoder, threads: 1 } },
       30,
     );
-    expect(withThreads.filter((a, i) => withThreads[i - 1] === '-threads')).toEqual(['1', '1']);
+    expect(withThreads.filter((_, i) => withThreads[i - 1] === '-threads')).toEqual(['1', '1']);
     expect(transcodeLadderArgs(spec, 30)).not.toContain('-threads');
   });
 });

@@ -173,7 +173,8 @@ describe('transcode-ladder args', () => {
   });
   it('turns rotated sources upright before splitting', () => {
     expect(ladderFilterGraph({ rotation: 90, outputs: outputs.slice(1) })).toBe(
-      '[0:v:0]setpts=PTS-STARTPTS,transpose=clock[b0];[b0]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v0]',
+      '[0:v:0]setpts=PTS-STARTPTS,transpose=clock[b0];' +
+        '[b0]scale=640:360:flags=bicubic,setsar=1,format=yuv420p[v0]',
     );
     expect(rotationFilters(180)).toEqual(['hflip', 'vflip']);
     expect(rotationFilters(270)).toEqual(['transpose=cclock']);
@@ -413,7 +414,8 @@ describe('thumbnail args', () => {
       output: '/s/s.jpg',
     });
     expect(after(args, '-vf')).toBe(
-      "setpts=PTS-STARTPTS,select='gte(t,selected_n*2.5)',scale=160:90:flags=bicubic,setsar=1,tile=5x2",
+      "setpts=PTS-STARTPTS,select='gte(t,selected_n*2.5)'," +
+        'scale=160:90:flags=bicubic,setsar=1,tile=5x2',
     );
   });
   it(
@@ -432,12 +434,13 @@ describe('thumbnail args', () => {
       });
       expectHardenedInputs(args);
       expect(args.filter((a) => a === '-i')).toHaveLength(3);
-      expect(args.filter((a, i) => args[i - 1] === '-ss')).toEqual(['2.5', '5']);
+      expect(args.filter((_, i) => args[i - 1] === '-ss')).toEqual(['2.5', '5']);
       expect(after(args, '-filter_complex')).toBe(
         [0, 1, 2]
           .map(
             (i) =>
-              `[${i}:v:0]transpose=cclock,trim=end_frame=1,setpts=PTS-STARTPTS,scale=90:160:flags=bicubic,setsar=1[t${i}]`,
+              `[${i}:v:0]transpose=cclock,trim=end_frame=1,setpts=PTS-STARTPTS,` +
+              `scale=90:160:flags=bicubic,setsar=1[t${i}]`,
           )
           .join(';') + ';[t0][t1][t2]concat=n=3:v=1:a=0,tile=3x1[sprite]',
       );
@@ -481,7 +484,8 @@ describe('loudnorm args', () => {
     ]);
     const graph = after(args, '-filter_complex')!;
     expect(graph).toContain(
-      'measured_I=-27.61:measured_TP=-4.47:measured_LRA=18.06:measured_thresh=-39.20:offset=0.58:linear=true',
+      'measured_I=-27.61:measured_TP=-4.47:measured_LRA=18.06:measured_thresh=-39.20:' +
+        'offset=0.58:linear=true',
     );
     expect(graph).toMatch(/asplit=3\[a0\]\[a1\]\[a2\]$/);
     expect(args.flatMap((a, i) => (a === '-c:a' ? [args[i + 1]] : []))).toEqual([

@@ -27,7 +27,7 @@ import { checkCompose, checkDockerfile, checkK8s } from '../helpers/infra-rules.
  */
 
 /** The commands and options the deployment files run; pipeline/cli must offer them. */
-export const EXPECTED_CLI: CliSurface = { commands: { serve: ['--port'], worker: [] } };
+const EXPECTED_CLI: CliSurface = { commands: { serve: ['--port'], worker: [] } };
 
 const COMPOSE_FILE = path.join(INFRA, 'docker-compose.yml');
 const dockerfile = () => parseDockerfile(readText(path.join(ROOT, 'Dockerfile')));
@@ -109,6 +109,7 @@ describe('environment variables', () => {
   it('the scan finds the variables it must (a scan that finds nothing would pass anything)', () => {
     expect(
       namedEnvVars(
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's own ${VAR:-default}
         'REDIS_URL x MEDIAFLOW_NOPE_X: ${MEDIAFLOW_API_KEYS:-k} ' +
           'MINIO_NOTIFY_WEBHOOK_ENABLE_MEDIAFLOW',
       ),

@@ -11,7 +11,7 @@ const KEY_STORAGE = 'mediaflow.apiKey';
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const view = document.getElementById('view');
 const notice = document.getElementById('notice');
-let teardown = [];
+const teardown = [];
 
 const apiKey = () => localStorage.getItem(KEY_STORAGE) ?? '';
 const authHeaders = () => (apiKey() ? { authorization: `Bearer ${apiKey()}` } : {});
@@ -242,9 +242,8 @@ function renderJob(id) {
         : []),
     );
     error.hidden = !job.error;
-    error.textContent = job.error
-      ? `${job.error.code}: ${job.error.message}${job.error.stderrTail ? `\n${job.error.stderrTail}` : ''}`
-      : '';
+    const stderrTail = job.error?.stderrTail ? `\n${job.error.stderrTail}` : '';
+    error.textContent = job.error ? `${job.error.code}: ${job.error.message}${stderrTail}` : '';
     tasks.replaceChildren(
       ...job.tasks.map((t) =>
         el(

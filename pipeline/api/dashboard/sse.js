@@ -37,12 +37,13 @@ export function readEvents(url, { headers = {}, onEvent, onError = () => {} }) {
           if (done) break;
           parser.feed(value);
         }
-      } catch (error) {
+      } catch {
         if (controller.signal.aborted) return;
       }
       if (!ended) await new Promise((resolve) => setTimeout(resolve, retryMs));
     }
   }
-  connect();
+  // connect() catches every failure itself (it retries), so nothing can reject here.
+  void connect();
   return { stop: () => controller.abort() };
 }

@@ -64,7 +64,10 @@ export async function staticRoutes(
   for (const [url, { file, type }] of Object.entries(FILES)) {
     server.get(url, async (_request, reply) => {
       let body = cache.get(file);
-      if (!body) cache.set(file, (body = await fs.promises.readFile(file)));
+      if (!body) {
+        body = await fs.promises.readFile(file);
+        cache.set(file, body);
+      }
       return reply
         .type(type)
         .header('content-security-policy', CSP)
