@@ -111,9 +111,10 @@ export default async function run(): Promise<Row[]> {
     const outside = Math.max(0, seconds - walls.reduce((a, b) => a + b, 0));
     const transcodeWall = walls[2] ?? 0;
     const segments = timings.filter((t) => t.kind === 'transcode').length;
+    const ladderNames = renditions.map((r) => r.name).join('/');
     return [
       {
-        name: `pipeline wall, ${SECONDS}s 1080p -> ${renditions.map((r) => r.name).join('/')} HLS+MP4`,
+        name: `pipeline wall, ${SECONDS}s 1080p -> ${ladderNames} HLS+MP4`,
         value: seconds,
         unit: 's',
         baseline: plain.seconds,

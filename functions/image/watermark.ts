@@ -50,8 +50,10 @@ export function textWatermarkSvg(text: string, color: string, fontSize: number):
   const stroke = Math.max(1, Math.round(fontSize / 16));
   return (
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-    `<text x="${fontSize / 2}" y="${Math.round(fontSize * 1.4)}" font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" ` +
-    `font-size="${fontSize}" fill="${escapeXml(color)}" stroke="rgba(0,0,0,0.45)" stroke-width="${stroke}" paint-order="stroke" ` +
+    `<text x="${fontSize / 2}" y="${Math.round(fontSize * 1.4)}" ` +
+    `font-family="DejaVu Sans, Liberation Sans, Arial, sans-serif" ` +
+    `font-size="${fontSize}" fill="${escapeXml(color)}" ` +
+    `stroke="rgba(0,0,0,0.45)" stroke-width="${stroke}" paint-order="stroke" ` +
     `xml:space="preserve">${escapeXml(text)}</text></svg>`
   );
 }

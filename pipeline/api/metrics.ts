@@ -38,7 +38,9 @@ export class ApiMetrics {
 
     new Gauge({
       name: 'mediaflow_jobs',
-      help: `Jobs by state (each state counted up to ${COUNT_CAP} when counted from the job store).`,
+      help:
+        `Jobs by state (each state counted up to ${COUNT_CAP} ` +
+        'when counted from the job store).',
       labelNames: ['state'],
       registers,
       async collect() {

@@ -203,7 +203,8 @@ export function buildOpenApi(options: { maxBatchItems: number; version: string }
         get: {
           summary: "Download one of a succeeded job's outputs",
           description:
-            "Only the job's listed outputs, its manifest.json and the files its HLS playlists reference. Honours one byte range.",
+            "Only the job's listed outputs, its manifest.json and the files its HLS playlists " +
+            'reference. Honours one byte range.',
           parameters: [
             jobId,
             {

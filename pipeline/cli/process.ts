@@ -104,8 +104,10 @@ export async function runProcess(
   else
     for (const r of reports)
       process.stdout.write(
-        `${r.input}: ` +
-          `${r.status}${r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : ''}${r.error ? ` ${r.error.code}: ${r.error.message}` : ''}\n`,
+        `${r.input}: ${r.status}` +
+          (r.outputDir ? ` -> ${r.outputDir} (${r.outputs?.length} files)` : '') +
+          (r.error ? ` ${r.error.code}: ${r.error.message}` : '') +
+          '\n',
       );
   const ok = reports.every((r) => r.status === 'succeeded');
   if (!ok && logFile) process.stderr.write(`details: ${logFile}\n`);

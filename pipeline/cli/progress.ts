@@ -39,9 +39,8 @@ export class JobProgressBars {
     if (bar) bar.update(percent, { state: job.state });
     else if (['succeeded', 'failed', 'cancelled'].includes(job.state) && !this.announced.has(id)) {
       this.announced.add(id);
-      process.stderr.write(
-        `${job.state.padEnd(9)} ${this.labels.get(id) ?? id}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
-      );
+      const error = job.error ? `: ${job.error.code} ${job.error.message}` : '';
+      process.stderr.write(`${job.state.padEnd(9)} ${this.labels.get(id) ?? id}${error}\n`);
     }
   }
 

@@ -46,9 +46,8 @@ export class RemoteProgressBars {
     if (bar) bar.update(Math.round(job.progress * 100), { state: job.state });
     else if (FINAL.has(job.state) && this.labels.has(job.id) && !this.announced.has(job.id)) {
       this.announced.add(job.id);
-      process.stderr.write(
-        `${job.state.padEnd(9)} ${this.labels.get(job.id)}${job.error ? `: ${job.error.code} ${job.error.message}` : ''}\n`,
-      );
+      const error = job.error ? `: ${job.error.code} ${job.error.message}` : '';
+      process.stderr.write(`${job.state.padEnd(9)} ${this.labels.get(job.id)}${error}\n`);
     }
   }
 

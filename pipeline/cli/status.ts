@@ -27,7 +27,9 @@ export async function runStatus(
     for (const t of job.tasks)
       lines.push(
         `  ${t.id.padEnd(16)} ${t.kind.padEnd(12)} ${t.state.padEnd(10)} ` +
-          `${String(Math.round(t.progress * 100)).padStart(3)}%${t.attempts > 1 ? `  (${t.attempts} attempts)` : ''}${t.error ? `  ${t.error.code}` : ''}`,
+          `${String(Math.round(t.progress * 100)).padStart(3)}%` +
+          (t.attempts > 1 ? `  (${t.attempts} attempts)` : '') +
+          (t.error ? `  ${t.error.code}` : ''),
       );
   }
   if (job.outputs.length) {

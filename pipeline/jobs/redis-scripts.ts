@@ -27,13 +27,15 @@ end
  */
 export const CREATE = `${ACTIVITY}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5], 'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
+redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5],
+  'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[9]) end
 redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
 for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 touch(KEYS[5], ARGV[1], ARGV[4], ARGV[10])
-local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(ARGV[4])
+local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1])
+  .. ',"state":' .. cjson.encode(ARGV[4])
 if ARGV[9] ~= '' then event = event .. ',"error":' .. ARGV[9] end
 redis.call('PUBLISH', ARGV[2], event .. '}')
 return 1
@@ -46,11 +48,18 @@ return 1
 export const SET_STATE = `${ACTIVITY}
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
-if ARGV[5] == 'open' and (old == 'succeeded' or old == 'failed' or old == 'cancelled' or redis.call('HEXISTS', KEYS[1], 'error') == 1) then return 2 end
+if ARGV[5] == 'open' and (old == 'succeeded' or old == 'failed' or old == 'cancelled'
+    or redis.call('HEXISTS', KEYS[1], 'error') == 1) then
+  return 2
+end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
 for i = 7, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
-  if value == '' then redis.call('HDEL', KEYS[1], field) else redis.call('HSET', KEYS[1], field, value) end
+  if value == '' then
+    redis.call('HDEL', KEYS[1], field)
+  else
+    redis.call('HSET', KEYS[1], field, value)
+  end
   if field == 'state' and value ~= old then
     local score = redis.call('HGET', KEYS[1], 'score')
     redis.call('ZREM', ARGV[3] .. old, ARGV[1])
@@ -60,7 +69,8 @@ end
 local state = redis.call('HGET', KEYS[1], 'state')
 touch(KEYS[2], ARGV[1], state, ARGV[6])
 local err = redis.call('HGET', KEYS[1], 'error')
-local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1]) .. ',"state":' .. cjson.encode(state)
+local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1])
+  .. ',"state":' .. cjson.encode(state)
 if err then event = event .. ',"error":' .. err end
 redis.call('PUBLISH', ARGV[2], event .. '}')
 return 1
@@ -76,7 +86,8 @@ if not state then return 0 end
 touch(KEYS[3], ARGV[1], state, ARGV[6])
 redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
-redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. ARGV[4] .. '}')
+redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1])
+  .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. ARGV[4] .. '}')
 return 1
 `;
 
@@ -92,7 +103,8 @@ local status = cjson.decode(raw)
 status['progress'] = tonumber(ARGV[4])
 local encoded = cjson.encode(status)
 redis.call('HSET', KEYS[1], ARGV[3], encoded)
-redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1]) .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. encoded .. '}')
+redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1])
+  .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. encoded .. '}')
 return 1
 `;
 
@@ -131,7 +143,8 @@ export const LIST_PAGE = `
 local max, after, want = ARGV[1], ARGV[2], tonumber(ARGV[3]) + 1
 local out, offset, batch = {}, 0, want + 16
 while #out < want * 2 do
-  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'WITHSCORES', 'LIMIT', offset, batch)
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'WITHSCORES',
+    'LIMIT', offset, batch)
   if #rows == 0 then break end
   for i = 1, #rows, 2 do
     local id, score = rows[i], rows[i + 1]

@@ -41,7 +41,7 @@ function optionValue(args: string[], option: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Dockerfile
 
 export interface DockerFacts {
@@ -114,7 +114,8 @@ export function checkDockerfile(
   problems.push(...checkEnvMap(env, 'Dockerfile ENV'));
   if (env.FFMPEG_PATH !== '/usr/bin/ffmpeg' || env.FFPROBE_PATH !== '/usr/bin/ffprobe')
     problems.push(
-      "Dockerfile: FFMPEG_PATH/FFPROBE_PATH must point at Debian's /usr/bin/ffmpeg and /usr/bin/ffprobe",
+      'Dockerfile: FFMPEG_PATH/FFPROBE_PATH must point at ' +
+        "Debian's /usr/bin/ffmpeg and /usr/bin/ffprobe",
     );
   if (env.MEDIAFLOW_HOST !== '0.0.0.0')
     problems.push('Dockerfile: MEDIAFLOW_HOST must be 0.0.0.0 in a container');
@@ -178,7 +179,7 @@ export function checkDockerfile(
   return { problems, facts: { port, uid, graceSeconds } };
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // docker compose
 
 type Service = Record<string, any>;
@@ -384,7 +385,7 @@ export function checkCompose(compose: Record<string, any>, cli: CliSurface): str
   return problems;
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Kubernetes
 
 function labelsMatch(

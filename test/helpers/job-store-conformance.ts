@@ -106,7 +106,8 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
         expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(
           false,
         );
-        // Unguarded writes (compensation recording its end, a retry reopening the job) always apply.
+        // Unguarded writes (compensation recording its end, a retry reopening the job) always
+        // apply.
         expect(await store.setState(job.spec.id, { state: 'queued', error: undefined })).toBe(true);
         expect(await store.setState(job.spec.id, { state: 'running', stage: 2 }, 'open')).toBe(
           true,

@@ -101,7 +101,10 @@ describe('jobs API', () => {
           expect(errorOf(res)).toMatchObject({
             code: 'REQUEST_INVALID',
             message: expect.stringMatching(
-              /^Expected well-formed Unicode \(no unpaired surrogates\) for body\.(items\.0\.key|prefix) but received/,
+              new RegExp(
+                String.raw`^Expected well-formed Unicode \(no unpaired surrogates\) ` +
+                  String.raw`for body\.(items\.0\.key|prefix) but received`,
+              ),
             ),
           });
         }

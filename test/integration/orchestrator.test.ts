@@ -120,7 +120,7 @@ describe('orchestrator on the embedded store', () => {
     },
   );
 
-  it("compensates only what the job wrote, not another job's outputs under its prefix", async () => {
+  it("compensates only what the job wrote, not other jobs' outputs under its prefix", async () => {
     // Keys may contain '/': the outputs of `nest.jpg/image/inner.jpg` live under `nest.jpg/image/`.
     await app.store.putBytes(input, 'nest.jpg/image/inner.jpg', 'inner');
     const inner = (await eventFor('nest.jpg/image/inner.jpg')) as { jobId: string };

@@ -88,7 +88,11 @@ describe('thumbnails', () => {
     expect(vtt.startsWith('WEBVTT\n')).toBe(true);
     const cues = [
       ...vtt.matchAll(
-        /(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\nsprite\.jpg#xywh=(\d+),(\d+),(\d+),(\d+)/g,
+        new RegExp(
+          String.raw`(\d\d:\d\d:\d\d\.\d{3}) --> (\d\d:\d\d:\d\d\.\d{3})\n` +
+            String.raw`sprite\.jpg#xywh=(\d+),(\d+),(\d+),(\d+)`,
+          'g',
+        ),
       ),
     ];
     expect(cues.map((c) => c[1])).toEqual([

@@ -31,7 +31,8 @@ describe('byte ranges', () => {
 
 describe('HLS references', () => {
   const master =
-    '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n#EXT-X-MEDIA:TYPE=AUDIO,URI="audio/index.m3u8"\n';
+    '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n' +
+    '#EXT-X-MEDIA:TYPE=AUDIO,URI="audio/index.m3u8"\n';
   it('lists the URIs of a playlist', () => {
     expect(playlistUris(master)).toEqual(['720p/index.m3u8', 'audio/index.m3u8']);
     expect(playlistUris('#EXTM3U\n#EXT-X-MAP:URI="init.mp4"\n#EXTINF:4,\nseg-0.m4s\r\n\n')).toEqual(

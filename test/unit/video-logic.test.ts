@@ -382,8 +382,10 @@ describe('master playlist', () => {
   it('writes one STREAM-INF per rendition, sorted by bandwidth', () => {
     expect(buildMasterPlaylist(variants)).toBe(
       '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-INDEPENDENT-SEGMENTS\n' +
-        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=700000,RESOLUTION=640x360,CODECS="avc1.64001E,mp4a.40.2",FRAME-RATE=29.970\n360p/index.m3u8\n' +
-        '#EXT-X-STREAM-INF:BANDWIDTH=3100001,AVERAGE-BANDWIDTH=2500000,RESOLUTION=1280x720,CODECS="avc1.64001F,mp4a.40.2",FRAME-RATE=29.970\n720p/index.m3u8\n',
+        '#EXT-X-STREAM-INF:BANDWIDTH=900000,AVERAGE-BANDWIDTH=700000,RESOLUTION=640x360,' +
+        'CODECS="avc1.64001E,mp4a.40.2",FRAME-RATE=29.970\n360p/index.m3u8\n' +
+        '#EXT-X-STREAM-INF:BANDWIDTH=3100001,AVERAGE-BANDWIDTH=2500000,RESOLUTION=1280x720,' +
+        'CODECS="avc1.64001F,mp4a.40.2",FRAME-RATE=29.970\n720p/index.m3u8\n',
     );
   });
   it('parses with m3u8-parser', () => {
@@ -412,7 +414,8 @@ describe('master playlist', () => {
 describe('media playlist, bitrates, codec strings', () => {
   it('parses what the HLS muxer writes', () => {
     const playlist = parseMediaPlaylist(
-      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.000000,\nseg-00000.ts\n#EXTINF:1.5,\nseg-00001.ts\n#EXT-X-ENDLIST\n',
+      '#EXTM3U\n#EXT-X-VERSION:6\n#EXT-X-TARGETDURATION:2\n' +
+        '#EXTINF:2.000000,\nseg-00000.ts\n#EXTINF:1.5,\nseg-00001.ts\n#EXT-X-ENDLIST\n',
     );
     expect(playlist).toEqual({
       version: 6,

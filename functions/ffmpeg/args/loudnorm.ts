@@ -101,7 +101,9 @@ export function loudnormApplyArgs(
   const labels = outputs.map((_, i) => `[a${i}]`).join('');
   // An explicit stereo layout: this ffmpeg cannot negotiate a layout into asplit otherwise, and
   // stereo is what web players expect (mono is duplicated, surround downmixed).
-  const graph = `[0:a:0]${loudnorm},aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo${outputs.length > 1 ? `,asplit=${outputs.length}` : ''}${labels}`;
+  const split = outputs.length > 1 ? `,asplit=${outputs.length}` : '';
+  const stereo = 'aformat=sample_fmts=fltp:channel_layouts=stereo';
+  const graph = `[0:a:0]${loudnorm},aresample=48000,${stereo}${split}${labels}`;
   const args = [...ffmpegGlobalArgs(), ...inputArgs(input), '-filter_complex', graph];
   outputs.forEach((output, i) => {
     const { codec, muxer } = CODEC_ARGS[output.format];

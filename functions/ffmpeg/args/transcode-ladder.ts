@@ -114,8 +114,9 @@ export function ladderFilterGraph(
   ];
   const marked = spec.watermark !== undefined;
   spec.outputs.forEach((o, i) => {
+    const label = marked ? `s${i}` : `v${i}`;
     chains.push(
-      `[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${marked ? `s${i}` : `v${i}`}]`,
+      `[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${label}]`,
     );
   });
   if (spec.watermark) {
