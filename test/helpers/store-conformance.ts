@@ -51,7 +51,7 @@ export function storeConformance(
       expect((await store.head(bucket, 'big.bin'))!.size).toBe(20 * 1024 * 1024);
     });
 
-    it('puts one abort listener per download in flight on a shared signal, none after', async () => {
+    it('one abort listener per download in flight on a shared signal, none after', async () => {
       const file = path.join(dir, 'shared.bin');
       fs.writeFileSync(file, Buffer.alloc(2 * 1024 * 1024, 3));
       const keys = Array.from({ length: 16 }, (_, i) => `shared/${i}`);
