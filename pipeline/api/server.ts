@@ -144,8 +144,8 @@ export async function listen(
     if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL')
       throw new MediaflowError(
         'CONFIG_INVALID',
-        `Cannot listen on ${host}:${port} (${code}); choose another MEDIAFLOW_HOST/MEDIAFLOW_PORT ` +
-          'or --port',
+        `Cannot listen on ${host}:${port} (${code}); ` +
+          'choose another MEDIAFLOW_HOST/MEDIAFLOW_PORT or --port',
         { cause: error },
       );
     throw error;

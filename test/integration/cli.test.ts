@@ -91,31 +91,35 @@ describe('mediaflow CLI', () => {
     },
   );
 
-  it('process refuses a missing path, a directory and a second input with the same file name before any work starts, naming each in one line', () => {
-    const dup = path.join(tmp, 'dup', 'photo.jpg');
-    fs.mkdirSync(path.dirname(dup), { recursive: true });
-    fs.writeFileSync(dup, fs.readFileSync('samples/photo.jpg').subarray(0, 5000));
-    const missing = path.join(tmp, 'no-such.jpg');
-    const run = mediaflow([
-      'process',
-      'samples/photo.jpg',
-      dup,
-      missing,
-      path.dirname(dup),
-      '--out',
-      path.join(tmp, 'out-inputs'),
-      '--json',
-    ]);
-    // A usage error (exit 2), not a failed job: nothing was uploaded, so the first photo.jpg is
-    // not processed either (it used to be, with the others reported as failed jobs).
-    expect(run.status, run.stderr).toBe(2);
-    expect(run.stdout).toBe('');
-    expect(run.stderr.trim().split('\n')).toEqual([
-      `mediaflow: REQUEST_INVALID: Expected readable files: photo.jpg given twice (outputs go ` +
-        `to <out>/photo.jpg/; rename one); no file ${missing}; ${path.dirname(dup)} is a directory`,
-    ]);
-    expect(fs.existsSync(path.join(tmp, 'out-inputs'))).toBe(false);
-  });
+  it(
+    'process refuses a missing path, a directory and a second input with the same file ' +
+      'name before any work starts, naming each in one line',
+    () => {
+      const dup = path.join(tmp, 'dup', 'photo.jpg');
+      fs.mkdirSync(path.dirname(dup), { recursive: true });
+      fs.writeFileSync(dup, fs.readFileSync('samples/photo.jpg').subarray(0, 5000));
+      const missing = path.join(tmp, 'no-such.jpg');
+      const run = mediaflow([
+        'process',
+        'samples/photo.jpg',
+        dup,
+        missing,
+        path.dirname(dup),
+        '--out',
+        path.join(tmp, 'out-inputs'),
+        '--json',
+      ]);
+      // A usage error (exit 2), not a failed job: nothing was uploaded, so the first photo.jpg is
+      // not processed either (it used to be, with the others reported as failed jobs).
+      expect(run.status, run.stderr).toBe(2);
+      expect(run.stdout).toBe('');
+      expect(run.stderr.trim().split('\n')).toEqual([
+        `mediaflow: REQUEST_INVALID: Expected readable files: photo.jpg given twice (outputs go ` +
+          `to <out>/photo.jpg/; rename one); no file ${missing}; ${path.dirname(dup)} is a directory`,
+      ]);
+      expect(fs.existsSync(path.join(tmp, 'out-inputs'))).toBe(false);
+    },
+  );
 
   it('names a bad configuration variable and exits 3', () => {
     const run = mediaflow(['process', 'samples/photo.jpg'], {
