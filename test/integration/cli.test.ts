@@ -115,7 +115,8 @@ describe('mediaflow CLI', () => {
       expect(run.stdout).toBe('');
       expect(run.stderr.trim().split('\n')).toEqual([
         `mediaflow: REQUEST_INVALID: Expected readable files: photo.jpg given twice (outputs go ` +
-          `to <out>/photo.jpg/; rename one); no file ${missing}; ${path.dirname(dup)} is a directory`,
+          `to <out>/photo.jpg/; rename one); no file ${missing}; ` +
+          `${path.dirname(dup)} is a directory`,
       ]);
       expect(fs.existsSync(path.join(tmp, 'out-inputs'))).toBe(false);
     },
