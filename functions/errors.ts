@@ -77,6 +77,13 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'The configuration failed validation.',
   },
+  JOB_STALLED: {
+    retryable: true,
+    status: 500,
+    summary:
+      'The job stopped making progress: the queue gave up on a stage without a result, and the ' +
+      'watchdog ended it. Retrying it runs the stage again.',
+  },
   INTERNAL: {
     retryable: true,
     status: 500,

@@ -13,6 +13,7 @@ import type { Config } from '../config/load.js';
 import { appForConfig } from '../distributed-app.js';
 import type { Logger } from '../log.js';
 import { WebhookSender } from '../notify/webhook.js';
+import { startWatchdog } from '../jobs/watchdog.js';
 import { startTriggers } from '../triggers/start.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -49,6 +50,11 @@ export async function startServe(
     : undefined;
   redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
   const stopTriggers = startTriggers(app);
+  // Jobs whose enqueue was lost (a Redis blip, a crash between two steps) are found here.
+  const stopWatchdog =
+    config.watchdog.intervalMs > 0
+      ? startWatchdog({ jobs: app.jobs, orchestrator: app.orchestrator, log }, config.watchdog)
+      : async () => {};
   const webhooks = new BatchWebhooks({
     jobs: app.jobs,
     subscriptions: redis
@@ -64,6 +70,7 @@ export async function startServe(
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   const stop = async () => {
     await stopTriggers();
+    await stopWatchdog();
     // Stops accepting requests and ends SSE streams first, then stops tasks and storage.
     await server?.close();
     await webhooks.close();

@@ -38,6 +38,7 @@ export interface Config {
   api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
   notify: { urls: string[]; secret: string | undefined };
   sweepIntervalMs: number;
+  watchdog: { intervalMs: number; graceMs: number };
   minioListen: boolean;
   queuePrefix: string;
   logLevel: Env['MEDIAFLOW_LOG_LEVEL'];
@@ -139,6 +140,10 @@ function resolve(env: Env): Config {
     },
     notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
+    watchdog: {
+      intervalMs: env.MEDIAFLOW_WATCHDOG_INTERVAL_S * 1000,
+      graceMs: env.MEDIAFLOW_WATCHDOG_GRACE_S * 1000,
+    },
     minioListen: env.MEDIAFLOW_MINIO_LISTEN,
     queuePrefix: env.MEDIAFLOW_QUEUE_PREFIX,
     logLevel: env.MEDIAFLOW_LOG_LEVEL,

@@ -107,6 +107,13 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_TASK_SLOTS: positiveInt.optional(),
   FFPROBE_PATH: z.string().min(1).optional(),
+  // Recovery and durability (issue 11).
+  /**
+   * How often `serve` looks for open jobs with no activity for MEDIAFLOW_WATCHDOG_GRACE_S and
+   * re-drives (or, when the queue gave up on them, fails) them; 0 turns the watchdog off.
+   */
+  MEDIAFLOW_WATCHDOG_INTERVAL_S: nonNegativeInt.default(30),
+  MEDIAFLOW_WATCHDOG_GRACE_S: positiveInt.default(120),
 });
 
 export type Env = z.infer<typeof envSchema>;

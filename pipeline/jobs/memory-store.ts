@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { TaskResult } from '../plan/types.js';
 import { isFinal, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
-import type { JobListQuery, JobPage, JobStore } from './store.js';
+import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /**
  * Job state in this process's memory: the embedded mode's store. Outputs survive a restart
@@ -32,10 +32,11 @@ export class MemoryJobStore implements JobStore {
   async setState(
     id: string,
     patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
-    guard?: 'open',
+    guard?: StateGuard,
   ): Promise<boolean> {
     const job = this.require(id);
-    if (guard === 'open' && (isFinal(job.state) || job.error)) return false;
+    if (guard && (isFinal(job.state) || job.error)) return false;
+    if (typeof guard === 'object' && job.stage !== guard.openAtStage) return false;
     Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
     this.active(id);
     this.emit({

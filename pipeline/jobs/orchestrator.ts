@@ -1,11 +1,16 @@
-import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
+import {
+  ERROR_CODES,
+  MediaflowError,
+  toErrorRecord,
+  type ErrorRecord,
+} from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
 import type { Preset } from '../presets/schema.js';
 import type { PresetCatalog } from '../presets/catalog.js';
 import { choosePresets } from '../presets/choose.js';
 import { presetFingerprint } from '../presets/fingerprint.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from '../plan/types.js';
-import type { Runner } from '../runner/port.js';
+import type { Runner, StageStatus } from '../runner/port.js';
 import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
 import { isFinal, type JobRecord, type JobState } from './job.js';
@@ -157,6 +162,10 @@ export class Orchestrator {
     if (known) {
       if (force && known.state === 'succeeded')
         return answer('reprocessing', await this.redo(known));
+      // An open job with nothing queued or running lost its enqueue (say a Redis blip after the
+      // record was written): this redelivered event is the moment to start it again.
+      if (!isFinal(known.state) && !known.error && (await this.stageStatus(known)) === 'missing')
+        await this.redrive(known);
       return answer('existing', known.state);
     }
     const { outputPrefix } = this.deps.config.buckets;
@@ -226,8 +235,14 @@ export class Orchestrator {
     }
     if (tasks.length === 0) return this.complete(job, results);
     const stage = job.stage + 1;
-    // Refused once a cancel or a failure has claimed the job: no new stage starts after that.
-    if (!(await this.deps.jobs.setState(jobId, { state: 'running', stage }, 'open'))) return;
+    // Refused once a cancel or a failure has claimed the job (no new stage starts after that),
+    // and when another process moved the job on meanwhile (it enqueues the stage, not us).
+    const moved = await this.deps.jobs.setState(
+      jobId,
+      { state: 'running', stage },
+      { openAtStage: job.stage },
+    );
+    if (!moved) return;
     for (const task of tasks)
       await this.deps.jobs.setTask(jobId, task.id, {
         kind: task.kind,
@@ -244,11 +259,75 @@ export class Orchestrator {
     stage: number,
     results: Record<string, TaskResult>,
   ): Promise<void> {
-    // A stage completion delivered twice (a queue replay after a crash) must not plan twice.
     const job = await this.requireJob(jobId);
-    if (stage !== job.stage || isFinal(job.state)) return;
+    if (isFinal(job.state) || job.error || stage > job.stage) return;
+    // Forward-idempotent: a completion replayed after the job moved on (the queue retried it
+    // because enqueueing the next stage failed, or its worker died between the two) re-drives
+    // the current stage, which the runner deduplicates when it is already queued.
+    if (stage < job.stage) return this.redrive(job);
     await this.deps.jobs.putResults(jobId, results);
     await this.advance(jobId);
+  }
+
+  /**
+   * Starts the job's current stage again, or the next one when the current one's results are all
+   * stored. Safe to call at any time: the runner ignores a stage it already has, and only one
+   * caller moves a job to its next stage (see `advance`).
+   */
+  async redrive(job: JobRecord): Promise<void> {
+    const jobId = job.spec.id;
+    const results = await this.deps.jobs.getResults(jobId);
+    const current = Object.entries(job.tasks).filter(([, t]) => t.stage === job.stage);
+    if (job.stage === 0 || current.every(([taskId]) => taskId in results))
+      return this.advance(jobId);
+    let tasks: TaskSpec[];
+    try {
+      tasks = this.workflowFor(job.spec.preset.kind).next(job.spec, results);
+    } catch (error) {
+      return this.fail(jobId, toErrorRecord(error));
+    }
+    this.deps.log.info({ jobId, stage: job.stage }, 'stage re-driven');
+    await this.requireRunner().runStage({ jobId, stage: job.stage, tasks });
+  }
+
+  /**
+   * The watchdog's step for an open job that showed no activity for its grace period: a stage
+   * still queued or running is left alone (a backlog, a long transcode), a lost one is re-driven,
+   * one the runner gave up on fails the job with JOB_STALLED, and a job whose compensation never
+   * finished (its process died) is compensated again. Returns what it did.
+   */
+  async recover(jobId: string): Promise<'ended' | 'live' | 'redriven' | 'failed' | 'compensated'> {
+    const job = await this.deps.jobs.get(jobId);
+    if (!job || isFinal(job.state)) return 'ended';
+    await this.deps.jobs.touch(jobId);
+    if (job.error) {
+      await this.requireRunner().cancel(jobId);
+      await this.compensate(
+        job,
+        job.error.code === 'CANCELLED' ? 'cancelled' : 'failed',
+        job.error,
+      );
+      return 'compensated';
+    }
+    const status = await this.stageStatus(job);
+    if (status === 'live') return 'live';
+    if (status === 'dead') {
+      await this.fail(jobId, {
+        code: 'JOB_STALLED',
+        message: `Stage ${job.stage} of job ${jobId} was given up by the queue without a result.`,
+        retryable: ERROR_CODES.JOB_STALLED.retryable,
+      });
+      return 'failed';
+    }
+    this.deps.log.warn({ jobId, stage: job.stage }, 'idle job with nothing queued: re-driving');
+    await this.redrive(job);
+    return 'redriven';
+  }
+
+  private stageStatus(job: JobRecord): Promise<StageStatus> {
+    return job.stage === 0
+      ? Promise.resolve('missing')
+      : this.requireRunner().stageStatus(job.spec.id, job.stage);
   }
 
   async stageFailed(
@@ -359,9 +438,18 @@ export class Orchestrator {
     state: 'failed' | 'cancelled',
     error: ErrorRecord,
   ): Promise<void> {
+    if (!(await this.deps.jobs.setState(job.spec.id, { error }, 'open'))) return;
+    await this.requireRunner().cancel(job.spec.id);
+    await this.compensate(job, state, error);
+  }
+
+  /** Removes what the job wrote and records its end; runs again if its first run never ended. */
+  private async compensate(
+    job: JobRecord,
+    state: 'failed' | 'cancelled',
+    error: ErrorRecord,
+  ): Promise<void> {
     const { outputBucket, outputPrefix, id } = job.spec;
-    if (!(await this.deps.jobs.setState(id, { error }, 'open'))) return;
-    await this.requireRunner().cancel(id);
     try {
       // Exactly what the job wrote (recorded before each write), not its whole prefix: keys may
       // contain '/', so another job's outputs can live under this one's prefix.

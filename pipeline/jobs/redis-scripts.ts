@@ -42,15 +42,18 @@ return 1
 `;
 
 /**
- * KEYS: job, activity. ARGV: id, channel, index prefix, updatedAt, guard ('open' or ''), now (ms),
+ * KEYS: job, activity. ARGV: id, channel, index prefix, updatedAt, guard ('' none, 'open', or a
+ * stage number: open and at that stage), now (ms),
  * then field/value pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
  */
 export const SET_STATE = `${ACTIVITY}
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
-if ARGV[5] == 'open' and (old == 'succeeded' or old == 'failed' or old == 'cancelled'
-    or redis.call('HEXISTS', KEYS[1], 'error') == 1) then
-  return 2
+local guard = ARGV[5]
+if guard ~= '' then
+  if old == 'succeeded' or old == 'failed' or old == 'cancelled' then return 2 end
+  if redis.call('HEXISTS', KEYS[1], 'error') == 1 then return 2 end
+  if guard ~= 'open' and redis.call('HGET', KEYS[1], 'stage') ~= guard then return 2 end
 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
 for i = 7, #ARGV, 2 do

@@ -13,7 +13,7 @@ import {
   SET_TASK,
   TOUCH,
 } from './redis-scripts.js';
-import type { JobListQuery, JobPage, JobStore } from './store.js';
+import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
 
@@ -81,7 +81,7 @@ export class RedisJobStore implements JobStore {
     return record ?? null;
   }
 
-  async setState(id: string, patch: Patch, guard?: 'open'): Promise<boolean> {
+  async setState(id: string, patch: Patch, guard?: StateGuard): Promise<boolean> {
     const fields: string[] = [];
     if ('state' in patch) fields.push('state', patch.state ?? '');
     if ('stage' in patch)
@@ -96,7 +96,7 @@ export class RedisJobStore implements JobStore {
         this.channel,
         this.indexKey(''),
         new Date().toISOString(),
-        guard ?? '',
+        guard === undefined ? '' : guard === 'open' ? 'open' : String(guard.openAtStage),
         String(Date.now()),
         ...fields,
       ],

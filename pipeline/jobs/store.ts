@@ -13,6 +13,8 @@ export interface JobPage {
   nextCursor: string | null;
 }
 
+export type StateGuard = 'open' | { openAtStage: number };
+
 /**
  * The job-state port. Writes are per field (a task's status, a task's result, the job's state)
  * so that many workers can update one job at once without read-modify-write races.
@@ -24,12 +26,15 @@ export interface JobStore {
   /**
    * Patches the job. With `guard: 'open'` the patch applies only while the job is open (not in a
    * final state and no error recorded), atomically: this is how the orchestrator's concurrent paths
-   * (a stage completing, a cancel, a failure) agree on who ends a job. Returns whether it applied.
+   * (a stage completing, a cancel, a failure) agree on who ends a job. `{ openAtStage: n }` also
+   * requires the job to be at stage n: of several processes starting the next stage (a replayed
+   * stage, a redelivered event, the watchdog), one moves it on and no stale one moves it back.
+   * Returns whether it applied.
    */
   setState(
     id: string,
     patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
-    guard?: 'open',
+    guard?: StateGuard,
   ): Promise<boolean>;
   setTask(id: string, taskId: string, status: TaskStatus): Promise<void>;
   /** Task progress only; cheaper and allowed to be lossy. */

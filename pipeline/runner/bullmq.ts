@@ -1,7 +1,7 @@
 import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MediaflowError } from '../../functions/errors.js';
-import type { RetryPolicy, Runner, RunnerHooks, StageRequest } from './port.js';
+import type { RetryPolicy, Runner, RunnerHooks, StageRequest, StageStatus } from './port.js';
 import {
   BULL_PREFIX,
   cancelChannel,
@@ -53,6 +53,7 @@ export class BullmqRunner implements Runner {
   private readonly redis: Redis;
   private readonly flows: FlowProducer;
   private readonly tasks: Queue;
+  private readonly stages: Queue;
   private readonly consumer: BullmqConsumer | undefined;
   private readonly onError: (error: unknown) => void;
   private closed: Promise<void> | undefined;
@@ -77,6 +78,11 @@ export class BullmqRunner implements Runner {
       prefix: BULL_PREFIX,
     });
     this.tasks.on('error', this.onError);
+    this.stages = new Queue(queueNames(options.queuePrefix).stages, {
+      connection,
+      prefix: BULL_PREFIX,
+    });
+    this.stages.on('error', this.onError);
     this.consumer = options.consume
       ? new BullmqConsumer(
           hooks,
@@ -94,7 +100,11 @@ export class BullmqRunner implements Runner {
 
   /** Connects, and starts consuming when this runner is a consumer. */
   async start(): Promise<void> {
-    await Promise.all([this.flows.waitUntilReady(), this.tasks.waitUntilReady()]);
+    await Promise.all([
+      this.flows.waitUntilReady(),
+      this.tasks.waitUntilReady(),
+      this.stages.waitUntilReady(),
+    ]);
     await this.consumer?.start();
   }
 
@@ -139,6 +149,17 @@ export class BullmqRunner implements Runner {
         },
       })),
     });
+  }
+
+  /**
+   * From the stage's parent job: a parent that does not exist was never enqueued (or was removed),
+   * and a completed one has already reported; a failed one spent its attempts without reporting
+   * (a failed task reports before its parent fails, so the job has ended then).
+   */
+  async stageStatus(jobId: string, stage: number): Promise<StageStatus> {
+    const state = await this.stages.getJobState(stageJobId(jobId, stage));
+    if (state === 'unknown' || state === 'completed') return 'missing';
+    return state === 'failed' ? 'dead' : 'live';
   }
 
   /**
@@ -191,7 +212,7 @@ export class BullmqRunner implements Runner {
   shutdown(graceMs: number, onAbort?: () => void): Promise<void> {
     this.closed ??= (async () => {
       await this.consumer?.stop(graceMs, onAbort);
-      await Promise.allSettled([this.flows.close(), this.tasks.close()]);
+      await Promise.allSettled([this.flows.close(), this.tasks.close(), this.stages.close()]);
       await this.redis.quit().catch(() => this.redis.disconnect());
     })();
     return this.closed;

@@ -8,6 +8,7 @@ import {
   type Runner,
   type RunnerHooks,
   type StageRequest,
+  type StageStatus,
 } from './port.js';
 
 /**
@@ -38,6 +39,10 @@ export class InProcessRunner implements Runner {
     this.started.add(stageKey);
     const controller = this.controllerFor(request.jobId);
     void this.runTasks(request, controller).catch(this.onError);
+  }
+
+  async stageStatus(jobId: string, stage: number): Promise<StageStatus> {
+    return this.started.has(`${jobId}:${stage}`) ? 'live' : 'missing';
   }
 
   async cancel(jobId: string): Promise<void> {

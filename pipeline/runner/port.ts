@@ -31,10 +31,23 @@ export interface RunnerHooks {
   stageFailed(jobId: string, stage: number, taskId: string, error: ErrorRecord): Promise<void>;
 }
 
+/**
+ * Where a stage stands in a runner: `live` (queued, running, or joining its tasks), `missing`
+ * (never enqueued, lost, or already reported), `dead` (the runner gave up on it without
+ * reporting, e.g. its join failed on every attempt).
+ */
+export type StageStatus = 'live' | 'missing' | 'dead';
+
 /** The scheduling port: in-process (p-queue) or distributed (BullMQ), same plans, same hooks. */
 export interface Runner {
-  /** Enqueues a stage and returns; completion arrives through the hooks. */
+  /**
+   * Enqueues a stage and returns; completion arrives through the hooks. Idempotent: a stage
+   * already queued or running under the same job and stage number is left alone, which is what
+   * lets the orchestrator re-drive a stage whenever it is unsure it was enqueued.
+   */
   runStage(request: StageRequest): Promise<void>;
+  /** For recovery: whether anything of the stage is still queued or running here. */
+  stageStatus(jobId: string, stage: number): Promise<StageStatus>;
   /** Stops the job's running tasks (killing their media processes) and drops its queued ones. */
   cancel(jobId: string): Promise<void>;
   close(): Promise<void>;

@@ -116,6 +116,26 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       },
     );
 
+    it('moves a job to its next stage once, whoever races to move it', async () => {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      await store.create(job);
+      const id = job.spec.id;
+      const moves = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          store.setState(id, { state: 'running', stage: 1 }, { openAtStage: 0 }),
+        ),
+      );
+      expect(moves.filter(Boolean)).toHaveLength(1);
+      expect(await store.setState(id, { stage: 2 }, { openAtStage: 1 })).toBe(true);
+      // A stale mover (it read stage 0 or 1) cannot move the job back.
+      expect(await store.setState(id, { stage: 1 }, { openAtStage: 0 })).toBe(false);
+      expect(await store.setState(id, { stage: 2 }, { openAtStage: 1 })).toBe(false);
+      expect((await store.get(id))!.stage).toBe(2);
+      const error = { code: 'CANCELLED' as const, message: 'cancelled', retryable: false };
+      await store.setState(id, { error }, 'open');
+      expect(await store.setState(id, { stage: 3 }, { openAtStage: 2 })).toBe(false);
+    });
+
     it('patches state, stage, outputs and error, and returns copies', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);

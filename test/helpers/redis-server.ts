@@ -4,6 +4,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { once } from 'node:events';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { BULL_PREFIX, queueNames } from '../../pipeline/runner/bullmq-keys.js';
 
 /** A private redis-server for one test file, which it can stop and start again on the same port. */
 export interface OwnRedis {
@@ -81,4 +84,20 @@ export async function startOwnRedis(options: { persist?: boolean } = {}): Promis
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Removes a test's BullMQ queues and every Redis key under its prefix. */
+export async function dropQueuePrefix(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    for (const name of Object.values(queueNames(prefix))) {
+      const queue = new Queue(name, { connection: redis, prefix: BULL_PREFIX });
+      await queue.obliterate({ force: true }).catch(() => {});
+      await queue.close();
+    }
+    const keys = await redis.keys(`${prefix}:*`);
+    if (keys.length) await redis.del(...keys);
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -112,6 +112,28 @@ export function runnerConformance(
       expect(rec.done).toHaveLength(1);
     });
 
+    it('tells a live stage from a missing one, for recovery', async () => {
+      const rec = new Recorder();
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      rec.execute = async () => {
+        await gate;
+        return {};
+      };
+      runner = await open(rec.hooks());
+      const jobId = newJobId();
+      expect(await runner.stageStatus(jobId, 1)).toBe('missing');
+      await runner.runStage({ jobId, stage: 1, tasks: tasks(2) });
+      expect(await runner.stageStatus(jobId, 1)).toBe('live');
+      expect(await runner.stageStatus(jobId, 2)).toBe('missing');
+      release();
+      // Reported: nothing of it is left to wait for.
+      await rec.until(() => rec.done.length > 0);
+      for (let i = 0; i < 50 && (await runner.stageStatus(jobId, 1)) !== 'missing'; i++)
+        await sleep(20);
+      expect(await runner.stageStatus(jobId, 1)).toBe('missing');
+    });
+
     it('retries a retryable error and then succeeds', async () => {
       const rec = new Recorder();
       let tries = 0;

@@ -4,7 +4,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../pipeline/config/load.js';
 import { createDistributedApp, type DistributedApp } from '../../pipeline/distributed-app.js';
@@ -14,7 +13,7 @@ import { createLogger } from '../../pipeline/log.js';
 import { BULL_PREFIX, decodeError, queueNames } from '../../pipeline/runner/bullmq-keys.js';
 import { submitStorageEvents } from '../../pipeline/triggers/submit-events.js';
 import { TEST_HANDLERS, TEST_WORKFLOWS } from '../helpers/distributed-worker.js';
-import { startOwnRedis, type OwnRedis } from '../helpers/redis-server.js';
+import { dropQueuePrefix, startOwnRedis, type OwnRedis } from '../helpers/redis-server.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 import {
   childrenUnder,
@@ -115,15 +114,7 @@ async function startCluster(
     redisUrl,
     async close() {
       await app.close();
-      const redis = new Redis(redisUrl);
-      for (const name of Object.values(queueNames(prefix))) {
-        const queue = new Queue(name, { connection: redis, prefix: BULL_PREFIX });
-        await queue.obliterate({ force: true }).catch(() => {});
-        await queue.close();
-      }
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await dropQueuePrefix(redisUrl, prefix);
       fs.rmSync(config.scratchDir, { recursive: true, force: true });
       cleanScratch(env.MEDIAFLOW_SCRATCH_DIR!);
     },
