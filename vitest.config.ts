@@ -11,19 +11,33 @@ const ALONE = [
   'test/integration/dashboard.test.ts',
 ];
 
+/** Finds or starts Redis; only the integration projects need it. */
+const REDIS = ['test/helpers/global-setup.ts'];
+
 export default defineConfig({
   test: {
-    globalSetup: ['test/helpers/global-setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     projects: [
+      // Pure logic: no Redis, ffmpeg, storage or network (`npm run test:unit`).
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          setupFiles: ['test/helpers/no-sockets.ts'],
+          testTimeout: 10_000,
+          sequence: { groupOrder: 0 },
+        },
+      },
       // Media tests spawn ffmpeg; on a 2-core machine more parallel files only thrash.
       {
         extends: true,
         test: {
           name: 'suite',
-          include: ['test/**/*.test.ts'],
+          include: ['test/integration/**/*.test.ts'],
           exclude: ALONE,
+          globalSetup: REDIS,
           maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
@@ -33,6 +47,7 @@ export default defineConfig({
         test: {
           name: 'alone',
           include: ALONE,
+          globalSetup: REDIS,
           fileParallelism: false,
           sequence: { groupOrder: 1 },
         },
