@@ -237,7 +237,28 @@ export function frameGrid(
   for (const rate of candidates) {
     if (fillsGrid(sorted, rate)) return { rate, resample: false };
   }
-  return { rate: resampleRate(base, average), resample: true };
+  return { rate: resampleRate(base, average, fittedFps(sorted)), resample: true };
+}
+
+/**
+ * The frame rate that best explains the frame times: the least-squares slope of time over frame
+ * index. Unlike the container's average it does not depend on how long the muxer guessed the last
+ * frame lasts (ffmpeg 5 counts it, the 2018 build did not: 29.977 vs 30.10 fps for the same
+ * jittered 30 fps stream, on either side of 30). Undefined for fewer than 3 frames.
+ */
+function fittedFps(sorted: readonly number[]): number | undefined {
+  const n = sorted.length;
+  if (n < 3) return undefined;
+  const meanK = (n - 1) / 2;
+  const meanT = sorted.reduce((sum, t) => sum + t, 0) / n;
+  let covariance = 0;
+  let variance = 0;
+  sorted.forEach((t, k) => {
+    covariance += (k - meanK) * (t - meanT);
+    variance += (k - meanK) ** 2;
+  });
+  const secondsPerFrame = covariance / variance;
+  return secondsPerFrame > 0 ? 1 / secondsPerFrame : undefined;
 }
 
 const STANDARD_RATES: readonly Rational[] = [
@@ -255,11 +276,12 @@ const STANDARD_RATES: readonly Rational[] = [
  * The constant rate a variable-frame-rate source is resampled to: its base rate when that is a
  * plausible nominal rate (at most twice the average: a phone's 30 fps that drops to 15 in low
  * light), else a standard rate within 3% of the average, else the average rounded to whole frames
- * per second. Never the raw average (e.g. 30.1): ffmpeg's own rate guess snaps such a stream to
+ * per second. `fitted`, the rate measured from the frame times, stands in for the average when
+ * known. Never the raw average (e.g. 30.1): ffmpeg's own rate guess snaps such a stream to
  * 30/1, and tools that trust it (players, `ffmpeg -f null`) then see colliding timestamps.
  */
-export function resampleRate(base: Rational | null, average: Rational): Rational {
-  const fps = average.num / average.den;
+export function resampleRate(base: Rational | null, average: Rational, fitted?: number): Rational {
+  const fps = fitted ?? average.num / average.den;
   if (base && base.num / base.den >= fps * 0.999 && base.num / base.den <= fps * 2) return base;
   const near = STANDARD_RATES.map((r) => ({ r, error: Math.abs(r.num / r.den - fps) / fps })).sort(
     (a, b) => a.error - b.error,

@@ -798,6 +798,14 @@ describe('fixes found with the corpus', () => {
         { frameRate: r(10800000, 358781), baseFrameRate: r(90000) },
       ),
     ).toEqual({ rate: r(30), resample: true });
+    // The same stream as muxed by ffmpeg 5, which counts the last frame's duration: its average
+    // (29.977) is nearer 30000/1001, but the frame times say 30.
+    expect(
+      frameGrid(
+        jitter.map((t) => t - jitter[0]!),
+        { frameRate: r(10800000, 360281), baseFrameRate: r(90000) },
+      ),
+    ).toEqual({ rate: r(30), resample: true });
     expect(frameGrid(cfr, { frameRate: r(0), baseFrameRate: null })).toBeNull();
   });
 
