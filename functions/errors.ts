@@ -47,6 +47,11 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'ffmpeg or ffprobe cannot be found or does not run.',
   },
+  BINARY_OUTDATED: {
+    retryable: false,
+    status: 500,
+    summary: 'ffmpeg or ffprobe is older than the minimum version mediaflow trusts with uploads.',
+  },
   SOURCE_NOT_FOUND: {
     retryable: false,
     status: 404,

@@ -1,4 +1,4 @@
-import { resolveBinaries } from '../functions/ffmpeg/binaries.js';
+import { resolveBinaries, type Binaries } from '../functions/ffmpeg/binaries.js';
 import { configureSharp } from '../functions/image/sharp-settings.js';
 import { MediaflowError } from '../functions/errors.js';
 import { isFinal } from './jobs/job.js';
@@ -16,6 +16,7 @@ import { S3Store } from './storage/s3-store.js';
 import { executeTask } from './tasks/execute.js';
 import type { AnyTaskHandler } from './tasks/handler.js';
 import { HANDLERS } from './tasks/registry.js';
+import { binaryOptions, binarySummary } from './tasks/media-tools.js';
 
 /** Everything a mediaflow process runs on, wired once at the entry point and passed down. */
 export interface App {
@@ -27,6 +28,8 @@ export interface App {
   runner: Runner;
   /** Present in the embedded mode: the local S3-protocol server. */
   embedded: EmbeddedS3 | undefined;
+  /** The ffmpeg/ffprobe in use, checked at start (reported by /readyz and the start-up log). */
+  binaries: Binaries;
   close(): Promise<void>;
 }
 
@@ -51,7 +54,9 @@ export async function createApp(
 ): Promise<App> {
   for (const warning of config.catalog.warnings)
     log.warn({ file: config.catalog.file }, `presets file: ${warning}`);
-  await resolveBinaries({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  const binaries = await resolveBinaries(binaryOptions(config));
+  log.info(binarySummary(binaries), 'media tools');
+  for (const warning of binaries.warnings) log.warn({}, warning);
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });
   const embedded = config.s3.endpoint ? undefined : await startEmbeddedS3(config.embedded);
@@ -97,6 +102,7 @@ export async function createApp(
     orchestrator,
     runner,
     embedded,
+    binaries,
     async close() {
       await runner.close();
       await jobs.close();

@@ -1,10 +1,22 @@
-import { constants as fsConstants, existsSync } from 'node:fs';
+import { accessSync, constants as fsConstants, existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { MediaflowError } from '../errors.js';
 import { runProcess } from './run-process.js';
+import {
+  compareLibavcodec,
+  describeVersion,
+  isOutdated,
+  MIN_LIBAVCODEC,
+  MIN_RELEASE,
+  parseVersion,
+  type ToolVersion,
+} from './version.js';
+
+/** Where a binary came from: FFMPEG_PATH/FFPROBE_PATH, the host's PATH, or the npm bundle. */
+export type BinarySource = 'configured' | 'system' | 'bundled';
 
 /** The ffmpeg and ffprobe executables every media function runs, verified to start. */
 export interface Binaries {
@@ -13,6 +25,14 @@ export interface Binaries {
   /** First line of `-version`, for logs and bug reports. */
   ffmpegVersion: string;
   ffprobeVersion: string;
+  /** Parsed versions (release and libavcodec), for `--version`, `/readyz` and the start-up log. */
+  versions: { ffmpeg: ToolVersion; ffprobe: ToolVersion };
+  sources: { ffmpeg: BinarySource; ffprobe: BinarySource };
+  /**
+   * Said loudly at start by the entry point: an outdated build allowed by `allowOutdated`.
+   * Empty when all is well.
+   */
+  warnings: readonly string[];
   /**
    * Extra environment for both tools. The static builds load glibc's character-set modules at run
    * time: without GCONV_PATH the bundled ffprobe segfaults on every MPEG-TS file (in the SDT).
@@ -29,25 +49,37 @@ const GCONV_DIRS = [
 ];
 
 /**
- * Explicit paths (from FFMPEG_PATH / FFPROBE_PATH, read at the entry point) win over the bundled
- * builds.
+ * How to pick the binaries, read at the entry point. Explicit paths (FFMPEG_PATH / FFPROBE_PATH)
+ * win; otherwise a system build on `searchPath` is preferred over the bundled 2018 snapshot.
  */
 export interface BinaryOverrides {
   ffmpegPath?: string | undefined;
   ffprobePath?: string | undefined;
+  /** Directories searched for a system build (PATH syntax). Default: this process's PATH. */
+  searchPath?: string | undefined;
+  /** Run a build below MIN_RELEASE with a warning instead of refusing to start. */
+  allowOutdated?: boolean | undefined;
 }
 
 const VERSION_TIMEOUT_MS = 15_000;
 const cache = new Map<string, Promise<Binaries>>();
 
 /**
- * Finds ffmpeg and ffprobe, makes sure they are executable and actually run, and caches the answer
- * per pair of paths. The bundled `@ffmpeg-installer` / `@ffprobe-installer` builds are the default;
- * npm 11 may skip their postinstall, which leaves the binary without its execute bit, so that bit
- * is restored here. Fails with BINARY_MISSING and a message that says what to do.
+ * Finds ffmpeg and ffprobe, makes sure they are executable, actually run and are not older than
+ * MIN_RELEASE, and caches the answer per set of overrides. Order: an explicit path; a system
+ * build on PATH (Debian's, Homebrew's) when it meets the minimum; else the newer of the system
+ * build and the bundled `@ffmpeg-installer` / `@ffprobe-installer` one. The bundles are loaded
+ * only when needed (the container image deletes them). npm 11 may skip their postinstall, which
+ * leaves the binary without its execute bit, so that bit is restored here. Fails with
+ * BINARY_MISSING or BINARY_OUTDATED and a message that says what to do.
  */
 export function resolveBinaries(overrides: BinaryOverrides = {}): Promise<Binaries> {
-  const key = `${overrides.ffmpegPath ?? ''}\0${overrides.ffprobePath ?? ''}`;
+  const key = JSON.stringify([
+    overrides.ffmpegPath ?? '',
+    overrides.ffprobePath ?? '',
+    overrides.searchPath ?? process.env.PATH ?? '',
+    overrides.allowOutdated === true,
+  ]);
   let pending = cache.get(key);
   if (!pending) {
     pending = resolveUncached(overrides);
@@ -58,20 +90,123 @@ export function resolveBinaries(overrides: BinaryOverrides = {}): Promise<Binari
   return pending;
 }
 
+interface ToolSpec {
+  tool: 'ffmpeg' | 'ffprobe';
+  envVar: string;
+  bundle: string;
+  explicit: string | undefined;
+}
+
+interface Chosen {
+  spec: ToolSpec;
+  file: string;
+  source: BinarySource;
+  version: ToolVersion;
+}
+
 async function resolveUncached(overrides: BinaryOverrides): Promise<Binaries> {
-  const ffmpeg =
-    overrides.ffmpegPath ?? bundledPath('@ffmpeg-installer/ffmpeg', 'ffmpeg', 'FFMPEG_PATH');
-  const ffprobe =
-    overrides.ffprobePath ?? bundledPath('@ffprobe-installer/ffprobe', 'ffprobe', 'FFPROBE_PATH');
   const gconv = GCONV_DIRS.find((dir) => existsSync(dir));
   const env: Record<string, string> = gconv ? { GCONV_PATH: gconv } : {};
-  const [ffmpegVersion, ffprobeVersion] = await Promise.all([
-    verify(ffmpeg, 'ffmpeg', 'FFMPEG_PATH', env),
-    verify(ffprobe, 'ffprobe', 'FFPROBE_PATH', env),
-  ]);
-  const binaries = { ffmpeg, ffprobe, ffmpegVersion, ffprobeVersion, env };
+  const searchPath = overrides.searchPath ?? process.env.PATH ?? '';
+  const specs: ToolSpec[] = [
+    {
+      tool: 'ffmpeg',
+      envVar: 'FFMPEG_PATH',
+      bundle: '@ffmpeg-installer/ffmpeg',
+      explicit: overrides.ffmpegPath,
+    },
+    {
+      tool: 'ffprobe',
+      envVar: 'FFPROBE_PATH',
+      bundle: '@ffprobe-installer/ffprobe',
+      explicit: overrides.ffprobePath,
+    },
+  ];
+  const [ffmpeg, ffprobe] = await Promise.all(specs.map((spec) => choose(spec, searchPath, env)));
+  if (!ffmpeg || !ffprobe) throw new Error('unreachable: two specs, two answers');
+  const warnings: string[] = [];
+  for (const chosen of [ffmpeg, ffprobe]) {
+    if (!isOutdated(chosen.version)) continue;
+    const message = outdatedMessage(chosen);
+    if (!overrides.allowOutdated) throw new MediaflowError('BINARY_OUTDATED', message);
+    warnings.push(`${message} Running anyway because MEDIAFLOW_FFMPEG_ALLOW_OUTDATED is set.`);
+  }
+  const binaries: Binaries = {
+    ffmpeg: ffmpeg.file,
+    ffprobe: ffprobe.file,
+    ffmpegVersion: ffmpeg.version.line,
+    ffprobeVersion: ffprobe.version.line,
+    versions: { ffmpeg: ffmpeg.version, ffprobe: ffprobe.version },
+    sources: { ffmpeg: ffmpeg.source, ffprobe: ffprobe.source },
+    warnings,
+    env,
+  };
   await checkMpegTs(binaries);
   return binaries;
+}
+
+/** An explicit path as given; else the system build if current; else the newer of the two. */
+async function choose(
+  spec: ToolSpec,
+  searchPath: string,
+  env: Record<string, string>,
+): Promise<Chosen> {
+  if (spec.explicit) {
+    const version = await verify(spec.explicit, spec.tool, spec.envVar, env);
+    return { spec, file: spec.explicit, source: 'configured', version };
+  }
+  const systemFile = findOnPath(spec.tool, searchPath);
+  // A broken system build is passed over (the bundle may still work); an explicit one is not.
+  const system = systemFile
+    ? await verify(systemFile, spec.tool, spec.envVar, env).then(
+        (version): Chosen => ({ spec, file: systemFile, source: 'system', version }),
+        () => undefined,
+      )
+    : undefined;
+  if (system && !isOutdated(system.version)) return system;
+  let bundled: Chosen;
+  try {
+    const file = bundledPath(spec.bundle, spec.tool, spec.envVar);
+    bundled = {
+      spec,
+      file,
+      source: 'bundled',
+      version: await verify(file, spec.tool, spec.envVar, env),
+    };
+  } catch (error) {
+    if (system) return system;
+    throw error;
+  }
+  if (!system) return bundled;
+  return compareLibavcodec(system.version.libavcodec, bundled.version.libavcodec) >= 0
+    ? system
+    : bundled;
+}
+
+function findOnPath(tool: string, searchPath: string): string | undefined {
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (!dir || !path.isAbsolute(dir)) continue;
+    const file = path.join(dir, tool);
+    try {
+      accessSync(file, fsConstants.X_OK);
+      return file;
+    } catch {
+      /* not here */
+    }
+  }
+  return undefined;
+}
+
+function outdatedMessage(chosen: Chosen): string {
+  const { spec } = chosen;
+  return (
+    `${spec.tool} at ${chosen.file} (${chosen.source}) is ${describeVersion(chosen.version)}, ` +
+    `older than ${MIN_RELEASE} (libavcodec ${MIN_LIBAVCODEC.join('.')}): it would decode ` +
+    `untrusted uploads with years of known memory-safety bugs. Install a current ffmpeg ` +
+    `(Debian/Ubuntu: apt-get install ffmpeg; macOS: brew install ffmpeg); it is used ` +
+    `automatically when on PATH, or set ${spec.envVar}. MEDIAFLOW_FFMPEG_ALLOW_OUTDATED=true ` +
+    `runs it anyway, for trusted input only.`
+  );
 }
 
 /**
@@ -145,7 +280,7 @@ async function verify(
   tool: string,
   envVar: string,
   env: Record<string, string>,
-): Promise<string> {
+): Promise<ToolVersion> {
   try {
     await fs.access(file, fsConstants.X_OK);
   } catch {
@@ -177,7 +312,7 @@ async function verify(
           `Set ${envVar} to a real ${tool}.`,
       );
     }
-    return first;
+    return parseVersion(stdout);
   } catch (error) {
     if (error instanceof MediaflowError && error.code === 'BINARY_MISSING') throw error;
     const detail =

@@ -220,6 +220,15 @@ export const healthSchema = z.object({
   checks: z
     .record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() }))
     .optional(),
+  /** Only for callers with a key (or a keyless, loopback-only API): what runs the media work. */
+  details: z
+    .object({
+      mediaTools: z.record(
+        z.enum(['ffmpeg', 'ffprobe']),
+        z.object({ version: z.string(), source: z.string(), path: z.string() }),
+      ),
+    })
+    .optional(),
 });
 
 /**

@@ -54,6 +54,12 @@ export function buildProgram(): Command {
     // One line in the CLI's own wording: "mediaflow: unknown option '--x'" and a hint after it.
     .configureOutput({
       outputError: (text, write) => write(`mediaflow: ${text.replace(/^error: /, '')}`),
+    })
+    .option('--version', 'print the versions of mediaflow and of the ffmpeg/ffprobe it would use')
+    .action(async (options: { version?: boolean }) => {
+      if (!options.version) program.help({ error: true });
+      const { runVersion } = await import('./version.js');
+      process.exitCode = await runVersion(loadConfig());
     });
 
   program
@@ -254,7 +260,7 @@ async function main(): Promise<void> {
     process.exitCode =
       record.code === 'CONFIG_INVALID'
         ? EXIT.CONFIG
-        : status === 503 || record.code === 'BINARY_MISSING'
+        : status === 503 || record.code === 'BINARY_MISSING' || record.code === 'BINARY_OUTDATED'
           ? EXIT.UNAVAILABLE
           : status === 400
             ? EXIT.USAGE

@@ -46,6 +46,7 @@ export interface Config {
   ffprobePath: string | undefined;
   /** Presets (built-ins plus MEDIAFLOW_PRESETS_FILE), routes and schedules. */
   catalog: PresetCatalog;
+  ffmpegAllowOutdated: boolean;
 }
 
 /** The video limits the probe enforces, plus the image frame limit. */
@@ -152,6 +153,7 @@ function resolve(env: Env): Config {
     catalog: env.MEDIAFLOW_PRESETS_FILE
       ? loadPresetsFile(env.MEDIAFLOW_PRESETS_FILE)
       : BUILTIN_CATALOG,
+    ffmpegAllowOutdated: env.MEDIAFLOW_FFMPEG_ALLOW_OUTDATED,
   };
 }
 

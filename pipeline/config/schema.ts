@@ -114,6 +114,12 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_WATCHDOG_INTERVAL_S: nonNegativeInt.default(30),
   MEDIAFLOW_WATCHDOG_GRACE_S: positiveInt.default(120),
+  // ---- Untrusted uploads: the media tools (issue 12) ----
+  /**
+   * Run an ffmpeg/ffprobe older than 4.4 (e.g. the bundled 2018 build) with a warning instead of
+   * refusing to start. For trusted input only.
+   */
+  MEDIAFLOW_FFMPEG_ALLOW_OUTDATED: bool.default(false),
 });
 
 export type Env = z.infer<typeof envSchema>;

@@ -1,4 +1,9 @@
-import { resolveBinaries } from '../../functions/ffmpeg/binaries.js';
+import {
+  resolveBinaries,
+  type Binaries,
+  type BinaryOverrides,
+} from '../../functions/ffmpeg/binaries.js';
+import { describeVersion } from '../../functions/ffmpeg/version.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, type MediaTools } from '../../functions/ffmpeg/tools.js';
 import type { Config } from '../config/load.js';
 
@@ -8,11 +13,30 @@ import type { Config } from '../config/load.js';
  */
 export async function mediaTools(config: Config): Promise<MediaTools> {
   return {
-    binaries: await resolveBinaries({
-      ffmpegPath: config.ffmpegPath,
-      ffprobePath: config.ffprobePath,
-    }),
+    binaries: await resolveBinaries(binaryOptions(config)),
     processTimeoutMs: config.worker.processTimeoutMs,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
   };
+}
+
+/** How the configuration picks ffmpeg/ffprobe (one place, so the app and the tasks agree). */
+export function binaryOptions(config: Config): BinaryOverrides {
+  return {
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    allowOutdated: config.ffmpegAllowOutdated,
+  };
+}
+
+/** What operators need to know about the tools in use: versions, where they came from, paths. */
+export function binarySummary(binaries: Binaries): {
+  ffmpeg: { version: string; source: string; path: string };
+  ffprobe: { version: string; source: string; path: string };
+} {
+  const one = (tool: 'ffmpeg' | 'ffprobe') => ({
+    version: describeVersion(binaries.versions[tool]),
+    source: binaries.sources[tool],
+    path: binaries[tool],
+  });
+  return { ffmpeg: one('ffmpeg'), ffprobe: one('ffprobe') };
 }

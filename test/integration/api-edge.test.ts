@@ -292,7 +292,17 @@ describe('API edges', () => {
         status: 'ok',
         checks: { storage: { ok: true } },
       });
+      // A caller with a key also sees which ffmpeg/ffprobe run, and where they came from.
+      const detailed = healthSchema.parse(
+        (await ctx.server.inject({ url: '/readyz', headers: auth() })).json(),
+      );
+      expect(detailed.details?.mediaTools.ffmpeg).toEqual({
+        version: expect.stringMatching(/ \(libavcodec \d+\.\d+\.\d+\)$/),
+        source: ctx.app.binaries.sources.ffmpeg,
+        path: ctx.app.binaries.ffmpeg,
+      });
       const withRedis = await buildServer(ctx.app, {
+        apiKeys: [API_KEY],
         rateLimit: false,
         readiness: {
           redis: async () => {

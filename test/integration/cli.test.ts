@@ -29,6 +29,18 @@ describe('mediaflow CLI', () => {
     for (const command of ['demo', 'process']) expect(run.stdout).toContain(command);
   });
 
+  it('--version names the ffmpeg/ffprobe in use; an outdated one fails with how to fix it', () => {
+    const run = mediaflow(['--version']);
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^mediaflow \d+\.\d+\.\d+\n/);
+    expect(run.stdout).toMatch(/^ffmpeg \S+ \(libavcodec \d+\.\d+\.\d+\) \[system: \/\S+\]$/m);
+    expect(run.stdout).toMatch(/^ffprobe \S+ \(libavcodec [\d.]+\) \[system: /m);
+    // Only the bundled 2018 ffmpeg left (no PATH): refused at start, exit 4 (unavailable).
+    const old = mediaflow(['--version'], { PATH: '' });
+    expect(old.status).toBe(4);
+    expect(old.stderr).toMatch(/^mediaflow: BINARY_OUTDATED: ffmpeg at .*apt-get install ffmpeg/);
+  });
+
   it(
     'process --json leaves playable outputs and a manifest per input, and reports failures by ' +
       'code',

@@ -5,7 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MediaflowError } from '../../functions/errors.js';
 import { resolveBinaries, type Binaries } from '../../functions/ffmpeg/binaries.js';
 import { killAllChildren, liveChildCount, runProcess } from '../../functions/ffmpeg/run-process.js';
+import { isOutdated } from '../../functions/ffmpeg/version.js';
 import { tempDir } from '../helpers/video-fixtures.js';
+
+/** Debian's build, which CI installs (.ci/run). */
+const SYSTEM_FFMPEG = '/usr/bin/ffmpeg';
 
 let dir: string;
 let bin: Binaries;
@@ -179,9 +183,44 @@ describe('runProcess', () => {
 });
 
 describe('resolveBinaries', () => {
-  it('finds the bundled builds, and they run', () => {
+  it('finds builds that run and are not older than the minimum', () => {
     expect(bin.ffmpegVersion).toMatch(/^ffmpeg version/);
     expect(bin.ffprobeVersion).toMatch(/^ffprobe version/);
+    for (const tool of ['ffmpeg', 'ffprobe'] as const)
+      expect(isOutdated(bin.versions[tool]), bin.versions[tool].line).toBe(false);
+    expect(bin.warnings).toEqual([]);
+  });
+
+  it('prefers a current system build on PATH over the bundled 2018 one', async () => {
+    const system = await resolveBinaries({ searchPath: path.dirname(SYSTEM_FFMPEG) });
+    expect(system.sources).toEqual({ ffmpeg: 'system', ffprobe: 'system' });
+    expect(system.ffmpeg).toBe(SYSTEM_FFMPEG);
+  });
+
+  it('refuses the outdated bundled ffmpeg with how to fix it, unless allowed', async () => {
+    // No system build on the search path: only the bundle is left.
+    await expect(resolveBinaries({ searchPath: '' })).rejects.toMatchObject({
+      code: 'BINARY_OUTDATED',
+      message: expect.stringMatching(/older than 4\.4 .*apt-get install ffmpeg.*FFMPEG_PATH/),
+    });
+    const allowed = await resolveBinaries({ searchPath: '', allowOutdated: true });
+    expect(allowed.sources.ffmpeg).toBe('bundled');
+    expect(allowed.versions.ffmpeg.libavcodec).toEqual([58, 42, 100]);
+    expect(allowed.warnings).toEqual([
+      expect.stringMatching(/^ffmpeg at .* is N-47683.*Running anyway/),
+    ]);
+  });
+
+  it('passes over an outdated system build when the bundle is newer', async () => {
+    // A fake "ffmpeg 4.0" on PATH: older than the bundle, so the bundle wins (and is refused).
+    const fakeDir = path.join(dir, 'old-system');
+    await fs.mkdir(fakeDir, { recursive: true });
+    const script = (tool: string) =>
+      `#!/bin/sh\necho "${tool} version 4.0.2"\necho "libavcodec     58. 18.100 / 58. 18.100"\n`;
+    for (const tool of ['ffmpeg', 'ffprobe'])
+      await fs.writeFile(path.join(fakeDir, tool), script(tool), { mode: 0o755 });
+    const resolved = await resolveBinaries({ searchPath: fakeDir, allowOutdated: true });
+    expect(resolved.sources).toEqual({ ffmpeg: 'bundled', ffprobe: 'bundled' });
   });
 
   it('lets explicit paths win, and restores a missing execute bit', async () => {

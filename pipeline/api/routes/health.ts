@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { binarySummary } from '../../tasks/media-tools.js';
 import type { ApiContext, ReadinessCheck } from '../context.js';
 
 /** A dependency that does not answer within this is as good as down for a readiness probe. */
@@ -30,9 +31,13 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
     for (const [name, r] of results)
       if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
     const ok = results.every(([, r]) => r.ok);
+    // Versions tell an attacker which decoder bugs to try, so only callers with a key see them
+    // (without keys the API serves loopback only).
+    const trusted = !ctx.auth.enabled || ctx.auth.principal(request) !== undefined;
     return reply.code(ok ? 200 : 503).send({
       status: ok ? 'ok' : 'unavailable',
       checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])),
+      ...(trusted ? { details: { mediaTools: binarySummary(ctx.app.binaries) } } : {}),
     });
   });
 }
