@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
+import { presetNamesText, presetPaths } from './openapi-presets.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -39,7 +40,13 @@ const common = {
  * The OpenAPI document, generated from the same zod schemas the handlers validate with, so the
  * docs say what the server does. Served at /openapi.json and rendered at /docs.
  */
-export function buildOpenApi(options: { maxBatchItems: number; version: string }): Json {
+export function buildOpenApi(options: {
+  maxBatchItems: number;
+  version: string;
+  /** The preset names in force, listed in the document. */
+  presets?: readonly string[];
+}): Json {
+  const presets = options.presets ?? [];
   const listParams = Object.entries(
     (schema(listQuerySchema, 'input').properties ?? {}) as Record<string, Json>,
   ).map(([name, s]) => ({ name, in: 'query', required: false, schema: s }));
@@ -79,6 +86,7 @@ export function buildOpenApi(options: { maxBatchItems: number; version: string }
     },
     security: [{ apiKey: [] }],
     paths: {
+      ...presetPaths(presets, error),
       '/v1/jobs': {
         post: {
           summary: 'Submit a batch of objects',
@@ -86,7 +94,7 @@ export function buildOpenApi(options: { maxBatchItems: number; version: string }
             `Creates (or finds) one job per object. At most ${options.maxBatchItems} items per ` +
             `batch. With an \`Idempotency-Key\` header, a retry with the same body returns the ` +
             `first answer (header \`Idempotent-Replayed: true\`); the same key with another body ` +
-            `is a 409.`,
+            `is a 409. ${presetNamesText(presets)}`,
           parameters: [
             {
               name: 'Idempotency-Key',

@@ -18,6 +18,7 @@ import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { outputRoutes } from './routes/outputs.js';
+import { presetRoutes } from './routes/presets.js';
 import { s3EventRoutes } from './routes/s3-events.js';
 import { staticRoutes } from './routes/static.js';
 
@@ -123,6 +124,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     await jobRoutes(scope, ctx);
     await jobEventRoutes(scope, ctx);
     await outputRoutes(scope, ctx);
+    await presetRoutes(scope, ctx);
   });
 
   return server;

@@ -22,7 +22,21 @@ export const COMMANDS = [
   'jobs',
   'cancel',
   'retry',
+  'presets',
 ] as const;
+
+/** `--preset` help: the names come from the configuration, so a presets file's show up too. */
+function presetHelp(fallback: string): string {
+  let names: string;
+  try {
+    names = loadConfig()
+      .catalog.presets.map((p) => p.name)
+      .join(', ');
+  } catch {
+    names = 'see `mediaflow presets`';
+  }
+  return `preset name (${names}; default: ${fallback})`;
+}
 
 /**
  * The human commands (demo, process) print progress and results, not logs: machine logs go to
@@ -83,7 +97,7 @@ export function buildProgram(): Command {
         'to --out/<file name>/',
     )
     .argument('<file...>', 'media files')
-    .option('--preset <name>', 'preset name (default: chosen from the media type)')
+    .option('--preset <name>', presetHelp('chosen from the media type'))
     .option('--out <dir>', 'output folder', 'mediaflow-out')
     .option('--json', 'print one JSON report on stdout', false)
     .option(...VERBOSE)
@@ -149,7 +163,12 @@ export function buildProgram(): Command {
           'prefix (API key from MEDIAFLOW_API_KEY)',
       )
       .argument('<target...>', 'bucket/key or bucket/prefix/')
-      .option('--preset <name>', 'preset name (default: chosen from the media type)')
+      .option('--preset <name>', presetHelp('the routes, else chosen from the media type'))
+      .option(
+        '--force',
+        'run again objects whose jobs succeeded (job ids already change when a preset changes)',
+        false,
+      )
       .option('--prefix', 'treat every target as a key prefix', false)
       .option(
         '--wait',
@@ -159,7 +178,14 @@ export function buildProgram(): Command {
   ).action(
     async (
       targets: string[],
-      options: { api: string; preset?: string; prefix: boolean; wait: boolean; json: boolean },
+      options: {
+        api: string;
+        preset?: string;
+        force: boolean;
+        prefix: boolean;
+        wait: boolean;
+        json: boolean;
+      },
     ) => {
       const { runSubmit } = await import('./submit.js');
       process.exitCode = await runSubmit(targets, options, client(options));
@@ -224,6 +250,27 @@ export function buildProgram(): Command {
       process.exitCode = await runRetry(id, options, client(options));
     },
   );
+
+  program
+    .command('presets')
+    .description(
+      'List the presets (built-ins and MEDIAFLOW_PRESETS_FILE) and the routes, or show one ' +
+        "preset's resolved settings; from this machine's configuration, or a server's with --api",
+    )
+    .argument('[name]', 'one preset to show in full')
+    .option('--api <url>', 'ask a running API instead (key from MEDIAFLOW_API_KEY)')
+    .option('--json', 'print JSON on stdout', false)
+    .action(async (name: string | undefined, options: { api?: string; json: boolean }) => {
+      const { runPresets } = await import('./presets.js');
+      const { presetList } = await import('../api/preset-view.js');
+      const listing = options.api
+        ? await client({ api: options.api }).request<ReturnType<typeof presetList>>(
+            'GET',
+            '/v1/presets',
+          )
+        : presetList(loadConfig().catalog);
+      process.exitCode = runPresets(name, options, listing);
+    });
 
   // A usage error prints commander's one line and a hint, not the whole help.
   program.showHelpAfterError('(mediaflow --help lists the commands)');

@@ -7,6 +7,8 @@ import { RemoteProgressBars, type RemoteJobState } from './remote-progress.js';
 
 export interface SubmitOptions {
   preset?: string;
+  /** Redo objects whose jobs succeeded (the API's `force: true`). */
+  force?: boolean;
   wait: boolean;
   prefix: boolean;
   json: boolean;
@@ -17,8 +19,9 @@ interface SubmitResponse {
   items: {
     bucket: string;
     key: string;
-    status: 'created' | 'existing' | 'ignored';
+    status: 'created' | 'existing' | 'adopted' | 'reprocessing' | 'ignored';
     jobId?: string;
+    preset?: string;
     reason?: string;
   }[];
 }
@@ -47,6 +50,7 @@ export async function runSubmit(
     const response = await submitWithRetries(client, {
       ...batch,
       ...(options.preset ? { preset: options.preset } : {}),
+      ...(options.force ? { force: true } : {}),
     });
     for (const item of response.items) {
       if (item.status === 'ignored') {
@@ -55,7 +59,10 @@ export async function runSubmit(
         );
         if ('items' in batch) refused = item.reason === 'missing' ? EXIT.NOT_FOUND : EXIT.USAGE;
       } else if (item.jobId && !labels.has(item.jobId)) {
-        labels.set(item.jobId, `${item.bucket}/${item.key}`);
+        labels.set(
+          item.jobId,
+          `${item.bucket}/${item.key}${item.preset ? ` (${item.preset})` : ''}`,
+        );
         jobIds.push(item.jobId);
       }
     }

@@ -59,7 +59,19 @@ export async function staticRoutes(
   version: string,
 ): Promise<void> {
   const cache = new Map<string, Buffer>();
-  const openapi = JSON.stringify(buildOpenApi({ maxBatchItems: ctx.maxBatchItems, version }));
+  // Rebuilt only when the presets change (a reload of the presets file), since it lists them.
+  let openapi = { catalog: ctx.app.orchestrator.catalog, text: '' };
+  const openapiText = () => {
+    const catalog = ctx.app.orchestrator.catalog;
+    if (!openapi.text || openapi.catalog !== catalog) {
+      const presets = catalog.presets.map((p) => p.name);
+      openapi = {
+        catalog,
+        text: JSON.stringify(buildOpenApi({ maxBatchItems: ctx.maxBatchItems, version, presets })),
+      };
+    }
+    return openapi.text;
+  };
 
   for (const [url, { file, type }] of Object.entries(FILES)) {
     server.get(url, async (_request, reply) => {
@@ -77,6 +89,6 @@ export async function staticRoutes(
     });
   }
   server.get('/openapi.json', async (_request, reply) =>
-    reply.type('application/json').send(openapi),
+    reply.type('application/json').send(openapiText()),
   );
 }
