@@ -125,7 +125,8 @@ export function runnerHooks(deps: {
   return {
     async execute(jobId, task, signal, onProgress) {
       const job = await jobs.get(jobId);
-      if (!job) throw new Error(`job ${jobId} not found`);
+      // Its record is gone (deleted, expired): no retry can bring it back.
+      if (!job) throw new MediaflowError('JOB_NOT_FOUND', `job ${jobId} not found`);
       // A task queued just before its job was cancelled or failed must not run against deleted
       // scratch.
       if (job.error || isFinal(job.state))

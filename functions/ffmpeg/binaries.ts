@@ -259,20 +259,23 @@ async function checkMpegTs(binaries: Binaries): Promise<void> {
 }
 
 function bundledPath(packageName: string, tool: string, envVar: string): string {
+  let reason: string;
+  let cause: unknown;
   try {
     const required = createRequire(import.meta.url)(packageName) as { path?: unknown };
     if (typeof required.path === 'string') return required.path;
-    throw new Error(`${packageName} exported no path`);
+    reason = `${packageName} exported no path`;
   } catch (error) {
     // The installer packages throw plain strings, hence String(error).
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new MediaflowError(
-      'BINARY_MISSING',
-      `The bundled ${tool} is not installed (${reason}). Run \`npm install\`, or set ${envVar} ` +
-        `to a ${tool} executable.`,
-      { cause: error },
-    );
+    reason = error instanceof Error ? error.message : String(error);
+    cause = error;
   }
+  throw new MediaflowError(
+    'BINARY_MISSING',
+    `The bundled ${tool} is not installed (${reason}). Run \`npm install\`, or set ${envVar} ` +
+      `to a ${tool} executable.`,
+    { cause },
+  );
 }
 
 async function verify(

@@ -1,3 +1,5 @@
+import { MediaflowError } from '../errors.js';
+
 /** A media playlist as ffmpeg's HLS muxer writes it: what merge needs for bitrates and checks. */
 export interface MediaPlaylist {
   version: number | null;
@@ -6,13 +8,17 @@ export interface MediaPlaylist {
   endList: boolean;
 }
 
-/** Parses the few tags of a VOD media playlist. Pure. */
+/**
+ * Parses the few tags of a VOD media playlist. Pure. The playlist is ffmpeg's own output, so one it
+ * cannot read is an ffmpeg failure (FFMPEG_FAILED), not bad input.
+ */
 export function parseMediaPlaylist(text: string): MediaPlaylist {
   const lines = text
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter(Boolean);
-  if (lines[0] !== '#EXTM3U') throw new Error('not an M3U playlist: the first line is not #EXTM3U');
+  if (lines[0] !== '#EXTM3U')
+    throw new MediaflowError('FFMPEG_FAILED', 'not an M3U playlist: the first line is not #EXTM3U');
   const playlist: MediaPlaylist = {
     version: null,
     targetDuration: null,
@@ -28,7 +34,7 @@ export function parseMediaPlaylist(text: string): MediaPlaylist {
     else if (line === '#EXT-X-ENDLIST') playlist.endList = true;
     else if (!line.startsWith('#')) {
       if (pending === null || !Number.isFinite(pending))
-        throw new Error(`segment ${line} has no #EXTINF duration`);
+        throw new MediaflowError('FFMPEG_FAILED', `segment ${line} has no #EXTINF duration`);
       playlist.segments.push({ uri: line, duration: pending });
       pending = null;
     }

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MediaflowError } from '../../functions/errors.js';
 import { createApp } from '../app.js';
 import type { Config } from '../config/load.js';
 import type { JobRecord } from '../jobs/job.js';
@@ -44,7 +45,10 @@ export async function runDemo(
     // Routes can give one upload several jobs, or none: every outcome is kept.
     const submitted = new Map<string, EventOutcome['outcome'][]>();
     if (!app.embedded)
-      throw new Error('the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT');
+      throw new MediaflowError(
+        'CONFIG_INVALID',
+        'the demo runs on the embedded store; unset MEDIAFLOW_S3_ENDPOINT',
+      );
     const stop = listenToEmbeddedEvents(
       app.embedded,
       app.orchestrator,
@@ -74,7 +78,8 @@ export async function runDemo(
     while (keys.some((k) => !submitted.has(k)) && Date.now() < deadline) await sleep(50);
     stop();
     const missing = keys.filter((k) => !submitted.has(k));
-    if (missing.length) throw new Error(`no upload event arrived for ${missing.join(', ')}`);
+    if (missing.length)
+      throw new MediaflowError('INTERNAL', `no upload event arrived for ${missing.join(', ')}`);
 
     const bars = new JobProgressBars();
     const ids: string[] = [];

@@ -57,7 +57,8 @@ export async function runProcess(
           // by media type.
           preset: options.preset ?? presetNameFor(key, contentTypeFor(file)),
         });
-        if (outcome.status === 'ignored') throw new Error(`ignored: ${outcome.reason}`);
+        if (outcome.status === 'ignored')
+          throw new MediaflowError('REQUEST_INVALID', `not processed: ${outcome.reason}`);
         bars?.add(outcome.jobId, path.basename(file));
         started.push({ index, file, jobId: outcome.jobId });
       } catch (error) {

@@ -73,19 +73,23 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 function readConfigFile(file: string): Record<string, unknown> {
+  let data: unknown;
   try {
-    const data: unknown = JSON.parse(fs.readFileSync(file, 'utf8'));
-    if (!data || typeof data !== 'object' || Array.isArray(data))
-      throw new Error('expected a JSON object of variables');
-    return Object.fromEntries(
-      Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
-    );
+    data = JSON.parse(fs.readFileSync(file, 'utf8'));
   } catch (error) {
     throw new MediaflowError(
       'CONFIG_INVALID',
       `MEDIAFLOW_CONFIG_FILE: cannot read ${file}: ${(error as Error).message}`,
     );
   }
+  if (!data || typeof data !== 'object' || Array.isArray(data))
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      `MEDIAFLOW_CONFIG_FILE: cannot read ${file}: expected a JSON object of variables`,
+    );
+  return Object.fromEntries(
+    Object.entries(data).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : String(v)]),
+  );
 }
 
 function resolve(env: Env): Config {

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import { isFinal, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
@@ -142,13 +143,13 @@ export class MemoryJobStore implements JobStore {
 
   private require(id: string): JobRecord {
     const job = this.jobs.get(id);
-    if (!job) throw new Error(`job ${id} not found`);
+    if (!job) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
     return job;
   }
 
   private requireResults(id: string): Record<string, TaskResult> {
     const results = this.results.get(id);
-    if (!results) throw new Error(`job ${id} not found`);
+    if (!results) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
     return results;
   }
 }

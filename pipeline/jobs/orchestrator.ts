@@ -496,7 +496,8 @@ export class Orchestrator {
   }
 
   private requireRunner(): Runner {
-    if (!this.runner) throw new Error('Orchestrator used before a runner was attached');
+    if (!this.runner)
+      throw new MediaflowError('INTERNAL', 'Orchestrator used before a runner was attached');
     return this.runner;
   }
 }

@@ -1,6 +1,6 @@
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
+import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import { backoffDelay, type RetryPolicy, type RunnerHooks } from './port.js';
 import {
@@ -159,7 +159,8 @@ export class BullmqConsumer {
     if (!(await settlesWithin(closing, graceMs))) {
       for (const task of this.running) {
         task.releasing = true;
-        task.controller.abort(new Error('worker shutting down'));
+        // Released, not failed: another worker takes the task over, so no retry is spent on it.
+        task.controller.abort(new MediaflowError('CANCELLED', 'worker shutting down'));
       }
       onAbort();
       if (!(await settlesWithin(closing, ABANDON_MS)))
@@ -283,13 +284,13 @@ export class BullmqConsumer {
     }
     for (const task of this.running)
       if (task.jobId === parsed.jobId && task.epoch < parsed.epoch)
-        task.controller.abort(new Error('job cancelled'));
+        task.controller.abort(new MediaflowError('CANCELLED', 'job cancelled'));
   }
 
   private async recheckRunning(): Promise<void> {
     for (const task of [...this.running])
       if (await this.isCancelled(task.jobId, task.epoch))
-        task.controller.abort(new Error('job cancelled'));
+        task.controller.abort(new MediaflowError('CANCELLED', 'job cancelled'));
   }
 }
 

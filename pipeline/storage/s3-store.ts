@@ -260,7 +260,7 @@ export class S3Store implements ObjectStore {
   }
 
   async deletePrefix(bucket: string, prefix: string): Promise<number> {
-    if (!prefix) throw new Error('deletePrefix refuses an empty prefix');
+    if (!prefix) throw new MediaflowError('INTERNAL', 'deletePrefix refuses an empty prefix');
     const keys: string[] = [];
     for await (const o of this.list(bucket, prefix)) keys.push(o.key);
     await this.delete(bucket, keys);

@@ -1,5 +1,5 @@
 import { Client } from 'minio';
-import { toErrorRecord } from '../../functions/errors.js';
+import { MediaflowError, toErrorRecord } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
 import { parseS3Notification, type StorageEvent } from '../events/s3-notification.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
@@ -104,7 +104,8 @@ export function startMinioListener(
   onOutcome?: (outcome: EventOutcome) => void,
   reconnect: ReconnectOptions = DEFAULT_RECONNECT,
 ): () => void {
-  if (!config.s3.endpoint) throw new Error('The MinIO listener needs MEDIAFLOW_S3_ENDPOINT');
+  if (!config.s3.endpoint)
+    throw new MediaflowError('CONFIG_INVALID', 'The MinIO listener needs MEDIAFLOW_S3_ENDPOINT');
   const url = new URL(config.s3.endpoint);
   const useSSL = url.protocol === 'https:';
   const client = new Client({

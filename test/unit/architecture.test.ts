@@ -76,4 +76,22 @@ describe('architecture', () => {
     for (const file of graph.keys()) visit(file, []);
     expect(cycles).toEqual([]);
   });
+
+  it('throws MediaflowErrors, not plain Errors (a plain Error becomes a retried INTERNAL)', () => {
+    // RangeError stays for a pure function's preconditions (a caller's bug, which plans rule out).
+    // BullMQ records a failure as an Error's message; the worker encodes the MediaflowError's
+    // record into it, and the parent decodes it back.
+    const allowed = new Set(['pipeline/runner/bullmq-worker.ts']);
+    const offenders = [...graph.keys()]
+      .filter((file) => !allowed.has(file))
+      .flatMap((file) =>
+        fs
+          .readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ line, at: `${file}:${i + 1}` }))
+          .filter(({ line }) => /\bthrow new Error\(/.test(line))
+          .map(({ at }) => at),
+      );
+    expect(offenders).toEqual([]);
+  });
 });

@@ -1,3 +1,4 @@
+import { MediaflowError } from '../../errors.js';
 import { ffmpegGlobalArgs, fileUrl, inputArgs, kbps, type InputSpec } from './common.js';
 
 /** EBU R128 targets for `loudnorm`. */
@@ -48,14 +49,15 @@ export function loudnormMeasureArgs(input: InputSpec, target: LoudnessTarget): s
 export function parseLoudnormJson(stderr: string): LoudnessMeasurement {
   const start = stderr.lastIndexOf('{');
   const end = stderr.indexOf('}', start);
-  if (start < 0 || end < 0) throw new Error('loudnorm printed no measurement');
+  if (start < 0 || end < 0)
+    throw new MediaflowError('FFMPEG_FAILED', 'loudnorm printed no measurement');
   const json = JSON.parse(stderr.slice(start, end + 1)) as Record<string, unknown>;
   const keys = ['input_i', 'input_tp', 'input_lra', 'input_thresh', 'target_offset'] as const;
   const result = {} as LoudnessMeasurement;
   for (const key of keys) {
     const value = json[key];
     if (typeof value !== 'string' || !Number.isFinite(Number(value)))
-      throw new Error(`loudnorm measured ${key}=${String(value)}`);
+      throw new MediaflowError('FFMPEG_FAILED', `loudnorm measured ${key}=${String(value)}`);
     result[key] = value;
   }
   return result;
