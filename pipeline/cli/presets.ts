@@ -41,7 +41,8 @@ export function runPresets(
     );
   process.stdout.write(
     routes.length
-      ? `\nroutes (first match wins):\n${routes.map((r, i) => `  ${i}. ${routeText(r)}\n`).join('')}`
+      ? `\nroutes (first match wins):\n` +
+          routes.map((r, i) => `  ${i}. ${routeText(r)}\n`).join('')
       : '\nno routes: the preset is chosen from the media type (video, image, audio)\n',
   );
   return EXIT.OK;
@@ -58,7 +59,9 @@ export function summary(preset: PresetView): string {
         `${preset.hls ? ', HLS' : ''}${preset.mp4 ? ', MP4' : ''}${mark(preset.watermark)}`
       );
     case 'image':
-      return `widths ${preset.widths.join('/')}, ${preset.formats.join('/')}${mark(preset.watermark)}`;
+      return (
+        `widths ${preset.widths.join('/')}, ${preset.formats.join('/')}` + mark(preset.watermark)
+      );
     case 'audio':
       return `${preset.formats.join('/')} at ${preset.bitrateKbps} kb/s`;
   }
