@@ -52,6 +52,11 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'ffmpeg or ffprobe is older than the minimum version mediaflow trusts with uploads.',
   },
+  CAPABILITY_MISSING: {
+    retryable: false,
+    status: 500,
+    summary: 'The ffmpeg in use lacks an encoder, decoder, filter or hardware a preset needs.',
+  },
   SOURCE_NOT_FOUND: {
     retryable: false,
     status: 404,

@@ -1,4 +1,5 @@
 import { resolveBinaries, type Binaries } from '../functions/ffmpeg/binaries.js';
+import { probeCapabilities, type Capabilities } from '../functions/ffmpeg/capabilities.js';
 import { configureSharp } from '../functions/image/sharp-settings.js';
 import { MediaflowError } from '../functions/errors.js';
 import { isFinal } from './jobs/job.js';
@@ -16,7 +17,7 @@ import { S3Store } from './storage/s3-store.js';
 import { executeTask } from './tasks/execute.js';
 import type { AnyTaskHandler } from './tasks/handler.js';
 import { HANDLERS } from './tasks/registry.js';
-import { binaryOptions, binarySummary } from './tasks/media-tools.js';
+import { binaryOptions, binarySummary, capabilitySummary } from './tasks/media-tools.js';
 
 /** Everything a mediaflow process runs on, wired once at the entry point and passed down. */
 export interface App {
@@ -30,6 +31,8 @@ export interface App {
   embedded: EmbeddedS3 | undefined;
   /** The ffmpeg/ffprobe in use, checked at start (reported by /readyz and the start-up log). */
   binaries: Binaries;
+  /** What that ffmpeg can do (encoders, filters, hardware), probed at start. */
+  capabilities: Capabilities;
   close(): Promise<void>;
 }
 
@@ -55,7 +58,8 @@ export async function createApp(
   for (const warning of config.catalog.warnings)
     log.warn({ file: config.catalog.file }, `presets file: ${warning}`);
   const binaries = await resolveBinaries(binaryOptions(config));
-  log.info(binarySummary(binaries), 'media tools');
+  const capabilities = await probeCapabilities(binaries);
+  log.info({ ...binarySummary(binaries), ...capabilitySummary(capabilities) }, 'media tools');
   for (const warning of binaries.warnings) log.warn({}, warning);
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });
@@ -103,6 +107,7 @@ export async function createApp(
     runner,
     embedded,
     binaries,
+    capabilities,
     async close() {
       await runner.close();
       await jobs.close();

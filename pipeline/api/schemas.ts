@@ -227,6 +227,11 @@ export const healthSchema = z.object({
         z.enum(['ffmpeg', 'ffprobe']),
         z.object({ version: z.string(), source: z.string(), path: z.string() }),
       ),
+      capabilities: z.object({
+        filters: z.record(z.string(), z.boolean()),
+        hwDevices: z.array(z.string()),
+        counts: z.object({ encoders: z.number(), decoders: z.number(), filters: z.number() }),
+      }),
     })
     .optional(),
 });

@@ -3,6 +3,7 @@ import {
   type Binaries,
   type BinaryOverrides,
 } from '../../functions/ffmpeg/binaries.js';
+import type { Capabilities } from '../../functions/ffmpeg/capabilities.js';
 import { describeVersion } from '../../functions/ffmpeg/version.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, type MediaTools } from '../../functions/ffmpeg/tools.js';
 import type { Config } from '../config/load.js';
@@ -39,4 +40,27 @@ export function binarySummary(binaries: Binaries): {
     path: binaries[tool],
   });
   return { ffmpeg: one('ffmpeg'), ffprobe: one('ffprobe') };
+}
+
+/** Filters presets commonly depend on, named in the start-up log and /readyz. */
+const NOTABLE_FILTERS = ['zscale', 'tonemap', 'libvmaf', 'drawtext'] as const;
+
+/** The capabilities operators ask about first: notable filters, usable hardware, counts. */
+export function capabilitySummary(caps: Capabilities): {
+  filters: Record<(typeof NOTABLE_FILTERS)[number], boolean>;
+  hwDevices: string[];
+  counts: { encoders: number; decoders: number; filters: number };
+} {
+  return {
+    filters: Object.fromEntries(NOTABLE_FILTERS.map((f) => [f, caps.filters.has(f)])) as Record<
+      (typeof NOTABLE_FILTERS)[number],
+      boolean
+    >,
+    hwDevices: [...caps.hwDevices],
+    counts: {
+      encoders: caps.encoders.size,
+      decoders: caps.decoders.size,
+      filters: caps.filters.size,
+    },
+  };
 }

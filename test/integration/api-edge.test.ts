@@ -301,6 +301,10 @@ describe('API edges', () => {
         source: ctx.app.binaries.sources.ffmpeg,
         path: ctx.app.binaries.ffmpeg,
       });
+      expect(detailed.details?.capabilities.filters).toMatchObject({
+        zscale: ctx.app.capabilities.filters.has('zscale'),
+        libvmaf: ctx.app.capabilities.filters.has('libvmaf'),
+      });
       const withRedis = await buildServer(ctx.app, {
         apiKeys: [API_KEY],
         rateLimit: false,

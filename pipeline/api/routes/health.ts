@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { binarySummary } from '../../tasks/media-tools.js';
+import { binarySummary, capabilitySummary } from '../../tasks/media-tools.js';
 import type { ApiContext, ReadinessCheck } from '../context.js';
 
 /** A dependency that does not answer within this is as good as down for a readiness probe. */
@@ -37,7 +37,14 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
     return reply.code(ok ? 200 : 503).send({
       status: ok ? 'ok' : 'unavailable',
       checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])),
-      ...(trusted ? { details: { mediaTools: binarySummary(ctx.app.binaries) } } : {}),
+      ...(trusted
+        ? {
+            details: {
+              mediaTools: binarySummary(ctx.app.binaries),
+              capabilities: capabilitySummary(ctx.app.capabilities),
+            },
+          }
+        : {}),
     });
   });
 }

@@ -1,0 +1,148 @@
+import { MediaflowError } from '../errors.js';
+import type { Binaries } from './binaries.js';
+import { runProcess } from './run-process.js';
+import { describeVersion } from './version.js';
+
+/**
+ * What the ffmpeg in use can do, probed once per binary and cached: builds differ (Debian's has
+ * zscale and SVT-AV1 but no libvmaf; the 2018 static one has libvmaf but no SVT-AV1), so presets
+ * state what they need and fail with a clear message instead of an ffmpeg error mid-job.
+ */
+export interface Capabilities {
+  encoders: ReadonlySet<string>;
+  decoders: ReadonlySet<string>;
+  filters: ReadonlySet<string>;
+  /** Hardware acceleration methods compiled in (`-hwaccels`), usable or not. */
+  hwaccels: ReadonlySet<string>;
+  /** The subset of `hwaccels` whose device this machine could open (`-init_hw_device`). */
+  hwDevices: ReadonlySet<string>;
+}
+
+/** What a preset or feature needs; each name as ffmpeg lists it (`libsvtav1`, `zscale`). */
+export interface CapabilityNeeds {
+  encoders?: readonly string[];
+  decoders?: readonly string[];
+  filters?: readonly string[];
+  /** Usable hardware devices (`cuda`, `vaapi`, `qsv`), not merely compiled-in methods. */
+  hwDevices?: readonly string[];
+}
+
+const KIND_WORD: Record<keyof CapabilityNeeds, string> = {
+  encoders: 'encoder',
+  decoders: 'decoder',
+  filters: 'filter',
+  hwDevices: 'hardware device',
+};
+
+const PROBE_TIMEOUT_MS = 15_000;
+const HW_TIMEOUT_MS = 5_000;
+const cache = new Map<string, Promise<Capabilities>>();
+
+/** Probes (once per ffmpeg binary, then cached) what the ffmpeg in `binaries` can do. */
+export function probeCapabilities(binaries: Binaries): Promise<Capabilities> {
+  let pending = cache.get(binaries.ffmpeg);
+  if (!pending) {
+    pending = probeUncached(binaries);
+    pending.catch(() => cache.delete(binaries.ffmpeg));
+    cache.set(binaries.ffmpeg, pending);
+  }
+  return pending;
+}
+
+/** The needs `caps` does not meet, worded for people: `encoder libsvtav1`, `filter zscale`. */
+export function missingCapabilities(caps: Capabilities, needs: CapabilityNeeds): string[] {
+  const missing: string[] = [];
+  for (const kind of Object.keys(KIND_WORD) as (keyof CapabilityNeeds)[])
+    for (const name of needs[kind] ?? [])
+      if (!caps[kind].has(name)) missing.push(`${KIND_WORD[kind]} ${name}`);
+  return missing;
+}
+
+/**
+ * Throws CAPABILITY_MISSING naming everything `what` (a preset, a feature) needs and the ffmpeg
+ * in use lacks, and how to get it; returns quietly when all is there.
+ */
+export function requireCapabilities(
+  caps: Capabilities,
+  needs: CapabilityNeeds,
+  what: string,
+  binaries: Pick<Binaries, 'ffmpeg' | 'versions'>,
+): void {
+  const missing = missingCapabilities(caps, needs);
+  if (missing.length === 0) return;
+  throw new MediaflowError(
+    'CAPABILITY_MISSING',
+    `${what} needs ${missing.join(', ')}, which the ffmpeg at ${binaries.ffmpeg} ` +
+      `(${describeVersion(binaries.versions.ffmpeg)}) lacks; install Debian's ffmpeg ` +
+      `(apt-get install ffmpeg) or set FFMPEG_PATH to a build that has ` +
+      `${missing.length === 1 ? 'it' : 'them'}.`,
+  );
+}
+
+async function probeUncached(binaries: Binaries): Promise<Capabilities> {
+  const list = async (flag: string) =>
+    (
+      await runProcess(binaries.ffmpeg, ['-hide_banner', flag], {
+        timeoutMs: PROBE_TIMEOUT_MS,
+        env: binaries.env,
+        label: `ffmpeg ${flag}`,
+      })
+    ).stdout;
+  const [encoders, decoders, filters, hwaccels] = await Promise.all([
+    list('-encoders').then(parseCodecList),
+    list('-decoders').then(parseCodecList),
+    list('-filters').then(parseFilterList),
+    list('-hwaccels').then(parseHwaccels),
+  ]);
+  const usable = await Promise.all(
+    [...hwaccels].map(async (method) => ((await canOpenDevice(binaries, method)) ? method : '')),
+  );
+  return { encoders, decoders, filters, hwaccels, hwDevices: new Set(usable.filter(Boolean)) };
+}
+
+/** Opening a device is the only reliable test: a method can be compiled in with no GPU present. */
+async function canOpenDevice(binaries: Binaries, method: string): Promise<boolean> {
+  try {
+    // A 16x16 null frame through a device-initialised ffmpeg: fails fast where none opens.
+    const args = [
+      ...'-hide_banner -nostdin -loglevel error -init_hw_device'.split(' '),
+      method,
+      ...'-f lavfi -i nullsrc=s=16x16:d=0.04 -f null -'.split(' '),
+    ];
+    await runProcess(binaries.ffmpeg, args, {
+      timeoutMs: HW_TIMEOUT_MS,
+      env: binaries.env,
+      label: `ffmpeg -init_hw_device ${method}`,
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `-encoders` / `-decoders`: after the `------` line, ` V....D name  description`. */
+export function parseCodecList(output: string): Set<string> {
+  const names = new Set<string>();
+  const body = output.slice(output.indexOf('------') + 6);
+  for (const line of body.split('\n')) {
+    const match = /^\s*[VASDT.][A-Z.]{5}\s+(\S+)/.exec(line);
+    if (match?.[1]) names.add(match[1]);
+  }
+  return names;
+}
+
+/** `-filters`: ` TSC zscale  V->V  description` (three flag characters, name, in->out). */
+export function parseFilterList(output: string): Set<string> {
+  const names = new Set<string>();
+  for (const line of output.split('\n')) {
+    const match = /^\s*[T.][S.][C.]\s+(\S+)\s+\S+->\S+/.exec(line);
+    if (match?.[1]) names.add(match[1]);
+  }
+  return names;
+}
+
+/** `-hwaccels`: a heading, then one method per line. */
+export function parseHwaccels(output: string): Set<string> {
+  const lines = output.split('\n').map((line) => line.trim());
+  return new Set(lines.filter((line) => line && !line.endsWith(':')));
+}
