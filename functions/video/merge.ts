@@ -6,6 +6,8 @@ import { progressArgs } from '../ffmpeg/args/common.js';
 import { concatListText, mergeArgs } from '../ffmpeg/args/concat-merge.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
+import { hlsBitrates } from './cmaf-playlists.js';
+import { finishCmafRendition, safeName, type CmafRendition } from './cmaf-rendition.js';
 import { readAvcCodecString } from './codec-string.js';
 import { parseMediaPlaylist } from './hls-playlist.js';
 import { measureOutput, type OutputMeasure } from './measure.js';
@@ -20,6 +22,11 @@ export interface MergeInput {
   /** The whole source's audio (.m4a from encodeAudio), or null for silent output. */
   audioFile: string | null;
   hlsSegmentSeconds: number;
+  /**
+   * `ts` (the default): MPEG-TS segments with the audio muxed in. `cmaf`: fMP4 video segments for
+   * the HLS master and the DASH MPD, audio being its own rendition; adds an I-frame playlist.
+   */
+  packaging?: 'ts' | 'cmaf';
 }
 
 export interface MergeOptions {
@@ -50,15 +57,17 @@ export interface MergedRendition {
   peakBitrate: number;
   /** Total bytes over total duration of the HLS segments (HLS AVERAGE-BANDWIDTH). */
   averageBitrate: number;
-  /** RFC 6381 codecs, e.g. `avc1.64001F,mp4a.40.2`. */
+  /** RFC 6381 codecs of the HLS segments, e.g. `avc1.64001F,mp4a.40.2` (no audio in CMAF). */
   codecs: string;
+  /** The CMAF facts (segments with decode times, I-frame playlist), for `cmaf` packaging. */
+  cmaf: CmafRendition | null;
   frameRate: number | null;
   wallMs: number;
 }
 
 /**
  * Joins one rendition's encoded pieces without re-encoding and muxes in the audio, writing the
- * MP4 and the HLS rendition (media playlist and TS segments) in one pass. The concat list is
+ * MP4 and the HLS rendition (playlist and TS or CMAF segments) in one pass. The concat list is
  * generated here, next to hard links of the pieces with generated names, so the concat demuxer
  * runs in safe mode. Bitrates and codec strings are measured from what was written.
  */
@@ -89,15 +98,17 @@ export async function mergeRendition(
   const totalDuration = input.pieces.reduce((sum, p) => sum + p.duration, 0);
 
   const mp4File = path.join(ctx.scratchDir, `${name}.mp4`);
-  const playlistFile = path.join(hlsDir, 'index.m3u8');
+  const cmaf = input.packaging === 'cmaf';
+  const ffmpegPlaylist = path.join(hlsDir, cmaf ? 'ffmpeg.m3u8' : 'index.m3u8');
   const args = mergeArgs({
     listFile,
     audioFile: input.audioFile,
     mp4: mp4File,
     hls: {
-      playlist: playlistFile,
-      segmentPattern: path.join(hlsDir, 'seg-%05d.ts'),
+      playlist: ffmpegPlaylist,
+      segmentPattern: path.join(hlsDir, cmaf ? 'seg-%05d.m4s' : 'seg-%05d.ts'),
       segmentSeconds: input.hlsSegmentSeconds,
+      segmentType: cmaf ? 'fmp4' : 'mpegts',
     },
   });
   try {
@@ -106,11 +117,20 @@ export async function mergeRendition(
       progressSeconds: totalDuration,
       progressScale: (f) => f * 0.95,
     });
-    const [mp4, hlsSegments, avc] = await Promise.all([
+    const [mp4, fragmented, avc] = await Promise.all([
       measureOutput(mp4File, options.tools, ctx),
-      readHlsSegments(playlistFile, hlsDir),
+      cmaf ? finishCmafRendition(hlsDir, ffmpegPlaylist, name) : null,
       readAvcCodecString(mp4File),
     ]);
+    const hlsSegments = fragmented
+      ? fragmented.segments.map((s, i) => ({
+          uri: s.uri,
+          file: s.file,
+          start: fragmented.segments.slice(0, i).reduce((sum, x) => sum + x.seconds, 0),
+          duration: s.seconds,
+          bytes: s.bytes,
+        }))
+      : await readHlsSegments(ffmpegPlaylist, hlsDir);
     if (!avc)
       throw new MediaflowError(
         'FFMPEG_FAILED',
@@ -125,11 +145,12 @@ export async function mergeRendition(
       mp4File,
       mp4,
       hlsDir,
-      playlistFile,
+      playlistFile: path.join(hlsDir, 'index.m3u8'),
       hlsSegments,
       peakBitrate: peak,
       averageBitrate: average,
-      codecs: input.audioFile ? `${avc},mp4a.40.2` : avc,
+      codecs: input.audioFile && !cmaf ? `${avc},mp4a.40.2` : avc,
+      cmaf: fragmented,
       frameRate: mp4.fps,
       wallMs,
     };
@@ -137,25 +158,6 @@ export async function mergeRendition(
     // The links are only needed by ffmpeg; the encoded pieces themselves belong to the caller.
     await fs.rm(partsDir, { recursive: true, force: true });
   }
-}
-
-/** Peak and average bitrate over HLS segments, bits per second. Pure. */
-export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: number }>): {
-  peak: number;
-  average: number;
-} {
-  let peak = 0;
-  let bytes = 0;
-  let duration = 0;
-  for (const s of segments) {
-    bytes += s.bytes;
-    duration += s.duration;
-    // A very short final segment would overstate the peak; players judge whole segments anyway.
-    if (s.duration >= 0.5 || segments.length === 1)
-      peak = Math.max(peak, (s.bytes * 8) / s.duration);
-  }
-  const average = duration > 0 ? (bytes * 8) / duration : 0;
-  return { peak: Math.ceil(Math.max(peak, average)), average: Math.ceil(average) };
 }
 
 /**
@@ -208,12 +210,4 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
   } catch {
     await fs.copyFile(from, to);
   }
-}
-
-function safeName(name: string): string {
-  if (!/^[A-Za-z0-9_-]{1,40}$/.test(name))
-    throw new RangeError(
-      `Expected a rendition name of letters, digits, _ and - but received ${JSON.stringify(name)}`,
-    );
-  return name;
 }

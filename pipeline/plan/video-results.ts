@@ -58,6 +58,39 @@ export interface Variant {
   frameRate: number;
   /** The media playlist's path relative to the master playlist. */
   uri: string;
+  /** CMAF packaging: what the master's audio group, I-frame playlists and the MPD need. */
+  cmaf?: CmafFacts & {
+    /** The I-frame playlist relative to the master, and its measured bitrates. */
+    iframes: { uri: string; bandwidth: number; averageBandwidth: number };
+  };
+}
+
+/** A CMAF rendition's track, measured from its fragments. */
+export interface CmafFacts {
+  /** Folder relative to the master playlist (and the MPD), holding init.mp4 and seg-NNNNN.m4s. */
+  folder: string;
+  /** RFC 6381 codec string of this track alone. */
+  codec: string;
+  timescale: number;
+  /** Each segment's decode time and duration in timescale ticks, in order (seg-00000 first). */
+  segments: Array<{ t: number; d: number }>;
+}
+
+/** The audio encoded once, packaged as its own CMAF rendition. */
+export interface AudioRendition extends CmafFacts {
+  /** Peak and average segment bitrates, bits per second. */
+  bandwidth: number;
+  averageBandwidth: number;
+  channels: number;
+  sampleRate: number;
+  /** From the source stream's tags, when it has them. */
+  language: string | null;
+  label: string;
+}
+
+export interface AudioRenditionTaskResult {
+  rendition: AudioRendition;
+  outputs: OutputRecord[];
 }
 
 export interface MergeTaskResult {

@@ -1,5 +1,6 @@
-import type { TaskResult, TaskSpec, Workflow } from './types.js';
+import type { JobSpec, TaskResult, TaskSpec, Workflow } from './types.js';
 import type {
+  AudioRenditionTaskResult,
   AudioTaskResult,
   MergeTaskResult,
   ProbeTaskResult,
@@ -24,7 +25,7 @@ export const videoWorkflow: Workflow = {
   kind: 'video',
   // probe, split, transcodes+audio+thumbnails, merges, master: transcoding dominates.
   stageWeights: [1, 2, 40, 4, 1],
-  next(_job, done) {
+  next(job, done) {
     const probe = resultOf<ProbeTaskResult>(done, 'probe');
     if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
     if (!probe.media.video) return loudnormStage(probe, done);
@@ -77,32 +78,62 @@ export const videoWorkflow: Workflow = {
       id: mergeTaskId(rendition.name),
       rendition,
     }));
-    if (merges.some((m) => !done[m.id])) {
-      return merges.map(
-        ({ id, rendition }): TaskSpec => ({
-          id,
-          kind: 'merge',
-          params: {
-            rendition,
-            audio,
-            pieces: split.segments.map((s) => ({
-              name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[
-                rendition.name
-              ],
-              duration: s.duration,
-            })),
-          },
-        }),
-      );
+    const audioRenditions = cmafAudio(job, probe, audio);
+    if (merges.some((m) => !done[m.id]) || audioRenditions.some((a) => !done[a.id])) {
+      return [
+        ...audioRenditions,
+        ...merges.map(
+          ({ id, rendition }): TaskSpec => ({
+            id,
+            kind: 'merge',
+            params: {
+              rendition,
+              audio,
+              pieces: split.segments.map((s) => ({
+                name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[
+                  rendition.name
+                ],
+                duration: s.duration,
+              })),
+            },
+          }),
+        ),
+      ];
     }
 
     if (!done['master']) {
       const variants = merges.map((m) => resultOf<MergeTaskResult>(done, m.id)!.variant);
-      return [{ id: 'master', kind: 'master', params: { variants } }];
+      const audio = audioRenditions.map(
+        (a) => resultOf<AudioRenditionTaskResult>(done, a.id)!.rendition,
+      );
+      return [{ id: 'master', kind: 'master', params: { variants, audio } }];
     }
     return [];
   },
 };
+
+/**
+ * With CMAF packaging the audio, encoded once, is also its own rendition beside the video merges.
+ */
+function cmafAudio(job: JobSpec, probe: ProbeTaskResult, audio: string | null): TaskSpec[] {
+  const preset = job.preset;
+  if (!audio || !probe.media.audio || preset.kind !== 'video') return [];
+  if (preset.packaging !== 'cmaf' || !preset.hls) return [];
+  return [
+    {
+      id: 'audio-rendition-0',
+      kind: 'audio-rendition',
+      params: {
+        audio,
+        name: 'audio-0',
+        language: null,
+        label: 'Audio',
+        channels: 2,
+        sampleRate: 48_000,
+      },
+    },
+  ];
+}
 
 /** An audio preset: probe, then loudness-normalised encodes. */
 export const audioWorkflow: Workflow = {

@@ -3,6 +3,7 @@ import path from 'node:path';
 const TYPES: Record<string, string> = {
   '.m3u8': 'application/vnd.apple.mpegurl',
   '.ts': 'video/mp2t',
+  '.mpd': 'application/dash+xml',
   '.m4s': 'video/iso.segment',
   '.mp4': 'video/mp4',
   '.m4a': 'audio/mp4',

@@ -1,10 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { buildMasterPlaylist } from '../../functions/video/master-playlist.js';
+import { buildMpd, type DashAdaptationSet } from '../../functions/video/dash-mpd.js';
+import {
+  buildMasterPlaylist,
+  type MasterMedia,
+  type MasterVariant,
+} from '../../functions/video/master-playlist.js';
+import type { OutputRecord } from '../plan/types.js';
+import type { AudioRendition, Variant } from '../plan/video-results.js';
 import { defineHandler } from './handler.js';
 import { videoPreset } from './video-preset.js';
 
+const object = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null);
 const variantSchema = z.object({
   name: z.string(),
   width: z.number().int().positive(),
@@ -14,21 +22,129 @@ const variantSchema = z.object({
   codecs: z.string(),
   frameRate: z.number().nonnegative(),
   uri: z.string(),
+  cmaf: object<NonNullable<Variant['cmaf']>>().optional(),
 });
 
+const AUDIO_GROUP = 'audio';
+
 /**
- * Writes the HLS master playlist over every rendition (in code: the bundled ffmpeg's own crashes).
+ * Writes the HLS master playlist over every rendition, and with CMAF packaging the DASH MPD over
+ * the same segments (both in code, from the facts the merges measured).
  */
 export const masterHandler = defineHandler({
   kind: 'master',
-  params: z.object({ variants: z.array(variantSchema).min(1) }),
-  async run({ variants }, io) {
-    if (!videoPreset(io).hls) return { outputs: [] };
-    const text = buildMasterPlaylist(
-      variants.map((v) => ({ ...v, frameRate: v.frameRate || null })),
-    );
+  params: z.object({
+    variants: z.array(variantSchema).min(1),
+    audio: z.array(object<AudioRendition>()).default([]),
+  }),
+  async run({ variants, audio }, io) {
+    const preset = videoPreset(io);
+    if (!preset.hls) return { outputs: [] };
+    const cmaf = variants.every((v) => v.cmaf);
+    const text = cmaf
+      ? buildMasterPlaylist(
+          variants.map((v) => cmafVariant(v, audio)),
+          {
+            media: audio.map(
+              (a, i): MasterMedia => ({
+                type: 'AUDIO',
+                groupId: AUDIO_GROUP,
+                name: a.label,
+                ...(a.language ? { language: a.language } : {}),
+                isDefault: i === 0,
+                channels: a.channels,
+                uri: `${a.folder}/index.m3u8`,
+              }),
+            ),
+          },
+        )
+      : buildMasterPlaylist(variants.map((v) => ({ ...v, frameRate: v.frameRate || null })));
     const file = path.join(io.ctx.scratchDir, 'master.m3u8');
     await fs.writeFile(file, text);
-    return { outputs: [await io.putOutput('hls/master.m3u8', file, { role: 'hls-master' })] };
+    const outputs: OutputRecord[] = [
+      await io.putOutput('hls/master.m3u8', file, { role: 'hls-master' }),
+    ];
+    if (cmaf && preset.dash) {
+      const mpd = path.join(io.ctx.scratchDir, 'manifest.mpd');
+      await fs.writeFile(mpd, buildMpd(mpdOptions(variants, audio)));
+      const durationSeconds = presentationSeconds(variants);
+      outputs.push(
+        await io.putOutput('hls/manifest.mpd', mpd, { role: 'dash-manifest', durationSeconds }),
+      );
+    }
+    return { outputs };
   },
 });
+
+/**
+ * A CMAF variant: its video plays with the audio group, so BANDWIDTH adds the loudest audio
+ * rendition's peak (what a player must fetch at once) and CODECS names both.
+ */
+function cmafVariant(v: z.infer<typeof variantSchema>, audio: AudioRendition[]): MasterVariant {
+  const facts = v.cmaf!;
+  const peakAudio = Math.max(0, ...audio.map((a) => a.bandwidth));
+  const averageAudio = Math.max(0, ...audio.map((a) => a.averageBandwidth));
+  const audioCodecs = [...new Set(audio.map((a) => a.codec))];
+  return {
+    uri: v.uri,
+    bandwidth: v.bandwidth + peakAudio,
+    averageBandwidth: v.averageBandwidth + averageAudio,
+    width: v.width,
+    height: v.height,
+    codecs: [facts.codec, ...audioCodecs].join(','),
+    frameRate: v.frameRate || null,
+    ...(audio.length ? { audioGroup: AUDIO_GROUP } : {}),
+    iframes: { ...facts.iframes, codecs: facts.codec },
+  };
+}
+
+function presentationSeconds(variants: z.infer<typeof variantSchema>[]): number {
+  return Math.max(
+    ...variants.map((v) => {
+      const { segments, timescale } = v.cmaf!;
+      const last = segments[segments.length - 1]!;
+      return (last.t + last.d - segments[0]!.t) / timescale;
+    }),
+  );
+}
+
+function mpdOptions(variants: z.infer<typeof variantSchema>[], audio: AudioRendition[]) {
+  const video: DashAdaptationSet = {
+    contentType: 'video',
+    representations: [...variants]
+      .sort((a, b) => a.bandwidth - b.bandwidth)
+      .map((v) => ({
+        id: v.cmaf!.folder,
+        codecs: v.cmaf!.codec,
+        bandwidth: v.bandwidth,
+        timescale: v.cmaf!.timescale,
+        segments: v.cmaf!.segments,
+        width: v.width,
+        height: v.height,
+        frameRate: v.frameRate || null,
+      })),
+  };
+  const sets: DashAdaptationSet[] = [
+    video,
+    ...audio.map(
+      (a, i): DashAdaptationSet => ({
+        contentType: 'audio',
+        ...(a.language ? { lang: a.language } : {}),
+        label: a.label,
+        main: i === 0,
+        representations: [
+          {
+            id: a.folder,
+            codecs: a.codec,
+            bandwidth: a.bandwidth,
+            timescale: a.timescale,
+            segments: a.segments,
+            sampleRate: a.sampleRate,
+            channels: a.channels,
+          },
+        ],
+      }),
+    ),
+  ];
+  return { durationSeconds: presentationSeconds(variants), adaptationSets: sets };
+}

@@ -3,12 +3,16 @@ import type { Rendition } from '../../functions/video/ladder.js';
 import { mergeRendition } from '../../functions/video/merge.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { Variant } from '../plan/video-results.js';
+import { cmafFacts, putCmafRendition } from './cmaf-outputs.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineHandler } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 
-/** Joins one rendition's encoded pieces with the audio into its MP4 and HLS outputs. */
+/**
+ * Joins one rendition's encoded pieces with the audio into its MP4 and its HLS outputs (TS with
+ * the audio, or CMAF video segments with an I-frame playlist).
+ */
 export const mergeHandler = defineHandler({
   kind: 'merge',
   params: z.object({
@@ -34,6 +38,7 @@ export const mergeHandler = defineHandler({
         pieces: local,
         audioFile,
         hlsSegmentSeconds: preset.hlsSegmentSeconds,
+        packaging: preset.packaging,
       },
       { tools },
       io.ctx,
@@ -49,7 +54,9 @@ export const mergeHandler = defineHandler({
           bitrate: Math.round((merged.mp4.bytes * 8) / merged.mp4.duration),
         })
       : undefined;
-    if (preset.hls) {
+    if (preset.hls && merged.cmaf) {
+      outputs.push(...(await putCmafRendition(io, rendition.name, merged.cmaf, facts)));
+    } else if (preset.hls) {
       // Segments first, playlist after: a player that finds the playlist finds every segment.
       outputs.push(
         ...(await mapConcurrently(merged.hlsSegments, (segment) =>
@@ -78,6 +85,18 @@ export const mergeHandler = defineHandler({
       codecs: merged.codecs,
       frameRate: merged.frameRate ?? 0,
       uri: `${rendition.name}/index.m3u8`,
+      ...(merged.cmaf?.iframeBitrate
+        ? {
+            cmaf: {
+              ...cmafFacts(rendition.name, merged.cmaf),
+              iframes: {
+                uri: `${rendition.name}/iframes.m3u8`,
+                bandwidth: merged.cmaf.iframeBitrate.peak,
+                averageBandwidth: merged.cmaf.iframeBitrate.average,
+              },
+            },
+          }
+        : {}),
     };
     return { variant, outputs };
   },

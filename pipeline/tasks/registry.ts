@@ -1,4 +1,5 @@
 import { audioHandler } from './audio.js';
+import { audioRenditionHandler } from './audio-rendition.js';
 import type { AnyTaskHandler } from './handler.js';
 import { imageHandler } from './image.js';
 import { loudnormHandler } from './loudnorm.js';
@@ -15,6 +16,7 @@ const ALL: AnyTaskHandler[] = [
   probeHandler,
   splitHandler,
   audioHandler,
+  audioRenditionHandler,
   transcodeHandler,
   mergeHandler,
   masterHandler,

@@ -12,7 +12,7 @@ import {
 } from '../../functions/video/limits.js';
 import { buildMasterPlaylist, type MasterVariant } from '../../functions/video/master-playlist.js';
 import { parseFfprobeJson, parseRotation } from '../../functions/video/media-info.js';
-import { hlsBitrates } from '../../functions/video/merge.js';
+import { hlsBitrates } from '../../functions/video/cmaf-playlists.js';
 import { closedKeyframeTimes, parsePacketCsv } from '../../functions/video/packets.js';
 import { sniffBytes } from '../../functions/video/sniff.js';
 import { checkPieces, muxerCutTimes } from '../../functions/video/split.js';

@@ -25,11 +25,12 @@ const segments = [0, 1, 2].map((index) => ({
 function runToEnd(
   answer: (kind: string, id: string, params: Record<string, unknown>) => TaskResult,
   hasVideo = true,
+  spec: JobSpec = job,
 ): string[][] {
   const done: Record<string, TaskResult> = {};
   const stages: string[][] = [];
   for (let guard = 0; guard < 10; guard++) {
-    const tasks = (hasVideo ? videoWorkflow : audioWorkflow).next(job, done);
+    const tasks = (hasVideo ? videoWorkflow : audioWorkflow).next(spec, done);
     if (tasks.length === 0) return stages;
     stages.push(tasks.map((t) => t.id));
     for (const t of tasks) done[t.id] = answer(t.kind, t.id, t.params);
@@ -37,29 +38,37 @@ function runToEnd(
   throw new Error('the plan did not end');
 }
 
+/** Answers a source with audio, two renditions and three segments; records each task's params. */
+const answerTwoRenditions =
+  (seen: Record<string, Record<string, unknown>>) =>
+  (kind: string, id: string, params: Record<string, unknown>): TaskResult => {
+    seen[id] = params;
+    if (kind === 'probe') return { media: media(true, true), renditions };
+    if (kind === 'split') return { mode: 'split', duration: 12, segments };
+    if (kind === 'audio') return { audio: 'audio.m4a' };
+    if (kind === 'transcode')
+      return { files: { '720p': `${id}-720p.mp4`, '360p': `${id}-360p.mp4` } };
+    if (kind === 'merge') return { variant: { name: id.slice(6) }, outputs: [] };
+    if (kind === 'audio-rendition') return { rendition: { folder: 'audio-0' }, outputs: [] };
+    return {};
+  };
+
 describe('video workflow', () => {
   it(
     'plans probe, split, a transcode per segment with the audio and thumbnails, a merge per ' +
       'rendition, then the master',
     () => {
       const seen: Record<string, Record<string, unknown>> = {};
-      const stages = runToEnd((kind, id, params) => {
-        seen[id] = params;
-        if (kind === 'probe') return { media: media(true, true), renditions };
-        if (kind === 'split') return { mode: 'split', duration: 12, segments };
-        if (kind === 'audio') return { audio: 'audio.m4a' };
-        if (kind === 'transcode')
-          return { files: { '720p': `${id}-720p.mp4`, '360p': `${id}-360p.mp4` } };
-        if (kind === 'merge') return { variant: { name: id.slice(6) }, outputs: [] };
-        return {};
-      });
+      const stages = runToEnd(answerTwoRenditions(seen));
       expect(stages).toEqual([
         ['probe'],
         ['split'],
         ['transcode-0000', 'transcode-0001', 'transcode-0002', 'audio', 'thumbnails'],
-        ['merge-720p', 'merge-360p'],
+        // CMAF (the default): the audio, encoded once, is also its own rendition.
+        ['audio-rendition-0', 'merge-720p', 'merge-360p'],
         ['master'],
       ]);
+      expect(seen['audio-rendition-0']).toMatchObject({ audio: 'audio.m4a', name: 'audio-0' });
       expect(seen['transcode-0001']).toMatchObject({ segment: segments[1], renditions });
       expect(seen['merge-360p']).toEqual({
         rendition: renditions[1],
@@ -67,7 +76,10 @@ describe('video workflow', () => {
         pieces: [0, 1, 2].map((i) => ({ name: `transcode-000${i}-360p.mp4`, duration: 4 })),
       });
       expect(seen['audio']).toMatchObject({ durationSeconds: 12 });
-      expect(seen['master']).toEqual({ variants: [{ name: '720p' }, { name: '360p' }] });
+      expect(seen['master']).toEqual({
+        variants: [{ name: '720p' }, { name: '360p' }],
+        audio: [{ folder: 'audio-0' }],
+      });
     },
   );
 
@@ -84,6 +96,17 @@ describe('video workflow', () => {
     });
     expect(seen['merge-360p']).toMatchObject({ audio: null });
     expect(seen['audio']).toBeUndefined();
+  });
+
+  it('keeps the audio muxed in every rendition with MPEG-TS packaging', () => {
+    const ts = {
+      id: 'j2',
+      preset: presetSchema.parse({ name: 'video', kind: 'video', packaging: 'ts' }),
+    } as JobSpec;
+    const seen: Record<string, Record<string, unknown>> = {};
+    const stages = runToEnd(answerTwoRenditions(seen), true, ts);
+    expect(stages[3]).toEqual(['merge-720p', 'merge-360p']);
+    expect(seen['master']).toEqual({ variants: [{ name: '720p' }, { name: '360p' }], audio: [] });
   });
 
   it('sends an audio-only source down the loudness path', () => {

@@ -38,6 +38,11 @@ export interface HlsOutputSpec {
   /** Segment path pattern, e.g. `/scratch/720p/seg-%05d.ts`. */
   segmentPattern: string;
   segmentSeconds: number;
+  /**
+   * `mpegts`: segments carry the audio too. `fmp4`: CMAF, video only (audio is its own rendition),
+   * with `init.mp4` next to the playlist.
+   */
+  segmentType?: 'mpegts' | 'fmp4';
 }
 
 export interface MergeArgsSpec {
@@ -52,8 +57,8 @@ export interface MergeArgsSpec {
 /**
  * Concatenates encoded pieces without re-encoding, muxes the audio, and writes both the MP4
  * (`+faststart`: playable before fully downloaded) and the HLS rendition in one pass over the
- * input. HLS segments are MPEG-TS: every HLS player supports them, and the bundled 2018 muxer's
- * fMP4 mode is the less proven one.
+ * input. HLS segments are MPEG-TS with the audio muxed in, or CMAF (fMP4, video only) for the
+ * HLS master and the DASH MPD to share.
  */
 export function mergeArgs(spec: MergeArgsSpec): string[] {
   const args = [
@@ -80,8 +85,15 @@ export function mergeArgs(spec: MergeArgsSpec): string[] {
     'mp4',
     fileUrl(spec.mp4),
   );
-  args.push(
-    ...maps,
+  const fmp4 = spec.hls.segmentType === 'fmp4';
+  args.push(...(fmp4 ? ['-map', '0:v:0'] : maps), ...hlsOutputArgs(spec.hls));
+  return args;
+}
+
+/** Stream-copies the mapped streams into an HLS rendition (VOD playlist, numbered segments). */
+export function hlsOutputArgs(hls: HlsOutputSpec): string[] {
+  const fmp4 = hls.segmentType === 'fmp4';
+  return [
     '-c',
     'copy',
     '-map_metadata',
@@ -89,7 +101,7 @@ export function mergeArgs(spec: MergeArgsSpec): string[] {
     '-f',
     'hls',
     '-hls_time',
-    seconds(spec.hls.segmentSeconds),
+    seconds(hls.segmentSeconds),
     '-hls_playlist_type',
     'vod',
     '-hls_list_size',
@@ -97,10 +109,21 @@ export function mergeArgs(spec: MergeArgsSpec): string[] {
     '-hls_flags',
     'independent_segments',
     '-hls_segment_type',
-    'mpegts',
+    fmp4 ? 'fmp4' : 'mpegts',
+    ...(fmp4 ? ['-hls_fmp4_init_filename', 'init.mp4'] : []),
     '-hls_segment_filename',
-    spec.hls.segmentPattern,
-    spec.hls.playlist,
-  );
-  return args;
+    hls.segmentPattern,
+    hls.playlist,
+  ];
+}
+
+/** The encoded audio (.m4a) as a CMAF audio rendition for the HLS master and the DASH MPD. */
+export function audioRenditionArgs(audioFile: string, hls: HlsOutputSpec): string[] {
+  return [
+    ...ffmpegGlobalArgs(),
+    ...inputArgs({ file: audioFile, format: 'mov' }),
+    '-map',
+    '0:a:0',
+    ...hlsOutputArgs({ ...hls, segmentType: 'fmp4' }),
+  ];
 }
