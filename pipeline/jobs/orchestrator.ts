@@ -15,6 +15,7 @@ import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
 import { isFinal, type JobRecord, type JobState } from './job.js';
 import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
+import { jobOutputPrefix, publishCurrent } from './output-layout.js';
 import { tasksToReset } from './retry-plan.js';
 import type { JobStore } from './store.js';
 
@@ -133,6 +134,7 @@ export class Orchestrator {
       versionId: head.versionId,
       size: head.size,
       contentType: head.contentType,
+      ...(head.lastModified ? { lastModified: head.lastModified.toISOString() } : {}),
     };
     const choice = choosePresets(this.catalogNow, source, request.preset);
     if ('ignored' in choice) {
@@ -174,7 +176,7 @@ export class Orchestrator {
       source,
       preset,
       outputBucket: this.deps.config.buckets.output,
-      outputPrefix: `${outputPrefix}${source.key}/${preset.name}/`,
+      outputPrefix: jobOutputPrefix(outputPrefix, source, preset.name, id),
       scratchPrefix: `${outputPrefix}.mediaflow-scratch/${id}/`,
       stageWeights: this.workflowFor(preset.kind).stageWeights,
     };
@@ -402,6 +404,8 @@ export class Orchestrator {
         { contentType: 'application/json' },
       );
       await this.removeScratch(job);
+      // Before the job shows succeeded, so whoever sees that finds current.json up to date.
+      const retract = await publishCurrent(this.deps.store, job.spec, this.deps.log);
       if (
         !(await this.deps.jobs.setState(
           job.spec.id,
@@ -410,6 +414,7 @@ export class Orchestrator {
         ))
       ) {
         // A cancel or failure claimed the job meanwhile and is compensating: take the commit back.
+        await retract();
         await this.deps.store.delete(job.spec.outputBucket, [
           job.spec.outputPrefix + MANIFEST_NAME,
         ]);

@@ -9,6 +9,8 @@ export interface SourceRef {
   versionId: string | undefined;
   size: number;
   contentType: string | undefined;
+  /** When this version was uploaded (ISO), if the store said: orders versions for current.json. */
+  lastModified?: string;
 }
 
 /** What a job is: one source object version x one preset. Immutable once created. */

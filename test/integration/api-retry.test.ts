@@ -93,10 +93,11 @@ describe('retrying a failed job', () => {
       expect(done.state).toBe('succeeded');
       expect(done.error).toBeUndefined();
       expect(runs.sort()).toEqual(['inspect', 'part-0', 'part-1', 'part-2']);
+      const own = `${ctx.app.config.buckets.input}/retry.jpg/image/${id}/`;
       expect(done.outputs.map((o) => o.key)).toEqual([
-        'retry.jpg/image/part-0.txt',
-        'retry.jpg/image/part-1.txt',
-        'retry.jpg/image/part-2.txt',
+        `${own}part-0.txt`,
+        `${own}part-1.txt`,
+        `${own}part-2.txt`,
       ]);
       expect(
         Object.values(done.tasks).every((t) => t.state === 'succeeded' && t.attempts === 1),

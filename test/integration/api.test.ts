@@ -272,11 +272,12 @@ describe('jobs API', () => {
         expect(JSON.parse((await get(view.manifestUrl!)).body)).toMatchObject({ jobId: view.id });
         const other = body.jobIds[1]!;
         await waitForEnd(ctx.app, other);
+        // The other job's output, reached from this job's folder by '..', is not served.
+        const sideways = `../../../two.jpg/image/${other}/part-0.txt`;
+        expect((await get(`/v1/jobs/${view.id}/outputs/${sideways}`)).statusCode).toBe(404);
         expect(
-          (await get(`/v1/jobs/${view.id}/outputs/../two.jpg/image/part-0.txt`)).statusCode,
-        ).toBe(404);
-        expect(
-          (await get(`/v1/jobs/${view.id}/outputs/%2E%2E/two.jpg/image/part-0.txt`)).statusCode,
+          (await get(`/v1/jobs/${view.id}/outputs/${sideways.replaceAll('..', '%2E%2E')}`))
+            .statusCode,
         ).toBe(404);
         expect((await get(`/v1/jobs/${view.id}/outputs/part-9.txt`)).statusCode).toBe(404);
         expect((await get(view.outputs[1]!.url, {})).statusCode).toBe(401);
@@ -396,7 +397,13 @@ describe('jobs API', () => {
         state: 'cancelled',
         error: { code: 'CANCELLED' },
       });
-      expect(await listKeys(ctx.app, ctx.app.config.buckets.output, 'slow.jpg/')).toEqual([]);
+      expect(
+        await listKeys(
+          ctx.app,
+          ctx.app.config.buckets.output,
+          `${ctx.app.config.buckets.input}/slow.jpg/`,
+        ),
+      ).toEqual([]);
       // Cancelling again changes nothing.
       expect(
         (

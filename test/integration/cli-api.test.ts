@@ -123,7 +123,7 @@ describe('mediaflow serve, submit, status and jobs', () => {
       expect(status.code).toBe(EXIT.OK);
       expect(status.stdout).toContain(`job      ${id}`);
       expect(status.stdout).toMatch(/state +succeeded \(100%\)/);
-      expect(status.stdout).toContain('s3://cli-output/cli/red.png/image/');
+      expect(status.stdout).toContain(`s3://cli-output/cli-input/cli/red.png/image/${id}/`);
       expect(JSON.parse((await client(['status', id, '--json'])).stdout)).toMatchObject({
         id,
         state: 'succeeded',

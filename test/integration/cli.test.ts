@@ -147,8 +147,11 @@ describe('mediaflow CLI', () => {
     expect(run.status, run.stderr).toBe(0);
     for (const sample of ['landscape.mp4', 'portrait.mp4', 'photo.jpg', 'tone.mp3'])
       expect(run.stdout).toMatch(new RegExp(`samples/${sample.replace('.', '\\.')} -> succeeded`));
-    expect(run.stdout).toContain(
-      's3://mediaflow-output/samples/landscape.mp4/video/hls/master.m3u8',
+    // Each job's own folder: <input bucket>/<key>/<preset>/<job id>/.
+    const master = new RegExp(
+      's3://mediaflow-output/mediaflow-input/samples/landscape\\.mp4/video/j[0-9a-f]{24}/' +
+        'hls/master\\.m3u8',
     );
+    expect(run.stdout).toMatch(master);
   });
 });

@@ -128,6 +128,12 @@ async function upload(c: Cluster, key: string, body: string | Buffer): Promise<s
   return outcome.jobId;
 }
 
+/** The output keys of a source key, relative to `<input bucket>/<key>/`. */
+async function outputsOf(c: Cluster, key: string): Promise<string[]> {
+  const base = `${c.input}/${key}/`;
+  return (await keysUnder(c, base)).map((k) => k.slice(base.length));
+}
+
 async function keysUnder(c: Cluster, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   for await (const o of c.s3.store.list(c.output, prefix)) keys.push(o.key);
@@ -228,11 +234,12 @@ describe('distributed mode: worker processes on shared Redis and S3', () => {
       expect(ids.size).toBe(1);
       const job = await finished(c.app.jobs, [...ids][0]!);
       expect(job.state).toBe('succeeded');
-      expect(await keysUnder(c, 'dup/photo.jpg/')).toEqual(
-        ['manifest.json', 'part-0.txt', 'part-1.txt', 'part-2.txt'].map(
-          (k) => `dup/photo.jpg/image/${k}`,
+      expect(await outputsOf(c, 'dup/photo.jpg')).toEqual([
+        'image/current.json',
+        ...['manifest.json', 'part-0.txt', 'part-1.txt', 'part-2.txt'].map(
+          (k) => `image/${job.spec.id}/${k}`,
         ),
-      );
+      ]);
       expect(Object.values(job.tasks).map((t) => t.attempts)).toEqual([1, 1, 1, 1]);
       // Each task was queued once and started once.
       for (const [stage, task] of [
@@ -261,7 +268,7 @@ describe('distributed mode: worker processes on shared Redis and S3', () => {
       const bull = await taskJob(c, id, 1, 'burn');
       expect(bull.attemptsStarted).toBe(1);
       expect(decodeError(bull.failedReason).code).toBe('FFMPEG_FAILED');
-      expect(await keysUnder(c, 'bad/')).toEqual([]);
+      expect(await keysUnder(c, `${c.input}/bad/`)).toEqual([]);
       expect(await keysUnder(c, `.mediaflow-scratch/${id}/`)).toEqual([]);
     },
   );
@@ -291,11 +298,14 @@ describe('distributed mode: worker processes on shared Redis and S3', () => {
       );
       const job = await finished(c.app.jobs, id);
       expect(job.state).toBe('succeeded');
-      expect(await keysUnder(c, 'kill/')).toEqual([
-        'kill/clip.mp4/video/burn.mp4',
-        'kill/clip.mp4/video/manifest.json',
+      expect(await outputsOf(c, 'kill/clip.mp4')).toEqual([
+        'video/current.json',
+        `video/${id}/burn.mp4`,
+        `video/${id}/manifest.json`,
       ]);
-      expect(job.outputs.map((o) => o.key)).toEqual(['kill/clip.mp4/video/burn.mp4']);
+      expect(job.outputs.map((o) => o.key)).toEqual([
+        `${c.input}/kill/clip.mp4/video/${id}/burn.mp4`,
+      ]);
       // Started twice, one stall counted, one attempt made (BullMQ counts finished attempts).
       const bull = await taskJob(c, id, 1, 'burn');
       expect(bull.attemptsStarted).toBe(2);
@@ -345,9 +355,10 @@ describe('distributed mode: worker processes on shared Redis and S3', () => {
       expect(bull.stalledCounter).toBe(0);
       expect(bull.attemptsMade).toBe(1);
       expect(job.tasks['burn']!.attempts).toBe(1);
-      expect(await keysUnder(c, 'term/long.mp4/')).toEqual([
-        'term/long.mp4/video/burn.mp4',
-        'term/long.mp4/video/manifest.json',
+      expect(await outputsOf(c, 'term/long.mp4')).toEqual([
+        'video/current.json',
+        `video/${id}/burn.mp4`,
+        `video/${id}/manifest.json`,
       ]);
     },
   );
@@ -403,9 +414,10 @@ describe('distributed mode: a Redis restart', () => {
       );
 
       expect((await finished(c.app.jobs, inFlight, 60_000)).state).toBe('succeeded');
-      expect(await keysUnder(c, 'during/')).toEqual([
-        'during/clip.mp4/video/burn.mp4',
-        'during/clip.mp4/video/manifest.json',
+      expect(await outputsOf(c, 'during/clip.mp4')).toEqual([
+        'video/current.json',
+        `video/${inFlight}/burn.mp4`,
+        `video/${inFlight}/manifest.json`,
       ]);
       const after = await finished(c.app.jobs, await upload(c, 'after.jpg', 'hello again'), 60_000);
       expect(after.state).toBe('succeeded');
@@ -446,9 +458,9 @@ describe('distributed mode: the real `mediaflow worker` command', () => {
       expect(job.error).toBeUndefined();
       expect(job.state).toBe('succeeded');
       expect(job.outputs.length).toBeGreaterThan(0);
-      const keys = await keysUnder(c, 'photos/photo.jpg/image/');
+      const keys = await keysUnder(c, job.spec.outputPrefix);
       expect(keys).toEqual(
-        [...job.outputs.map((o) => o.key), 'photos/photo.jpg/image/manifest.json'].sort(),
+        [...job.outputs.map((o) => o.key), `${job.spec.outputPrefix}manifest.json`].sort(),
       );
       worker.child.kill('SIGTERM');
       expect(await worker.exited).toEqual({ code: 0, signal: null });

@@ -33,12 +33,15 @@ describe('image jobs through the embedded pipeline', () => {
     const widths = [...new Set(job.outputs.map((o) => o.width))].sort((a, b) => a! - b!);
     expect(widths).toEqual([320, 640, 1280, 1920]);
     expect(new Set(job.outputs.map((o) => o.format))).toEqual(new Set(['jpeg', 'webp', 'avif']));
-    const keys = await listKeys(app, app.config.buckets.output, 'photos/photo.jpg/image/');
-    expect(keys).toContain('photos/photo.jpg/image/manifest.json');
+    const keys = await listKeys(app, app.config.buckets.output, job.spec.outputPrefix);
+    expect(job.spec.outputPrefix).toBe(
+      `${app.config.buckets.input}/photos/photo.jpg/image/${job.spec.id}/`,
+    );
+    expect(keys).toContain(`${job.spec.outputPrefix}manifest.json`);
     expect(keys).toHaveLength(13);
     const webp = await app.store.getBytes(
       app.config.buckets.output,
-      'photos/photo.jpg/image/w640.webp',
+      `${job.spec.outputPrefix}w640.webp`,
     );
     const meta = await sharp(webp).metadata();
     expect(meta).toMatchObject({ format: 'webp', width: 640 });
@@ -68,7 +71,9 @@ describe('image jobs through the embedded pipeline', () => {
       expect(job.state).toBe('failed');
       expect(job.error?.code).toMatch(/^MEDIA_/);
       expect(job.tasks['image']!.attempts).toBe(1);
-      expect(await listKeys(app, app.config.buckets.output, 'bad/')).toEqual([]);
+      expect(
+        await listKeys(app, app.config.buckets.output, `${app.config.buckets.input}/bad/`),
+      ).toEqual([]);
     },
   );
 });

@@ -66,7 +66,9 @@ describe('orchestrator races: a cancel arriving while a stage completes', () => 
     expect(job.state).toBe('cancelled');
     expect(job.outputs).toEqual([]);
     expect(job.error?.code).toBe('CANCELLED');
-    expect(await listKeys(app, app.config.buckets.output, 'race-last.jpg/')).toEqual([]);
+    expect(
+      await listKeys(app, app.config.buckets.output, `${app.config.buckets.input}/race-last.jpg/`),
+    ).toEqual([]);
     // A later event for the same object must not adopt a stray manifest as work done.
     expect(
       await app.orchestrator.submit({ bucket: app.config.buckets.input, key: 'race-last.jpg' }),
@@ -80,7 +82,13 @@ describe('orchestrator races: a cancel arriving while a stage completes', () => 
       expect(job.state).toBe('cancelled');
       expect(job.error?.code).toBe('CANCELLED');
       expect(ran).toEqual(['succeeded']);
-      expect(await listKeys(app, app.config.buckets.output, 'race-middle.jpg/')).toEqual([]);
+      expect(
+        await listKeys(
+          app,
+          app.config.buckets.output,
+          `${app.config.buckets.input}/race-middle.jpg/`,
+        ),
+      ).toEqual([]);
     },
   );
 });

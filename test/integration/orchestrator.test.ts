@@ -35,22 +35,28 @@ describe('orchestrator on the embedded store', () => {
   };
 
   it(
-    'turns an upload event into a job whose outputs and ' +
-      'manifest land under the key and preset',
+    'turns an upload event into a job whose outputs and manifest land in its own folder ' +
+      'under the bucket, key and preset, with current.json pointing at it',
     async () => {
       await app.store.putBytes(input, 'photos/cat one.jpg', 'hello');
       const outcome = await eventFor('photos/cat one.jpg');
       expect(outcome.status).toBe('created');
       const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
       expect(job!.state).toBe('succeeded');
+      const base = `${input}/photos/cat one.jpg/image/`;
+      const own = `${base}${job!.spec.id}/`;
+      expect(job!.spec.outputPrefix).toBe(own);
       expect(job!.outputs.map((o) => o.key)).toEqual([
-        'photos/cat one.jpg/image/part-0.txt',
-        'photos/cat one.jpg/image/part-1.txt',
-        'photos/cat one.jpg/image/part-2.txt',
+        `${own}part-0.txt`,
+        `${own}part-1.txt`,
+        `${own}part-2.txt`,
       ]);
       const manifest = JSON.parse(
-        (await app.store.getBytes(output, 'photos/cat one.jpg/image/manifest.json')).toString(),
+        (await app.store.getBytes(output, `${own}manifest.json`)).toString(),
       );
+      expect(
+        JSON.parse((await app.store.getBytes(output, `${base}current.json`)).toString()),
+      ).toMatchObject({ jobId: job!.spec.id, manifestKey: `${own}manifest.json` });
       expect(manifest).toMatchObject({
         jobId: job!.spec.id,
         preset: 'image',
@@ -72,7 +78,8 @@ describe('orchestrator on the embedded store', () => {
   );
 
   it(
-    'gives duplicate and concurrent submissions one ' + 'job, and a new version a new job',
+    'gives duplicate and concurrent submissions one job, and a new version a new job ' +
+      'in its own folder, leaving the old one intact',
     async () => {
       await app.store.putBytes(input, 'dup.jpg', 'v1');
       const first = await eventFor('dup.jpg');
@@ -91,9 +98,16 @@ describe('orchestrator on the embedded store', () => {
       const newer = await app.orchestrator.submit({ bucket: input, key: 'dup.jpg' });
       expect((newer as { jobId: string }).jobId).not.toBe([...ids][0]);
       await waitForJobs(app.jobs, [(newer as { jobId: string }).jobId]);
-      expect((await app.store.getBytes(output, 'dup.jpg/image/part-0.txt')).toString()).toBe(
-        '0:v2',
-      );
+      const [v1, v2] = [
+        (await app.jobs.get([...ids][0]!))!,
+        (await app.jobs.get((newer as { jobId: string }).jobId))!,
+      ];
+      const part0 = async (prefix: string) =>
+        (await app.store.getBytes(output, `${prefix}part-0.txt`)).toString();
+      expect(await part0(v2.spec.outputPrefix)).toBe('0:v2');
+      expect(await part0(v1.spec.outputPrefix)).toBe('0:v1');
+      const current = await app.store.getBytes(output, `${input}/dup.jpg/image/current.json`);
+      expect(JSON.parse(current.toString())).toMatchObject({ jobId: v2.spec.id });
     },
   );
 
@@ -114,14 +128,15 @@ describe('orchestrator on the embedded store', () => {
       expect(job!.state).toBe('failed');
       expect(job!.error).toMatchObject({ code: 'MEDIA_UNREADABLE', retryable: false });
       expect(job!.tasks['part-1']).toMatchObject({ state: 'failed', attempts: 1 });
-      expect(await listKeys(app, output, 'bad.jpg/')).toEqual([]);
+      expect(await listKeys(app, output, `${input}/bad.jpg/`)).toEqual([]);
       expect(await listKeys(app, output, `.mediaflow-scratch/${job!.spec.id}/`)).toEqual([]);
       expect(fs.readdirSync(app.config.scratchDir)).toEqual([]);
     },
   );
 
   it("compensates only what the job wrote, not other jobs' outputs under its prefix", async () => {
-    // Keys may contain '/': the outputs of `nest.jpg/image/inner.jpg` live under `nest.jpg/image/`.
+    // Keys may contain '/': the outputs of `nest.jpg/image/inner.jpg` live under those of
+    // `nest.jpg` (`<bucket>/nest.jpg/image/`).
     await app.store.putBytes(input, 'nest.jpg/image/inner.jpg', 'inner');
     const inner = (await eventFor('nest.jpg/image/inner.jpg')) as { jobId: string };
     await waitForJobs(app.jobs, [inner.jobId]);
@@ -129,11 +144,14 @@ describe('orchestrator on the embedded store', () => {
     const outer = (await eventFor('nest.jpg')) as { jobId: string };
     const [failed] = await waitForJobs(app.jobs, [outer.jobId]);
     expect(failed!.state).toBe('failed');
-    expect(await listKeys(app, output, 'nest.jpg/')).toEqual([
-      'nest.jpg/image/inner.jpg/image/manifest.json',
-      'nest.jpg/image/inner.jpg/image/part-0.txt',
-      'nest.jpg/image/inner.jpg/image/part-1.txt',
-      'nest.jpg/image/inner.jpg/image/part-2.txt',
+    const innerBase = `${input}/nest.jpg/image/inner.jpg/image/`;
+    const innerOwn = `${innerBase}${inner.jobId}/`;
+    expect(await listKeys(app, output, `${input}/nest.jpg/`)).toEqual([
+      `${innerBase}current.json`,
+      `${innerOwn}manifest.json`,
+      `${innerOwn}part-0.txt`,
+      `${innerOwn}part-1.txt`,
+      `${innerOwn}part-2.txt`,
     ]);
   });
 
@@ -150,7 +168,7 @@ describe('orchestrator on the embedded store', () => {
     const job = await app.orchestrator.cancel(outcome.jobId);
     expect(job.state).toBe('cancelled');
     expect(Date.now() - started).toBeLessThan(2000);
-    expect(await listKeys(app, output, 'slow.jpg/')).toEqual([]);
+    expect(await listKeys(app, output, `${input}/slow.jpg/`)).toEqual([]);
   });
 
   it('adopts a committed manifest after a restart instead of redoing the work', async () => {

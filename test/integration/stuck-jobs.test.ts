@@ -159,6 +159,8 @@ describe('stuck jobs: a lost enqueue is recovered', () => {
     expect(await app.orchestrator.recover(id2)).toBe('compensated');
     const job = await app.jobs.get(id2);
     expect(job).toMatchObject({ state: 'failed', error: { code: 'MEDIA_UNREADABLE' } });
-    expect(await listKeys(app, app.config.buckets.output, `${another.key}/`)).toEqual([]);
+    expect(
+      await listKeys(app, app.config.buckets.output, `${another.bucket}/${another.key}/`),
+    ).toEqual([]);
   });
 });

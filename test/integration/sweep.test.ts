@@ -61,8 +61,9 @@ describe('reconciliation sweep on a real S3-protocol server', () => {
       const ids = (await app.jobs.list({ limit: 10 })).jobs.map((j) => j.spec.id);
       const done = await waitForJobs(app.jobs, ids);
       expect(done.map((j) => j.state)).toEqual(['succeeded', 'succeeded']);
-      expect(await listKeys(app, app.config.buckets.output, 'lost/b c.jpg/image/')).toContain(
-        'lost/b c.jpg/image/manifest.json',
+      const lost = done.find((j) => j.spec.source.key === 'lost/b c.jpg')!;
+      expect(await listKeys(app, app.config.buckets.output, lost.spec.outputPrefix)).toContain(
+        `${app.config.buckets.input}/lost/b c.jpg/image/${lost.spec.id}/manifest.json`,
       );
       expect(counting.runs()).toBe(2);
 
