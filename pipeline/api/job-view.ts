@@ -1,5 +1,7 @@
+import type { ErrorRecord } from '../../functions/errors.js';
 import { jobProgress, type JobRecord } from '../jobs/job.js';
 import { MANIFEST_NAME } from '../jobs/manifest.js';
+import { currentStage, etaSeconds, tasksInPlanOrder } from '../jobs/timeline.js';
 import type { JobSummary, JobView } from './schemas.js';
 
 /** The API's URL of one of a job's objects, by its key relative to the job's output prefix. */
@@ -25,7 +27,9 @@ export function jobSummary(job: JobRecord): JobSummary {
     },
     createdAt: job.createdAt,
     updatedAt: job.updatedAt,
-    ...(job.error ? { error: job.error } : {}),
+    ...(job.error ? { error: shownError(job.error) } : {}),
+    ...optional('currentStage', currentStage(job)),
+    ...optional('etaSeconds', etaSeconds(job)),
   };
 }
 
@@ -35,16 +39,17 @@ export function jobView(job: JobRecord): JobView {
   return {
     ...jobSummary(job),
     stage: job.stage,
-    tasks: Object.entries(job.tasks)
-      .map(([taskId, t]) => ({
-        id: taskId,
-        kind: t.kind,
-        state: t.state,
-        progress: t.state === 'succeeded' ? 1 : t.progress,
-        attempts: t.attempts,
-        ...(t.error ? { error: t.error } : {}),
-      }))
-      .sort((a, b) => a.id.localeCompare(b.id)),
+    tasks: tasksInPlanOrder(job).map((t) => ({
+      id: t.id,
+      kind: t.kind,
+      state: t.state,
+      progress: t.state === 'succeeded' ? 1 : t.progress,
+      attempts: t.attempts,
+      ...(t.error ? { error: shownError(t.error) } : {}),
+      stage: t.stage,
+      ...optional('startedAt', t.startedAt),
+      ...optional('endedAt', t.endedAt),
+    })),
     outputBucket,
     outputPrefix,
     outputs: job.outputs.map((o) => ({
@@ -52,5 +57,25 @@ export function jobView(job: JobRecord): JobView {
       url: outputUrl(id, o.key.slice(outputPrefix.length)),
     })),
     ...(job.state === 'succeeded' ? { manifestUrl: outputUrl(id, MANIFEST_NAME) } : {}),
+  };
+}
+
+/** `{ name: value }`, or nothing when the value is undefined (optional fields stay absent). */
+function optional<K extends string, V>(name: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [name]: value }) as { [P in K]?: V };
+}
+
+/**
+ * Local paths in ffmpeg's output (the stderr tail; messages are ours) are the worker's scratch folders: noise for the reader and a
+ * detail of the server's layout. Only the file name stays ("…/input.mp4" becomes "input.mp4").
+ */
+export function withoutPaths(text: string): string {
+  return text.replace(/(?:\bfile:|(?<![\w:/.]))(?:\/[^\s/:'"]+)+\/([^\s/:'"]+)/g, '$1');
+}
+
+function shownError(error: ErrorRecord): ErrorRecord {
+  return {
+    ...error,
+    ...(error.stderrTail ? { stderrTail: withoutPaths(error.stderrTail) } : {}),
   };
 }

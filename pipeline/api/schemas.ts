@@ -134,6 +134,11 @@ export const taskViewSchema = z.object({
   progress: z.number().min(0).max(1),
   attempts: z.number().int(),
   error: errorRecordSchema.optional(),
+  /** The stage it was planned in (1 for the first); tasks are listed in plan order. */
+  stage: z.number().int(),
+  /** When it first started and when its last attempt ended (ISO 8601). */
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
 });
 
 export const outputViewSchema = z.object({
@@ -167,6 +172,10 @@ export const jobSummarySchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   error: errorRecordSchema.optional(),
+  /** While running: the stage and its task kinds, e.g. "stage 3/5: transcode×8, audio". */
+  currentStage: z.string().optional(),
+  /** While running: a rough estimate of the seconds left, from the progress so far. */
+  etaSeconds: z.number().optional(),
 });
 
 export const jobViewSchema = jobSummarySchema.extend({

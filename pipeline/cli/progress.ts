@@ -1,5 +1,7 @@
 import cliProgress from 'cli-progress';
 import { jobProgress, type JobRecord } from '../jobs/job.js';
+import { currentStage, etaSeconds } from '../jobs/timeline.js';
+import { barStatus } from './remote-progress.js';
 
 /**
  * One progress bar per job on stderr. When stderr is not a terminal (CI, pipes), bars would be
@@ -36,7 +38,14 @@ export class JobProgressBars {
     const id = job.spec.id;
     const bar = this.bars.get(id);
     const percent = Math.round(jobProgress(job) * 100);
-    if (bar) bar.update(percent, { state: job.state });
+    if (bar)
+      bar.update(percent, {
+        state: barStatus({
+          state: job.state,
+          currentStage: currentStage(job),
+          etaSeconds: etaSeconds(job),
+        }),
+      });
     else if (['succeeded', 'failed', 'cancelled'].includes(job.state) && !this.announced.has(id)) {
       this.announced.add(id);
       const error = job.error ? `: ${job.error.code} ${job.error.message}` : '';

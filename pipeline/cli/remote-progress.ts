@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { formatSeconds } from '../jobs/timeline.js';
 
 /** What the API tells about a job's progress (a summary or a full view). */
 export interface RemoteJobState {
@@ -6,6 +7,19 @@ export interface RemoteJobState {
   state: string;
   progress: number;
   error?: { code: string; message: string };
+  currentStage?: string;
+  etaSeconds?: number;
+}
+
+/** What a bar says after the label: "running | stage 3/5: transcode×8 | ETA 1 min 5 s". */
+export function barStatus(job: Pick<RemoteJobState, 'state' | 'currentStage' | 'etaSeconds'>) {
+  return [
+    job.state,
+    job.currentStage,
+    job.etaSeconds === undefined ? undefined : `ETA ${formatSeconds(job.etaSeconds)}`,
+  ]
+    .filter(Boolean)
+    .join(' | ');
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
@@ -43,7 +57,7 @@ export class RemoteProgressBars {
 
   update(job: RemoteJobState): void {
     const bar = this.bars.get(job.id);
-    if (bar) bar.update(Math.round(job.progress * 100), { state: job.state });
+    if (bar) bar.update(Math.round(job.progress * 100), { state: barStatus(job) });
     else if (FINAL.has(job.state) && this.labels.has(job.id) && !this.announced.has(job.id)) {
       this.announced.add(job.id);
       const error = job.error ? `: ${job.error.code} ${job.error.message}` : '';

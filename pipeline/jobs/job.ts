@@ -14,6 +14,26 @@ export interface TaskStatus {
   progress: number;
   attempts: number;
   error?: ErrorRecord;
+  /** Position in its stage's plan, for showing tasks in plan order. Kept by the store. */
+  order?: number;
+  /** When the task first started running (ISO). Kept by the store once set: first write wins. */
+  startedAt?: string;
+  /** When its last attempt ended (ISO); absent while it is queued or running. */
+  endedAt?: string;
+}
+
+/**
+ * A status write that keeps the stored task's plan facts: its `order` and its first `startedAt`.
+ * Runners write whole statuses per attempt and need not know either. Both stores apply this rule
+ * (the Redis store in SET_TASK), and the conformance suite checks it.
+ */
+export function mergeTaskStatus(stored: TaskStatus | undefined, next: TaskStatus): TaskStatus {
+  if (!stored) return next;
+  return {
+    ...next,
+    ...(stored.order !== undefined ? { order: stored.order } : {}),
+    ...(stored.startedAt !== undefined ? { startedAt: stored.startedAt } : {}),
+  };
 }
 
 /** A job as stored and shown: its spec, its live state, and (when done) its outputs or error. */

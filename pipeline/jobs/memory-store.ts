@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
-import { isFinal, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
+import { isFinal, mergeTaskStatus, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /**
@@ -51,10 +51,11 @@ export class MemoryJobStore implements JobStore {
 
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
     const job = this.require(id);
-    job.tasks[taskId] = structuredClone(status);
+    const merged = mergeTaskStatus(job.tasks[taskId], structuredClone(status));
+    job.tasks[taskId] = merged;
     job.updatedAt = new Date().toISOString();
     this.active(id);
-    this.emit({ type: 'task', jobId: id, taskId, status });
+    this.emit({ type: 'task', jobId: id, taskId, status: structuredClone(merged) });
   }
 
   async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {

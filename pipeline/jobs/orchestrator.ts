@@ -245,13 +245,14 @@ export class Orchestrator {
       { openAtStage: job.stage },
     );
     if (!moved) return;
-    for (const task of tasks)
+    for (const [order, task] of tasks.entries())
       await this.deps.jobs.setTask(jobId, task.id, {
         kind: task.kind,
         stage,
         state: 'queued',
         progress: 0,
         attempts: 0,
+        order,
       });
     await this.requireRunner().runStage({ jobId, stage, tasks });
   }

@@ -81,16 +81,28 @@ return 1
 
 /**
  * KEYS: job, tasks, activity. ARGV: id, channel, taskId, status JSON, updatedAt, now (ms). One
- * hash field per task: workers never overwrite each other's.
+ * hash field per task: workers never overwrite each other's. The stored `order` and `startedAt`
+ * are kept (mergeTaskStatus in job.ts).
  */
 export const SET_TASK = `${ACTIVITY}
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
 touch(KEYS[3], ARGV[1], state, ARGV[6])
-redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
+local status = ARGV[4]
+local raw = redis.call('HGET', KEYS[2], ARGV[3])
+if raw then
+  local stored = cjson.decode(raw)
+  if stored['order'] ~= nil or stored['startedAt'] ~= nil then
+    local merged = cjson.decode(status)
+    if stored['order'] ~= nil then merged['order'] = stored['order'] end
+    if stored['startedAt'] ~= nil then merged['startedAt'] = stored['startedAt'] end
+    status = cjson.encode(merged)
+  end
+end
+redis.call('HSET', KEYS[2], ARGV[3], status)
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1])
-  .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. ARGV[4] .. '}')
+  .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. status .. '}')
 return 1
 `;
 

@@ -36,6 +36,7 @@ export interface JobStore {
     patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
     guard?: StateGuard,
   ): Promise<boolean>;
+  /** Writes a task's status, keeping its stored `order` and first `startedAt` (mergeTaskStatus). */
   setTask(id: string, taskId: string, status: TaskStatus): Promise<void>;
   /** Task progress only; cheaper and allowed to be lossy. */
   setTaskProgress(id: string, taskId: string, progress: number): Promise<void>;

@@ -204,6 +204,12 @@ export class BullmqConsumer {
         progress: extra.progress ?? 0,
         attempts: extra.attempts ?? attempt,
         ...(extra.error ? { error: extra.error } : {}),
+        // The store keeps the first start; an end is recorded for final states only.
+        ...(state === 'running'
+          ? { startedAt: new Date().toISOString() }
+          : state === 'queued'
+            ? {}
+            : { endedAt: new Date().toISOString() }),
       });
     try {
       await status('running');

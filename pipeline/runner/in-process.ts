@@ -124,6 +124,7 @@ export class InProcessRunner implements Runner {
         state: 'running',
         progress: 0,
         attempts: attempt,
+        startedAt: new Date().toISOString(),
       });
       try {
         const result = await this.hooks.execute(jobId, task, signal, (fraction) => {
@@ -135,6 +136,7 @@ export class InProcessRunner implements Runner {
           state: 'succeeded',
           progress: 1,
           attempts: attempt,
+          endedAt: new Date().toISOString(),
         });
         return result;
       } catch (error) {
@@ -148,6 +150,7 @@ export class InProcessRunner implements Runner {
           progress: 0,
           attempts: attempt,
           error: record,
+          ...(state === 'queued' ? {} : { endedAt: new Date().toISOString() }),
         });
         if (final) throw error;
         await sleep(backoffDelay(this.retry, attempt), undefined, { signal }).catch(() => {});

@@ -207,6 +207,68 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       expect((await store.get(job.spec.id))!.tasks['ghost']).toBeUndefined();
     });
 
+    it("keeps a task's plan order and first start across status writes", async () => {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      await store.create(job);
+      const base = { kind: 'transcode', stage: 2, progress: 0 };
+      await store.setTask(job.spec.id, 't', { ...base, state: 'queued', attempts: 0, order: 3 });
+      const first = '2026-01-01T00:00:01.000Z';
+      await store.setTask(job.spec.id, 't', {
+        ...base,
+        state: 'running',
+        attempts: 1,
+        startedAt: first,
+      });
+      await store.setTask(job.spec.id, 't', {
+        ...base,
+        state: 'queued',
+        attempts: 1,
+        error: { code: 'STORAGE_UNAVAILABLE', message: 'down', retryable: true },
+      });
+      // A second attempt reports its own start; the task's first start stays.
+      await store.setTask(job.spec.id, 't', {
+        ...base,
+        state: 'running',
+        attempts: 2,
+        startedAt: '2026-01-01T00:00:05.000Z',
+      });
+      await store.setTaskProgress(job.spec.id, 't', 0.5);
+      expect((await store.get(job.spec.id))!.tasks['t']).toEqual({
+        ...base,
+        state: 'running',
+        progress: 0.5,
+        attempts: 2,
+        order: 3,
+        startedAt: first,
+      });
+      const ended = '2026-01-01T00:00:09.000Z';
+      await store.setTask(job.spec.id, 't', {
+        ...base,
+        state: 'succeeded',
+        progress: 1,
+        attempts: 2,
+        endedAt: ended,
+      });
+      expect((await store.get(job.spec.id))!.tasks['t']).toEqual({
+        ...base,
+        state: 'succeeded',
+        progress: 1,
+        attempts: 2,
+        order: 3,
+        startedAt: first,
+        endedAt: ended,
+      });
+      // A reset task starts over: its next run records a new start.
+      await store.resetTasks(job.spec.id, ['t']);
+      await store.setTask(job.spec.id, 't', { ...base, state: 'queued', attempts: 0, order: 1 });
+      expect((await store.get(job.spec.id))!.tasks['t']).toEqual({
+        ...base,
+        state: 'queued',
+        attempts: 0,
+        order: 1,
+      });
+    });
+
     it('merges results, and forgets the results and statuses of reset tasks only', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);
