@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../pipeline/app.js';
 import { buildServer } from '../../pipeline/api/server.js';
@@ -9,21 +9,8 @@ import { WORKFLOWS } from '../../pipeline/plan/workflows.js';
 import { HANDLERS } from '../../pipeline/tasks/registry.js';
 import { API_KEY, auth, waitForEnd } from '../helpers/api-server.js';
 import { copyHandlers, copyWorkflow } from '../helpers/copy-workflow.js';
+import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 import { startEmbeddedApp } from '../helpers/embedded-app.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-];
-const hasChromium = fs.existsSync(CHROMIUM);
 
 /**
  * The page's globals, typed just enough for the functions run in the browser (the project
@@ -43,10 +30,7 @@ interface PageGlobals {
   };
   localStorage: { getItem(key: string): string | null };
 }
-if (!hasChromium)
-  console.warn(
-    `dashboard.test.ts skipped: ${CHROMIUM} is missing (Debian: apt-get install chromium)`,
-  );
+warnIfNoChromium('dashboard.test.ts');
 
 /**
  * The dashboard in real headless Chromium (Debian's package, driven by playwright-core): it
@@ -72,7 +56,7 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
     );
     server = await buildServer(app, { apiKeys: [API_KEY], rateLimit: false });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));
   });

@@ -8,8 +8,9 @@ import { createParser } from '/assets/vendor/eventsource-parser.js';
  * Reconnects after a drop (each connection starts with a fresh snapshot), stops for good when
  * the server closes the stream after an `end` event or when `stop()` is called.
  * onError(response) sees a non-2xx answer (e.g. 401), after which it does not reconnect.
+ * onOpen() runs each time the server has answered, i.e. once it is listening for changes.
  */
-export function readEvents(url, { headers = {}, onEvent, onError = () => {} }) {
+export function readEvents(url, { headers = {}, onEvent, onError = () => {}, onOpen = () => {} }) {
   const controller = new AbortController();
   let ended = false;
   let retryMs = 2000;
@@ -22,6 +23,7 @@ export function readEvents(url, { headers = {}, onEvent, onError = () => {} }) {
           signal: controller.signal,
         });
         if (!response.ok) return onError(response);
+        onOpen();
         const parser = createParser({
           onEvent(event) {
             if (event.event === 'end') ended = true;
