@@ -9,6 +9,7 @@ const ALONE = [
   'test/integration/distributed.test.ts',
   'test/integration/serve-distributed.test.ts',
   'test/integration/dashboard.test.ts',
+  'test/integration/dashboard-job-page.test.ts',
   'test/integration/dash-playback.test.ts',
 ];
 

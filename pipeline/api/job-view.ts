@@ -66,8 +66,9 @@ function optional<K extends string, V>(name: K, value: V | undefined): { [P in K
 }
 
 /**
- * Local paths in ffmpeg's output (the stderr tail; messages are ours) are the worker's scratch folders: noise for the reader and a
- * detail of the server's layout. Only the file name stays ("…/input.mp4" becomes "input.mp4").
+ * Local paths in ffmpeg's output (the stderr tail; messages are ours) are the worker's scratch
+ * folders: noise for the reader and a detail of the server's layout. Only the file name stays
+ * ("…/input.mp4" becomes "input.mp4").
  */
 export function withoutPaths(text: string): string {
   return text.replace(/(?:\bfile:|(?<![\w:/.]))(?:\/[^\s/:'"]+)+\/([^\s/:'"]+)/g, '$1');

@@ -70,7 +70,8 @@ export function renderJob(view, id) {
     const ended = !OPEN.includes(job.state);
     times.textContent =
       `created ${new Date(job.createdAt).toLocaleString()} · ` +
-      `${ended ? 'took' : 'running for'} ${seconds(between(job.createdAt, ended ? job.updatedAt : undefined))}`;
+      `${ended ? 'took' : 'running for'} ` +
+      seconds(between(job.createdAt, ended ? job.updatedAt : undefined));
     const path = `/v1/jobs/${encodeURIComponent(job.id)}`;
     actions.replaceChildren(
       ...(OPEN.includes(job.state)

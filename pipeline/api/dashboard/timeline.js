@@ -54,7 +54,7 @@ function rows(job) {
   });
 }
 
-/** The task's span on the job's time axis; positioned through CSSOM (the CSP forbids inline styles). */
+/** The task's span on the job's time axis, placed through CSSOM (the CSP forbids inline styles). */
 function bar(task, from, span) {
   const node = el('span', { class: `bar state-${task.state}` });
   if (!task.startedAt) return node;
