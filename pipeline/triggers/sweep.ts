@@ -1,7 +1,9 @@
 import PQueue from 'p-queue';
 import { toErrorRecord } from '../../functions/errors.js';
-import type { Orchestrator, SubmitOutcome } from '../jobs/orchestrator.js';
-import type { ObjectStore } from '../storage/port.js';
+import type { TriggerEvent } from '../events/trigger-message.js';
+import type { Orchestrator } from '../jobs/orchestrator.js';
+import type { ObjectInfo, ObjectStore } from '../storage/port.js';
+import { submitStorageEvents, type EventOutcome } from './submit-events.js';
 
 export interface SweepDeps {
   store: ObjectStore;
@@ -10,6 +12,14 @@ export interface SweepDeps {
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
   /** Submissions at once (each is a HEAD, a manifest check and a job-store write). */
   concurrency?: number;
+  /** Sees every judged object. */
+  onOutcome?: (outcome: EventOutcome) => void;
+}
+
+/** What one pass covers: the whole input bucket by default; a schedule names a prefix, a preset. */
+export interface SweepScope {
+  prefix?: string;
+  preset?: string;
 }
 
 export interface SweepReport {
@@ -30,7 +40,11 @@ export interface SweepReport {
  * is left alone, a source whose manifest was committed is adopted as done, and only sources
  * nobody has seen become new jobs.
  */
-export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<SweepReport> {
+export async function sweepOnce(
+  deps: SweepDeps,
+  signal?: AbortSignal,
+  scope: SweepScope = {},
+): Promise<SweepReport> {
   const report: SweepReport = {
     listed: 0,
     created: 0,
@@ -40,26 +54,23 @@ export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<
     failed: 0,
   };
   const queue = new PQueue({ concurrency: deps.concurrency ?? 4 });
-  const count = (outcome: SubmitOutcome) =>
+  const count = ({ outcome }: EventOutcome) =>
     void report[outcome.status === 'reprocessing' ? 'created' : outcome.status]++;
-  for await (const object of deps.store.list(deps.inputBucket, '')) {
+  for await (const object of deps.store.list(deps.inputBucket, scope.prefix ?? '')) {
     if (signal?.aborted) break;
     report.listed++;
-    // When input and output share a bucket, mediaflow's own outputs are not sources.
-    if (deps.orchestrator.isOutputLocation(object.bucket, object.key)) {
-      report.ignored++;
-      continue;
-    }
     // Bounded memory on huge buckets: do not list far ahead of the submissions.
     if (queue.size > 100) await queue.onSizeLessThan(50);
     void queue.add(async () => {
       try {
-        const outcomes = await deps.orchestrator.submitAll({
-          bucket: object.bucket,
-          key: object.key,
-          etag: object.etag,
-        });
-        outcomes.forEach(count);
+        // Through the trigger port, like every other trigger: when input and output share a
+        // bucket, mediaflow's own outputs are ignored there.
+        for (const judged of await submitStorageEvents(deps.orchestrator, deps.inputBucket, [
+          asEvent(object, scope.preset),
+        ])) {
+          deps.onOutcome?.(judged);
+          count(judged);
+        }
       } catch (error) {
         report.failed++;
         deps.log.warn(
@@ -71,6 +82,21 @@ export async function sweepOnce(deps: SweepDeps, signal?: AbortSignal): Promise<
   }
   await queue.onIdle();
   return report;
+}
+
+/** A listed object as the event that announced it; with a preset, as a command naming it. */
+function asEvent(object: ObjectInfo, preset: string | undefined): TriggerEvent {
+  const { bucket, key } = object;
+  if (preset) return { type: 'command', bucket, key, preset };
+  return {
+    type: 'created',
+    bucket,
+    key,
+    etag: object.etag,
+    versionId: object.versionId,
+    size: object.size,
+    sequencer: undefined,
+  };
 }
 
 /**

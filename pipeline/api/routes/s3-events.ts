@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { parseS3Notification } from '../../events/s3-notification.js';
+import { parseTriggerMessage } from '../../events/trigger-message.js';
 import { submitStorageEvents } from '../../triggers/submit-events.js';
 import type { ApiContext } from '../context.js';
 import { ApiError } from '../http-errors.js';
@@ -8,7 +8,8 @@ import { ApiError } from '../http-errors.js';
  * The bucket-notification webhook (MinIO webhook targets, or a relay of S3 notifications).
  * It has its own bearer token (MEDIAFLOW_WEBHOOK_TOKEN), so storage never holds an API key;
  * without a token configured it is switched off. Keys arrive URL-encoded (AWS: `+` for spaces;
- * MinIO also escapes `/`), which `parseS3Notification(body, 'url')` decodes.
+ * MinIO also escapes `/`), which `parseTriggerMessage(body, 'url')` decodes. It takes what the
+ * broker consumers take: a notification, the same as a structured CloudEvent, or a command.
  *
  * Answers 200 once every event is submitted (ignored events included), 400 EVENT_INVALID for a
  * body that is not a notification (retrying it cannot help), and 503 when storage or the queue is
@@ -29,7 +30,7 @@ export async function s3EventRoutes(server: FastifyInstance, ctx: ApiContext): P
   };
 
   server.post('/v1/events/s3', { onRequest }, async (request) => {
-    const events = parseS3Notification(request.body, 'url');
+    const events = parseTriggerMessage(request.body, 'url');
     const outcomes = await submitStorageEvents(
       ctx.app.orchestrator,
       ctx.app.config.buckets.input,
