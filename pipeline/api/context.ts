@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
+import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
 import type { BearerAuth } from './auth.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { ApiMetrics } from './metrics.js';
@@ -19,6 +20,8 @@ export interface ApiContext {
   streams: Set<EventStream>;
   maxBatchItems: number;
   readiness: Record<string, ReadinessCheck>;
+  /** The broker consumers' state and counts (shown by /readyz, never failing it). */
+  consumers: () => ConsumerSnapshot[];
   /** Registers a per-batch webhook for jobs; absent when no notifier is wired. */
   subscribe: ((jobIds: string[], webhookUrl: string) => Promise<void>) | undefined;
 }

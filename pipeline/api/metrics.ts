@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { isFinal, JOB_STATES, type JobState } from '../jobs/job.js';
 import type { JobStore } from '../jobs/store.js';
+import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
+import { registerConsumerMetrics } from './consumer-metrics.js';
 
 export interface MetricsSources {
   /**
@@ -13,6 +15,8 @@ export interface MetricsSources {
    * report its queues' waiting counts.
    */
   queueDepth?: () => Promise<number>;
+  /** The broker consumers' state and counts (`mediaflow serve` passes its triggers'). */
+  consumers?: () => ConsumerSnapshot[];
 }
 
 /** Counting stops here per state, so a scrape stays bounded however many jobs are kept. */
@@ -56,6 +60,7 @@ export class ApiMetrics {
         this.set(await queueDepth());
       },
     });
+    if (sources.consumers) registerConsumerMetrics(this.registry, sources.consumers);
     const taskDuration = new Histogram({
       name: 'mediaflow_task_duration_seconds',
       help: 'Wall time of one task attempt, by task kind and how it ended.',

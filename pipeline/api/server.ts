@@ -94,6 +94,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     streams: new Set(),
     maxBatchItems: options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS,
     readiness: options.readiness ?? {},
+    consumers: options.consumers ?? (() => []),
     subscribe: options.subscribe,
   };
   server.decorateRequest('principal', '');

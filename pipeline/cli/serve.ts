@@ -49,7 +49,7 @@ export async function startServe(
     ? new Redis(config.redisUrl, { maxRetriesPerRequest: 1, lazyConnect: false })
     : undefined;
   redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
-  const stopTriggers = startTriggers(app);
+  const triggers = startTriggers(app);
   // Jobs whose enqueue was lost (a Redis blip, a crash between two steps) are found here.
   const stopWatchdog =
     config.watchdog.intervalMs > 0
@@ -69,7 +69,7 @@ export async function startServe(
   });
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   const stop = async () => {
-    await stopTriggers();
+    await triggers.stop();
     await stopWatchdog();
     // Stops accepting requests and ends SSE streams first, then stops tasks and storage.
     await server?.close();
@@ -80,6 +80,7 @@ export async function startServe(
   try {
     server = await buildServer(app, {
       readiness: app.readiness,
+      consumers: triggers.consumers,
       subscribe: (jobIds, url) => webhooks.subscribe(jobIds, url),
       ...(redis
         ? {

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
 import type { MediaLimits as VideoLimits } from '../../functions/video/limits.js';
@@ -40,6 +41,13 @@ export interface Config {
   sweepIntervalMs: number;
   watchdog: { intervalMs: number; graceMs: number };
   minioListen: boolean;
+  /** Message-queue triggers; each is off while its URL is unset. */
+  consumers: {
+    amqp: { url: string; queue: string } | undefined;
+    nats: { url: string; subject: string } | undefined;
+    mqtt: { url: string; topic: string; clientId: string } | undefined;
+    prefetch: number;
+  };
   queuePrefix: string;
   logLevel: Env['MEDIAFLOW_LOG_LEVEL'];
   ffmpegPath: string | undefined;
@@ -150,6 +158,23 @@ function resolve(env: Env): Config {
       graceMs: env.MEDIAFLOW_WATCHDOG_GRACE_S * 1000,
     },
     minioListen: env.MEDIAFLOW_MINIO_LISTEN,
+    consumers: {
+      amqp: env.MEDIAFLOW_AMQP_URL
+        ? { url: env.MEDIAFLOW_AMQP_URL, queue: env.MEDIAFLOW_AMQP_QUEUE }
+        : undefined,
+      nats: env.MEDIAFLOW_NATS_URL
+        ? { url: env.MEDIAFLOW_NATS_URL, subject: env.MEDIAFLOW_NATS_SUBJECT }
+        : undefined,
+      mqtt: env.MEDIAFLOW_MQTT_URL
+        ? {
+            url: env.MEDIAFLOW_MQTT_URL,
+            topic: env.MEDIAFLOW_MQTT_TOPIC,
+            clientId:
+              env.MEDIAFLOW_MQTT_CLIENT_ID ?? `mediaflow-${os.hostname()}-${env.MEDIAFLOW_PORT}`,
+          }
+        : undefined,
+      prefetch: env.MEDIAFLOW_CONSUMER_PREFETCH,
+    },
     queuePrefix: env.MEDIAFLOW_QUEUE_PREFIX,
     logLevel: env.MEDIAFLOW_LOG_LEVEL,
     ffmpegPath: env.FFMPEG_PATH,

@@ -26,6 +26,17 @@ const bucketName = z
     'an S3 bucket name (3-63 lowercase letters, digits, dots, hyphens)',
   );
 
+/** A URL with one of the given schemes, so a typo'd broker address fails at start-up. */
+function brokerUrl(schemes: string[]) {
+  return z
+    .string()
+    .url()
+    .refine(
+      (v) => schemes.includes(new URL(v).protocol),
+      `a URL starting ${schemes.join(' or ')}//`,
+    );
+}
+
 export const envSchema = z.object({
   /**
    * Redis for BullMQ and the job store; unset means the in-process runner and an in-memory job
@@ -85,6 +96,36 @@ export const envSchema = z.object({
    * it off.
    */
   MEDIAFLOW_SWEEP_INTERVAL_S: nonNegativeInt.default(0),
+  // Message-queue triggers (one consumer each per serve process; an unset URL turns it off).
+  /** An AMQP 0-9-1 broker (RabbitMQ), e.g. `amqp://user:pass@host:5672/vhost`. */
+  MEDIAFLOW_AMQP_URL: brokerUrl(['amqp:', 'amqps:']).optional(),
+  /** The durable queue consumed; its dead-letter exchange and queue are `<queue>.dead-letter`. */
+  MEDIAFLOW_AMQP_QUEUE: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'a queue name (letters, digits, _ . : -)')
+    .default('mediaflow-events'),
+  /** A NATS server with JetStream, e.g. `nats://host:4222`. */
+  MEDIAFLOW_NATS_URL: brokerUrl(['nats:', 'tls:']).optional(),
+  /** The subject, without wildcards; malformed messages go to `<subject>.dead-letter`. */
+  MEDIAFLOW_NATS_SUBJECT: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a NATS subject without wildcards')
+    .default('mediaflow.events'),
+  /** An MQTT 5 broker, e.g. `mqtt://host:1883` (or `mqtts:`). */
+  MEDIAFLOW_MQTT_URL: brokerUrl(['mqtt:', 'mqtts:', 'ws:', 'wss:']).optional(),
+  /** The topic, without wildcards; malformed messages are republished to `<topic>/dead-letter`. */
+  MEDIAFLOW_MQTT_TOPIC: z
+    .string()
+    .regex(/^[^#+]+$/, 'an MQTT topic without wildcards')
+    .default('mediaflow/events'),
+  /**
+   * The MQTT client id; the broker keeps its session (subscription, unacknowledged messages)
+   * while the process is away, so it must be stable across restarts and unique per process.
+   * Default `mediaflow-<hostname>-<MEDIAFLOW_PORT>`.
+   */
+  MEDIAFLOW_MQTT_CLIENT_ID: z.string().min(1).max(128).optional(),
+  /** Messages a consumer holds unacknowledged at once (AMQP prefetch; JetStream, MQTT alike). */
+  MEDIAFLOW_CONSUMER_PREFETCH: positiveInt.max(1000).default(16),
   MEDIAFLOW_QUEUE_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)

@@ -1,6 +1,11 @@
 import type { App } from '../app.js';
+import { startAmqpConsumer } from './amqp-consumer.js';
+import type { ConsumerSnapshot } from './consumer-status.js';
 import { listenToEmbeddedEvents } from './embedded-events.js';
 import { startMinioListener } from './minio-listen.js';
+import { startMqttConsumer } from './mqtt-consumer.js';
+import { startNatsConsumer } from './nats-consumer.js';
+import type { TriggerConsumer } from './reconnect.js';
 import type { EventOutcome } from './submit-events.js';
 import { startSweep, type SweepReport } from './sweep.js';
 
@@ -16,16 +21,34 @@ export interface TriggerOptions {
   onSweep?: (report: SweepReport) => void;
 }
 
+export interface RunningTriggers {
+  /** The broker consumers' state and counts, for /readyz and /metrics. */
+  consumers(): ConsumerSnapshot[];
+  stop(): Promise<void>;
+}
+
 /**
- * Starts the upload triggers a `mediaflow serve` process runs besides the webhook route: the
- * embedded store's events (embedded mode), MinIO's listen API (when asked) and the
- * reconciliation sweep (when an interval is set). Every one ends in the orchestrator's idempotent
- * submit, so running several serve processes, or several triggers for one upload, gives one job.
- * Returns a function that stops them all.
+ * Starts the triggers a `mediaflow serve` process runs besides the webhook route: the embedded
+ * store's events (embedded mode), MinIO's listen API (when asked), the reconciliation sweep (when
+ * an interval is set) and one consumer per configured broker (AMQP, NATS JetStream, MQTT). Every
+ * one ends in the trigger port (`submitStorageEvents`) and the orchestrator's idempotent submit,
+ * so several serve processes, or several triggers for one upload, give one job.
  */
-export function startTriggers(app: App, options: TriggerOptions = {}): () => Promise<void> {
+export function startTriggers(app: App, options: TriggerOptions = {}): RunningTriggers {
   const { config, orchestrator, log } = app;
   const stops: (() => void | Promise<void>)[] = [];
+  const consumers: TriggerConsumer[] = [];
+  const deliveryDeps = {
+    orchestrator,
+    inputBucket: config.buckets.input,
+    log,
+    ...(options.onOutcome ? { onOutcome: options.onOutcome } : {}),
+  };
+  const { amqp, nats, mqtt, prefetch } = config.consumers;
+  if (amqp) consumers.push(startAmqpConsumer(deliveryDeps, { ...amqp, prefetch }));
+  if (nats) consumers.push(startNatsConsumer(deliveryDeps, { ...nats, prefetch }));
+  if (mqtt) consumers.push(startMqttConsumer(deliveryDeps, { ...mqtt, prefetch }));
+  for (const consumer of consumers) stops.push(() => consumer.stop());
   if (app.embedded)
     stops.push(
       listenToEmbeddedEvents(
@@ -47,7 +70,10 @@ export function startTriggers(app: App, options: TriggerOptions = {}): () => Pro
         options.onSweep,
       ),
     );
-  return async () => {
-    await Promise.all(stops.map((stop) => stop()));
+  return {
+    consumers: () => consumers.map((c) => c.status.snapshot()),
+    async stop() {
+      await Promise.all(stops.map((stop) => stop()));
+    },
   };
 }

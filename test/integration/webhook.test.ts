@@ -166,7 +166,7 @@ describe('job notifications end to end (embedded app, real s3rver, real receiver
       handlers: copyHandlers,
       workflows: new Map([['image', copyWorkflow]]),
     });
-    stopTriggers = startTriggers(app);
+    stopTriggers = startTriggers(app).stop;
   });
   afterAll(async () => {
     await stopTriggers();

@@ -9,6 +9,7 @@ const CHECK_TIMEOUT_MS = 3000;
  * `/healthz`: the process is up (liveness; never checks dependencies, so an outage elsewhere does
  * not get healthy pods restarted). `/readyz`: storage (both buckets) and every extra check, such
  * as Redis in distributed mode, answer; 503 otherwise, so a load balancer stops sending traffic.
+ * It also lists each broker consumer's state and counts.
  */
 export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { store, config } = ctx.app;
@@ -34,9 +35,15 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
     // Versions tell an attacker which decoder bugs to try, so only callers with a key see them
     // (without keys the API serves loopback only).
     const trusted = !ctx.auth.enabled || ctx.auth.principal(request) !== undefined;
+    // Consumers are shown, not checked: the API serves without a broker, and each consumer
+    // reconnects by itself; alert on mediaflow_trigger_consumer_up instead.
+    const consumers = ctx
+      .consumers()
+      .map(({ trigger, state, counts }) => ({ trigger, state, counts }));
     return reply.code(ok ? 200 : 503).send({
       status: ok ? 'ok' : 'unavailable',
       checks: Object.fromEntries(results.map(([name, r]) => [name, { ok: r.ok }])),
+      ...(consumers.length ? { consumers } : {}),
       ...(trusted
         ? {
             details: {
