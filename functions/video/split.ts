@@ -8,6 +8,7 @@ import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import type { MediaInfo, Rational, VideoStreamInfo } from './media-info.js';
 import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
+import { leadInStart, prerollFrames, type Preroll } from './seam-preroll.js';
 import { planSplit } from './split-plan.js';
 
 /** One piece of the video track, to be transcoded on its own. */
@@ -26,6 +27,8 @@ export interface VideoSegment {
    * The output frame grid, and a resample plan for variable-frame-rate sources (see `frameGrid`).
    */
   timing?: FrameTiming;
+  /** The end of the previous piece, to warm the encoders up on (see `seam-preroll.ts`). */
+  preroll?: Preroll;
 }
 
 export interface SplitResult {
@@ -46,6 +49,8 @@ export interface SplitOptions {
   maxSegments: number;
   /** Task slots that will transcode the pieces (see `planSplit`). */
   slots?: number | undefined;
+  /** Seconds of pre-roll for each piece after the first; 0 or unset: none. */
+  prerollSeconds?: number | undefined;
 }
 
 /**
@@ -201,8 +206,61 @@ export async function splitVideo(
     await fs.rm(dir, { recursive: true, force: true });
     return whole('a piece is shorter than one frame of the output grid');
   }
+  if (options.prerollSeconds && grid && !grid.resample)
+    await addPrerolls(segments, pieces, options.prerollSeconds, grid.rate, options.tools, ctx);
   ctx.onProgress(1);
   return { mode: 'split', duration, segments };
+}
+
+/**
+ * Gives each piece after the first a lead-in from the end of the piece before it: that piece
+ * itself when its last usable keyframe is its first, else its tail from that keyframe, stream
+ * copied (a few at a time). A lead-in that does not come out as planned is left out: the piece
+ * then starts cold, which costs bytes, never correctness.
+ */
+async function addPrerolls(
+  segments: VideoSegment[],
+  pieces: ReadonlyArray<{ file: string; packets: VideoPacket[] }>,
+  seconds: number,
+  rate: Rational,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<void> {
+  const fps = rate.num / rate.den;
+  const work = segments.slice(1).map((segment, k) => async () => {
+    const previous = pieces[k]!;
+    const start = minPts(previous.packets);
+    const keys = closedKeyframeTimes(previous.packets).map((t) => t - start);
+    const lead = leadInStart(keys, segments[k]!.duration, seconds);
+    if (lead === null) return;
+    const leadPackets = previous.packets.filter((p) => p.pts! - start >= lead - 1e-6).length;
+    let file = previous.file;
+    if (lead > 0) {
+      const pattern = path.join(path.dirname(previous.file), `lead-${segment.index}-%d.nut`);
+      await runFfmpeg(
+        tools,
+        splitArgs({
+          input: { file: previous.file, format: 'nut' },
+          cutTimes: muxerCutTimes([lead], previous.packets, start, start),
+          pattern: pattern.replace('%d', '%05d'),
+          segmentFormat: 'nut',
+        }),
+        ctx,
+        { label: `lead-in ${segment.index}` },
+      );
+      file = pattern.replace('%d', '00001');
+      await fs.rm(pattern.replace('%d', '00000'), { force: true });
+      const read = await scanVideoPackets(file, 'nut', tools, ctx).catch(() => []);
+      if (read.length !== leadPackets || !read[0]?.keyframe) {
+        ctx.log.warn({ segment: segment.index }, 'lead-in check failed; no pre-roll');
+        return;
+      }
+    }
+    const frames = prerollFrames(leadPackets, seconds, fps);
+    segment.preroll = { file, format: 'nut', skipFrames: leadPackets - frames, frames };
+  });
+  for (let i = 0; i < work.length; i += SCAN_PARALLELISM)
+    await Promise.all(work.slice(i, i + SCAN_PARALLELISM).map((w) => w()));
 }
 
 export interface FrameGrid {

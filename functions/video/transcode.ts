@@ -8,6 +8,8 @@ import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import type { Rendition } from './ladder.js';
 import type { Rotation } from './media-info.js';
+import { scanVideoPackets } from './packets.js';
+import { prerollPieceFile, type Preroll } from './seam-preroll.js';
 import type { VideoSegment } from './split.js';
 
 export interface TranscodeOptions {
@@ -84,30 +86,15 @@ export async function transcodeSegment(
     threads: options.threadsPerRendition?.[i],
   }));
 
-  const args = transcodeLadderArgs(
-    {
-      input: { file: segment.file, format: segment.format },
-      // NUT (our pieces) cannot carry a display matrix: turn those explicitly. Any other format is
-      // the source itself, where ffmpeg's autorotate must do it (see TranscodeLadderSpec.rotate).
-      rotate: segment.format === 'nut' ? 'explicit' : 'auto',
-      rotation: options.rotation,
-      outputs,
-      forceKeyframesAt: keyframeTimesInSegment(
-        segment.start,
-        segment.duration,
-        options.hlsSegmentSeconds,
-      ),
-      encoder: { ...encoder, gopFrames },
-      watermark: options.watermark,
-      timing: segment.timing,
-      progress: true,
-    },
-    options.fps,
-  );
-  const { wallMs } = await runFfmpeg(options.tools, args, ctx, {
-    label: `transcode segment ${segment.index}`,
-    progressSeconds: segment.duration,
-  });
+  // A pre-roll needs the exact frame grid; a resampled (variable-rate) piece goes without.
+  const preroll =
+    segment.preroll && segment.timing && !segment.timing.resample ? segment.preroll : undefined;
+  let wallMs = await encodeLadder(segment, options, ctx, encoder, gopFrames, outputs, preroll);
+  if (preroll && !(await piecesHaveFrames(outputs, segment.frameCount, options.tools, ctx))) {
+    // Seam QC: a pre-roll cut off by a frame would shift the join. Encode this piece cold instead.
+    ctx.log.warn({ segment: segment.index }, 'pre-roll cut missed the piece start; re-encoding');
+    wallMs += await encodeLadder(segment, options, ctx, encoder, gopFrames, outputs, undefined);
+  }
 
   const sized = await Promise.all(
     outputs.map(async (o) => {
@@ -128,4 +115,64 @@ export async function transcodeSegment(
     outputs: sized,
     wallMs,
   };
+}
+
+/** One ffmpeg run over the piece (after its pre-roll, when given); returns its wall time. */
+async function encodeLadder(
+  segment: VideoSegment,
+  options: TranscodeOptions,
+  ctx: FunctionContext,
+  encoder: Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>,
+  gopFrames: number,
+  outputs: ReadonlyArray<Rendition & { file: string; threads: number | undefined }>,
+  preroll: Preroll | undefined,
+): Promise<number> {
+  const pattern = (file: string) => file.replace(/\.mp4$/, '-%d.mp4');
+  const args = transcodeLadderArgs(
+    {
+      input: { file: segment.file, format: segment.format },
+      // NUT (our pieces) cannot carry a display matrix: turn those explicitly. Any other format is
+      // the source itself, where ffmpeg's autorotate must do it (see TranscodeLadderSpec.rotate).
+      rotate: segment.format === 'nut' ? 'explicit' : 'auto',
+      rotation: options.rotation,
+      outputs: preroll ? outputs.map((o) => ({ ...o, file: pattern(o.file) })) : outputs,
+      forceKeyframesAt: keyframeTimesInSegment(
+        segment.start,
+        segment.duration,
+        options.hlsSegmentSeconds,
+      ),
+      encoder: { ...encoder, gopFrames },
+      watermark: options.watermark,
+      timing: segment.timing,
+      preroll,
+      progress: true,
+    },
+    options.fps,
+  );
+  const { wallMs } = await runFfmpeg(options.tools, args, ctx, {
+    label: `transcode segment ${segment.index}`,
+    progressSeconds: segment.duration,
+  });
+  if (preroll)
+    await Promise.all(
+      outputs.map(async (o) => {
+        await fs.rename(prerollPieceFile(pattern(o.file)), o.file).catch(() => {});
+        await fs.rm(pattern(o.file).replace('%d', '0'), { force: true });
+      }),
+    );
+  return wallMs;
+}
+
+/** True when every output holds exactly `frames` video packets. */
+async function piecesHaveFrames(
+  outputs: ReadonlyArray<{ file: string }>,
+  frames: number,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<boolean> {
+  for (const o of outputs) {
+    const packets = await scanVideoPackets(o.file, 'mp4', tools, ctx).catch(() => []);
+    if (packets.length !== frames || !packets[0]?.keyframe) return false;
+  }
+  return true;
 }

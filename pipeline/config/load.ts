@@ -34,6 +34,8 @@ export interface Config {
     loudnessLufs: number;
     /** Task slots across the fleet; pieces are sized to it (about three per slot). */
     taskSlots: number;
+    /** Seconds of pre-roll per piece after the first (0: none). */
+    prerollSeconds: number;
   };
   limits: MediaLimits;
   api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
@@ -136,6 +138,7 @@ function resolve(env: Env): Config {
       maxSegments: env.MEDIAFLOW_MAX_SEGMENTS,
       loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS,
       taskSlots: env.MEDIAFLOW_TASK_SLOTS ?? env.MEDIAFLOW_WORKER_CONCURRENCY,
+      prerollSeconds: env.MEDIAFLOW_PREROLL_SECONDS,
     },
     limits: {
       maxInputBytes: env.MEDIAFLOW_MAX_INPUT_BYTES,

@@ -147,6 +147,11 @@ export const envSchema = z.object({
    * MEDIAFLOW_WORKER_CONCURRENCY.
    */
   MEDIAFLOW_TASK_SLOTS: positiveInt.optional(),
+  /**
+   * Seconds of the previous piece each video piece encodes and drops, so rate control is warm at
+   * the join (see functions/video/seam-preroll.ts); 0 turns it off.
+   */
+  MEDIAFLOW_PREROLL_SECONDS: z.coerce.number().min(0).max(10).default(1),
   FFPROBE_PATH: z.string().min(1).optional(),
   // Recovery and durability (issue 11).
   /**

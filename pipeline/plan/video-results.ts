@@ -27,6 +27,8 @@ export interface SegmentRef {
    * unknown.
    */
   timing?: FrameTiming;
+  /** The lead-in to pre-roll on, under the job's scratch prefix (see `seam-preroll.ts`). */
+  preroll?: { name: string; format: string; skipFrames: number; frames: number };
 }
 
 export interface SplitTaskResult {

@@ -24,17 +24,30 @@ export const splitHandler = defineHandler({
         segmentSeconds: io.config.video.segmentSeconds,
         maxSegments: io.config.video.maxSegments,
         slots: io.config.video.taskSlots,
+        prerollSeconds: io.config.video.prerollSeconds,
       },
       io.ctx,
     );
+    const pieceName = (index: number, file: string) =>
+      `seg-${String(index).padStart(5, '0')}${path.extname(file)}`;
     const segments = await mapConcurrently(result.segments, async (s): Promise<SegmentRef> => {
       // An unsplit source is not copied again: its transcode task fetches the source itself.
-      const name =
-        result.mode === 'split'
-          ? `seg-${String(s.index).padStart(5, '0')}${path.extname(s.file)}`
-          : null;
+      const name = result.mode === 'split' ? pieceName(s.index, s.file) : null;
       if (name) await io.putScratch(name, s.file);
+      // A lead-in that is the whole previous piece is that piece's own upload.
+      const previous = result.segments[s.index - 1];
+      let preroll: SegmentRef['preroll'];
+      if (s.preroll && previous) {
+        const { file, ...rest } = s.preroll;
+        const leadName =
+          file === previous.file
+            ? pieceName(previous.index, previous.file)
+            : `lead-${String(s.index).padStart(5, '0')}.nut`;
+        if (file !== previous.file) await io.putScratch(leadName, file);
+        preroll = { name: leadName, ...rest };
+      }
       return {
+        ...(preroll ? { preroll } : {}),
         index: s.index,
         name,
         format: s.format,

@@ -26,7 +26,10 @@ export const transcodeHandler = defineHandler({
   async run({ segment, media, renditions, stageTasks }, io) {
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);
-    const file = segment.name ? await io.fetchScratch(segment.name) : await io.fetchSource();
+    const [file, prerollFile] = await Promise.all([
+      segment.name ? io.fetchScratch(segment.name) : io.fetchSource(),
+      segment.preroll ? io.fetchScratch(segment.preroll.name) : undefined,
+    ]);
     const watermark = await videoWatermark(io);
     const encoded = await transcodeSegment(
       {
@@ -37,6 +40,16 @@ export const transcodeHandler = defineHandler({
         duration: segment.duration,
         frameCount: segment.frameCount,
         ...(segment.timing ? { timing: segment.timing } : {}),
+        ...(segment.preroll && prerollFile
+          ? {
+              preroll: {
+                file: prerollFile,
+                format: segment.preroll.format,
+                skipFrames: segment.preroll.skipFrames,
+                frames: segment.preroll.frames,
+              },
+            }
+          : {}),
       },
       {
         tools,

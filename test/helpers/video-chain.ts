@@ -7,6 +7,7 @@ import { computeLadder, type Rendition } from '../../functions/video/ladder.js';
 import type { MediaInfo } from '../../functions/video/media-info.js';
 import { mergeRendition, type MergedRendition } from '../../functions/video/merge.js';
 import { probe } from '../../functions/video/probe.js';
+import { DEFAULT_PREROLL_SECONDS } from '../../functions/video/seam-preroll.js';
 import { splitVideo, type SplitResult } from '../../functions/video/split.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import { TEST_LIMITS } from './video-fixtures.js';
@@ -31,6 +32,8 @@ export async function runVideoChain(
     segmentSeconds: number;
     hlsSeconds: number;
     watermark?: WatermarkSpec;
+    /** Pre-roll per piece; the pipeline's default when unset. */
+    prerollSeconds?: number;
   },
 ): Promise<ChainResult> {
   await fs.mkdir(workDir, { recursive: true });
@@ -40,7 +43,12 @@ export async function runVideoChain(
   const split = await splitVideo(
     source,
     info,
-    { tools, segmentSeconds: options.segmentSeconds, maxSegments: 50 },
+    {
+      tools,
+      segmentSeconds: options.segmentSeconds,
+      maxSegments: 50,
+      prerollSeconds: options.prerollSeconds ?? DEFAULT_PREROLL_SECONDS,
+    },
     ctx,
   );
   const audio = await encodeAudio(source, info, { tools, durationSeconds: split.duration }, ctx);

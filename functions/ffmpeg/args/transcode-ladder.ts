@@ -7,6 +7,13 @@ import {
   seconds,
   type InputSpec,
 } from './common.js';
+import {
+  dropPrerollOutput,
+  PREROLL_VBV_INIT,
+  prerollChain,
+  prerollSeconds,
+  type Preroll,
+} from '../../video/seam-preroll.js';
 import { rotationFilters } from './rotation.js';
 import { watermarkDemuxer, watermarkGraph, type WatermarkSpec } from './watermark.js';
 
@@ -88,6 +95,12 @@ export interface TranscodeLadderSpec {
   timing?: FrameTiming | undefined;
   /** Adds `-progress pipe:1`. */
   progress?: boolean;
+  /**
+   * Frames of the previous piece to encode first and drop (see `seam-preroll.ts`); needs
+   * `timing` without resampling. Each output is then written by the segment muxer as two files,
+   * `file` with `%d`: 0 the pre-roll, 1 the piece.
+   */
+  preroll?: Preroll | undefined;
 }
 
 /**
@@ -99,19 +112,31 @@ export function ladderFilterGraph(
   spec: Pick<TranscodeLadderSpec, 'rotation' | 'outputs' | 'watermark'> & {
     rotate?: 'explicit' | 'auto';
     timing?: FrameTiming | undefined;
+    preroll?: Preroll | undefined;
   },
   videoInput = '0:v:0',
   imageInput = '1:v:0',
+  prerollInput = spec.watermark ? '2:v:0' : '1:v:0',
 ): string {
   const count = spec.outputs.length;
-  const head = [
-    ...timingFilters(spec.timing),
-    ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation)),
-  ].join(',');
+  const turn = spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation);
   const branches = spec.outputs.map((_, i) => `[b${i}]`).join('');
-  const chains = [
-    count > 1 ? `[${videoInput}]${head},split=${count}${branches}` : `[${videoInput}]${head}[b0]`,
-  ];
+  // Never empty: the timing chain, or the concat, comes first.
+  const fanOut = (filters: string[]) =>
+    count > 1
+      ? `${[...filters, `split=${count}`].join(',')}${branches}`
+      : `${filters.join(',')}[b0]`;
+  const chains: string[] = [];
+  if (spec.preroll && spec.timing) {
+    // The pre-roll, then the piece on the same grid, as one stream for the encoders.
+    chains.push(
+      `[${prerollInput}]${prerollChain(spec.preroll, spec.timing.rate)}[pre]`,
+      `[${videoInput}]${timingFilters(spec.timing).join(',')}[cur]`,
+      `[pre][cur]${fanOut(['concat=n=2:v=1:a=0', ...turn])}`,
+    );
+  } else {
+    chains.push(`[${videoInput}]${fanOut([...timingFilters(spec.timing), ...turn])}`);
+  }
   const marked = spec.watermark !== undefined;
   spec.outputs.forEach((o, i) => {
     const label = marked ? `s${i}` : `v${i}`;
@@ -184,10 +209,22 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
         format: watermarkDemuxer(spec.watermark.imageFile),
       }),
     );
-  args.push('-filter_complex', ladderFilterGraph(spec));
-  const keyframes = spec.forceKeyframesAt.length
-    ? forceKeyframeList(spec.forceKeyframesAt, fps)
-    : undefined;
+  const preroll = spec.preroll && spec.timing && !spec.timing.resample ? spec.preroll : undefined;
+  if (preroll)
+    args.push(
+      ...inputArgs({
+        file: preroll.file,
+        format: preroll.format,
+        options: spec.rotate === 'explicit' ? ['-noautorotate'] : [],
+      }),
+    );
+  args.push('-filter_complex', ladderFilterGraph({ ...spec, preroll }));
+  // With a pre-roll the piece starts `lead` seconds in, on a forced keyframe.
+  const lead = preroll && spec.timing ? prerollSeconds(preroll, spec.timing.rate) : 0;
+  const forced = preroll
+    ? [lead, ...spec.forceKeyframesAt.map((t) => t + lead)]
+    : spec.forceKeyframesAt;
+  const keyframes = forced.length ? forceKeyframeList(forced, fps) : undefined;
   spec.outputs.forEach((o, i) => {
     args.push(
       '-map',
@@ -226,7 +263,12 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
     );
     if (keyframes) args.push('-force_key_frames', keyframes);
     if (spec.timing) args.push('-enc_time_base', `${spec.timing.rate.den}:${spec.timing.rate.num}`);
-    args.push('-f', 'mp4', fileUrl(o.file));
+    if (preroll && spec.timing) {
+      // Half a frame before the piece's first frame: the cut lands on its forced keyframe.
+      const half = (0.5 * spec.timing.rate.den) / spec.timing.rate.num;
+      args.push('-x264-params', `vbv-init=${PREROLL_VBV_INIT}`);
+      args.push(...dropPrerollOutput(lead - half, fileUrl(o.file)));
+    } else args.push('-f', 'mp4', fileUrl(o.file));
   });
   return args;
 }
