@@ -87,6 +87,13 @@ export const ERROR_CODES = {
     status: 500,
     summary: 'The configuration failed validation.',
   },
+  TASK_STALLED: {
+    retryable: false,
+    status: 500,
+    summary:
+      'The workers running a task died or were killed too many times (the stall limit); the ' +
+      'input may be what kills them (memory), so it is not retried on its own.',
+  },
   JOB_STALLED: {
     retryable: true,
     status: 500,

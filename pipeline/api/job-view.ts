@@ -1,5 +1,5 @@
 import type { ErrorRecord } from '../../functions/errors.js';
-import { jobProgress, type JobRecord } from '../jobs/job.js';
+import { jobProgress, settledTaskState, type JobRecord } from '../jobs/job.js';
 import { MANIFEST_NAME } from '../jobs/manifest.js';
 import { currentStage, etaSeconds, tasksInPlanOrder } from '../jobs/timeline.js';
 import type { JobSummary, JobView } from './schemas.js';
@@ -42,7 +42,7 @@ export function jobView(job: JobRecord): JobView {
     tasks: tasksInPlanOrder(job).map((t) => ({
       id: t.id,
       kind: t.kind,
-      state: t.state,
+      state: settledTaskState(job.state, t.state),
       progress: t.state === 'succeeded' ? 1 : t.progress,
       attempts: t.attempts,
       ...(t.error ? { error: shownError(t.error) } : {}),

@@ -77,6 +77,16 @@ export function jobProgress(job: Pick<JobRecord, 'spec' | 'state' | 'stage' | 't
   return Math.min(0.99, (before + weights[job.stage - 1]! * fraction) / total);
 }
 
+/**
+ * A task's state as it may be shown: a task still queued or running in a job that failed or was
+ * cancelled was stopped with it (or its worker died and never said so), so it shows cancelled. A
+ * task's view never contradicts its job's end, whatever write arrives late.
+ */
+export function settledTaskState(jobState: JobState, taskState: TaskState): TaskState {
+  const ended = jobState === 'failed' || jobState === 'cancelled';
+  return ended && (taskState === 'queued' || taskState === 'running') ? 'cancelled' : taskState;
+}
+
 /** Announced to listeners (SSE, notifications) whenever a job or one of its tasks changes. */
 export type JobEvent =
   | { type: 'job'; jobId: string; state: JobState; error?: ErrorRecord }

@@ -13,7 +13,7 @@ import type { JobSpec, TaskResult, TaskSpec, Workflow } from '../plan/types.js';
 import type { Runner, StageStatus } from '../runner/port.js';
 import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
-import { isFinal, type JobRecord, type JobState } from './job.js';
+import { isFinal, settledTaskState, type JobRecord, type JobState } from './job.js';
 import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
 import { jobOutputPrefix, publishCurrent } from './output-layout.js';
 import { tasksToReset } from './retry-plan.js';
@@ -340,6 +340,11 @@ export class Orchestrator {
     error: ErrorRecord,
   ): Promise<void> {
     this.deps.log.warn({ jobId, taskId, code: error.code, message: error.message }, 'task failed');
+    // A task whose worker was killed never recorded its own failure: record it here, so its view
+    // does not say running.
+    const task = (await this.deps.jobs.get(jobId))?.tasks[taskId];
+    if (task && task.state !== 'failed')
+      await this.deps.jobs.setTask(jobId, taskId, { ...task, state: 'failed', error });
     await this.fail(jobId, error);
   }
 
@@ -469,6 +474,13 @@ export class Orchestrator {
         { jobId: id, err: toErrorRecord(cleanupError) },
         'compensation could not remove every object',
       );
+    }
+    // Tasks stopped with the job (or whose worker died) say so in the record too.
+    const latest = await this.deps.jobs.get(id);
+    for (const [taskId, task] of Object.entries(latest?.tasks ?? {})) {
+      const settled = settledTaskState(state, task.state);
+      if (settled !== task.state)
+        await this.deps.jobs.setTask(id, taskId, { ...task, state: settled });
     }
     await this.deps.jobs.setState(id, { state, outputs: [] });
     this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);

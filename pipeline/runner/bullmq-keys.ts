@@ -67,10 +67,27 @@ export function encodeError(record: ErrorRecord): string {
 }
 
 /**
- * Reads a failure reason back; a reason BullMQ wrote itself (a stalled-too-often job) becomes
- * INTERNAL.
+ * The reasons BullMQ writes itself when a task's worker died too often while running it (its
+ * stall limit, `maxStalledCount`) or it was started too often.
+ */
+const STALL_REASONS = [
+  'job stalled more than allowable limit',
+  'job started more than allowable limit',
+];
+
+/**
+ * Reads a failure reason back. BullMQ's own stall-limit reasons become TASK_STALLED (typed and
+ * permanent: the input probably kills its workers); any other foreign reason becomes INTERNAL.
  */
 export function decodeError(reason: string | undefined): ErrorRecord {
+  if (reason && STALL_REASONS.includes(reason))
+    return {
+      code: 'TASK_STALLED',
+      message:
+        `The task's worker died or was killed while running it too many times (${reason}); ` +
+        'the input may be what kills it.',
+      retryable: false,
+    };
   try {
     const parsed = JSON.parse(reason ?? '') as Partial<ErrorRecord>;
     if (isErrorCode(parsed.code) && typeof parsed.message === 'string') {

@@ -25,7 +25,10 @@ if (process.argv[1]?.endsWith('distributed-worker.ts')) {
   process.exitCode = await runWorker(config, log, {
     handlers: TEST_HANDLERS,
     workflows: TEST_WORKFLOWS,
-    lock: TEST_LOCK,
+    // TEST_MAX_STALLED lowers the stall limit, so a test reaches it with one kill.
+    lock: process.env.TEST_MAX_STALLED
+      ? { ...TEST_LOCK, maxStalledCount: Number(process.env.TEST_MAX_STALLED) }
+      : TEST_LOCK,
     reapIntervalMs: 500,
   });
 }

@@ -7,6 +7,7 @@ import { Job, Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadConfig } from '../../pipeline/config/load.js';
 import { createDistributedApp, type DistributedApp } from '../../pipeline/distributed-app.js';
+import { jobView } from '../../pipeline/api/job-view.js';
 import { isFinal, type JobRecord } from '../../pipeline/jobs/job.js';
 import type { JobStore } from '../../pipeline/jobs/store.js';
 import { createLogger } from '../../pipeline/log.js';
@@ -466,4 +467,45 @@ describe('distributed mode: the real `mediaflow worker` command', () => {
       expect(await worker.exited).toEqual({ code: 0, signal: null });
     },
   );
+});
+
+describe('distributed mode: the stall limit', () => {
+  let s3: TestS3;
+  let c: Cluster;
+  const workers: WorkerProcess[] = [];
+  const addWorker = async () => {
+    const worker = spawnWorker('test', c.env);
+    workers.push(worker);
+    await worker.ready;
+    return worker;
+  };
+
+  beforeAll(async () => {
+    s3 = await startTestS3();
+    // A stall limit of 0: the first worker death while running the task reaches it.
+    c = await startCluster(inject('redisUrl'), s3, { TEST_MAX_STALLED: '0' });
+  });
+  afterAll(async () => {
+    for (const worker of workers) await disposeWorker(worker);
+    await c?.close();
+    await s3?.close();
+  });
+
+  it('fails the job with TASK_STALLED, and no task view says running', async () => {
+    const victim = await addWorker();
+    const id = await upload(c, 'stall/clip.mp4', 'BURN 10');
+    await runningTask(c, id, 'burn');
+    victim.child.kill('SIGKILL');
+    await victim.exited;
+    await addWorker();
+    const job = await finished(c.app.jobs, id, 40_000);
+    expect(job.state).toBe('failed');
+    expect(job.error).toMatchObject({ code: 'TASK_STALLED', retryable: false });
+    expect(job.tasks['burn']).toMatchObject({ state: 'failed', error: { code: 'TASK_STALLED' } });
+    expect(jobView(job).tasks.filter((t) => t.state === 'running' || t.state === 'queued')).toEqual(
+      [],
+    );
+    expect(await outputsOf(c, 'stall/clip.mp4')).toEqual([]);
+    expect(await keysUnder(c, `.mediaflow-scratch/${id}/`)).toEqual([]);
+  });
 });
