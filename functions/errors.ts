@@ -62,6 +62,11 @@ export const ERROR_CODES = {
     status: 404,
     summary: 'The source object does not exist (or no longer exists).',
   },
+  ASSET_NOT_FOUND: {
+    retryable: false,
+    status: 422,
+    summary: 'An object the preset needs (a watermark logo or font) does not exist in storage.',
+  },
   SOURCE_CHANGED: {
     retryable: false,
     status: 409,

@@ -51,6 +51,11 @@ export const textWatermarkSchema = z.strictObject({
     .string()
     .regex(/^#[0-9a-fA-F]{6}$/, 'a colour like #ffffff')
     .default('#ffffff'),
+  /**
+   * A local TrueType/OpenType file to render with, so the result does not depend on the host's
+   * fonts. Without it the host's DejaVu Sans (or another sans-serif) is used.
+   */
+  fontFile: z.string().min(1).optional(),
   ...placement,
 });
 

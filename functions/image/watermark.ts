@@ -1,5 +1,6 @@
-import sharp, { type OutputInfo, type OverlayOptions } from 'sharp';
+import sharp, { type OutputInfo, type OverlayOptions, type Sharp } from 'sharp';
 import { MediaflowError } from '../errors.js';
+import { fontFamily } from './font-family.js';
 import { PIPELINE_TIMEOUT_SECONDS, toImageError } from './image-errors.js';
 import { decodeOptions, inspectImage } from './inspect.js';
 import type { Anchor, ImageWatermark, TextWatermark, Watermark } from './watermark-params.js';
@@ -146,9 +147,7 @@ async function prepareText(spec: TextWatermark, targetWidth: number): Promise<Pr
   );
   let rendered: { data: Buffer; info: OutputInfo };
   try {
-    rendered = await sharp(Buffer.from(textWatermarkSvg(spec.text, spec.color, fontSize)), {
-      density: 72,
-    })
+    rendered = await (await textImage(spec, fontSize))
       .timeout({ seconds: PIPELINE_TIMEOUT_SECONDS })
       .ensureAlpha()
       .raw()
@@ -169,6 +168,26 @@ async function prepareText(spec: TextWatermark, targetWidth: number): Promise<Pr
     .raw()
     .toBuffer({ resolveWithObject: true });
   return { pixels: data, width: info.width, height: info.height, spec };
+}
+
+/**
+ * The text as an image: with a font file, Pango renders it with exactly that font (the text is
+ * escaped, since Pango reads markup); without one, librsvg lays out an SVG with the host's fonts.
+ */
+async function textImage(spec: TextWatermark, fontSize: number): Promise<Sharp> {
+  if (!spec.fontFile)
+    return sharp(Buffer.from(textWatermarkSvg(spec.text, spec.color, fontSize)), { density: 72 });
+  const family = await fontFamily(spec.fontFile);
+  return sharp({
+    text: {
+      text: `<span foreground="${escapeXml(spec.color)}">${escapeXml(spec.text)}</span>`,
+      fontfile: spec.fontFile,
+      // Pango picks fonts by family; a size in points at 72 dpi is pixels.
+      font: `${family.replace(/[^\p{L}\p{N} -]+/gu, ' ')} ${fontSize}`,
+      dpi: 72,
+      rgba: true,
+    },
+  });
 }
 
 /** The smallest box holding every pixel with alpha > 0, or undefined if there is none. */

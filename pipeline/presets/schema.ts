@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import {
   imageWatermarkSchema as imageWatermarkParams,
-  textWatermarkSchema,
+  textWatermarkSchema as textWatermarkParams,
 } from '../../functions/image/watermark-params.js';
 
 /**
@@ -21,7 +21,29 @@ export const imageWatermarkSchema = imageWatermarkParams.omit({ file: true }).ex
   ]),
 });
 
-export { textWatermarkSchema };
+/**
+ * A text watermark names the font it is drawn with: the DejaVu Sans shipped in
+ * `samples/assets/fonts/` (the default), or a TrueType/OpenType object in storage, so the result
+ * never depends on the fonts of whichever host runs the task.
+ */
+export const textWatermarkSchema = textWatermarkParams.omit({ fontFile: true }).extend({
+  font: z
+    .union([
+      z.strictObject({
+        sample: z
+          .string()
+          .regex(/^[A-Za-z0-9_.-]+\.(ttf|otf)$/, 'a TTF or OTF file name in samples/assets/fonts/'),
+      }),
+      z.strictObject({ bucket: z.string().min(3), key: z.string().min(1) }),
+    ])
+    .default({ sample: 'DejaVuSans.ttf' }),
+});
+
+/** Either kind of watermark, told apart by `type`. */
+export const watermarkSchema = z.discriminatedUnion('type', [
+  imageWatermarkSchema,
+  textWatermarkSchema,
+]);
 
 export const videoPresetSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,40}$/),
@@ -74,7 +96,7 @@ export const videoPresetSchema = z.object({
       thumbWidth: z.number().int().min(32).max(640).default(160),
     })
     .default({ spriteIntervalSeconds: 5, spriteColumns: 5, thumbWidth: 160 }),
-  watermark: imageWatermarkSchema.optional(),
+  watermark: watermarkSchema.optional(),
 });
 
 export const imagePresetSchema = z.object({
@@ -96,7 +118,7 @@ export const imagePresetSchema = z.object({
       avif: z.number().int().min(1).max(100).default(55),
     })
     .default({ jpeg: 80, webp: 78, avif: 55 }),
-  watermark: z.discriminatedUnion('type', [imageWatermarkSchema, textWatermarkSchema]).optional(),
+  watermark: watermarkSchema.optional(),
 });
 
 export const audioPresetSchema = z.object({

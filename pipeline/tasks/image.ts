@@ -2,9 +2,8 @@ import path from 'node:path';
 import { z } from 'zod';
 import { MediaflowError } from '../../functions/errors.js';
 import { processImage } from '../../functions/image/process-image.js';
-import type { Watermark } from '../../functions/image/watermark-params.js';
 import { defineHandler } from './handler.js';
-import { fetchWatermark } from './watermark-source.js';
+import { resolveWatermark } from './watermark-source.js';
 
 /** Makes every derivative of an image preset from one decode of the source. */
 export const imageHandler = defineHandler({
@@ -15,11 +14,7 @@ export const imageHandler = defineHandler({
     if (preset.kind !== 'image')
       throw new MediaflowError('INTERNAL', `image task in a ${preset.kind} job`);
     const source = await io.fetchSource();
-    let watermark: Watermark | undefined;
-    if (preset.watermark?.type === 'image') {
-      const { source: logo, ...placement } = preset.watermark;
-      watermark = { ...placement, file: await fetchWatermark(logo, io) };
-    } else watermark = preset.watermark;
+    const watermark = preset.watermark && (await resolveWatermark(preset.watermark, io));
 
     const { limits } = io.config;
     const result = await processImage(

@@ -1,15 +1,17 @@
 import os from 'node:os';
+import path from 'node:path';
 import { z } from 'zod';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
 import type { Rendition } from '../../functions/video/ladder.js';
 import type { MediaInfo } from '../../functions/video/media-info.js';
+import { writeTextWatermarkPng } from '../../functions/image/text-watermark-png.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import type { SegmentRef } from '../plan/video-results.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineHandler, type TaskIO } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
-import { fetchWatermark } from './watermark-source.js';
+import { resolveWatermark } from './watermark-source.js';
 
 const object = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null);
 
@@ -30,7 +32,7 @@ export const transcodeHandler = defineHandler({
       segment.name ? io.fetchScratch(segment.name) : io.fetchSource(),
       segment.preroll ? io.fetchScratch(segment.preroll.name) : undefined,
     ]);
-    const watermark = await videoWatermark(io);
+    const watermark = await videoWatermark(io, renditions);
     const encoded = await transcodeSegment(
       {
         index: segment.index,
@@ -76,11 +78,25 @@ export const transcodeHandler = defineHandler({
   },
 });
 
-async function videoWatermark(io: TaskIO): Promise<WatermarkSpec | undefined> {
+/**
+ * The preset's watermark as an image file for ffmpeg's overlay: the logo as it is, or the text
+ * rendered to a PNG (with the preset's font) as wide as the widest rendition needs.
+ */
+async function videoWatermark(
+  io: TaskIO,
+  renditions: ReadonlyArray<{ width: number }>,
+): Promise<WatermarkSpec | undefined> {
   const spec = videoPreset(io).watermark;
   if (!spec) return undefined;
+  const resolved = await resolveWatermark(spec, io);
+  let imageFile: string;
+  if (resolved.type === 'image') imageFile = resolved.file;
+  else {
+    imageFile = path.join(io.ctx.scratchDir, 'watermark-text.png');
+    await writeTextWatermarkPng(resolved, Math.max(...renditions.map((r) => r.width)), imageFile);
+  }
   return {
-    imageFile: await fetchWatermark(spec.source, io),
+    imageFile,
     position: spec.position,
     marginFraction: spec.margin,
     opacity: spec.opacity,

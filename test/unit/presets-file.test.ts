@@ -146,4 +146,10 @@ schedules:
       /cannot read it/,
     );
   });
+
+  it('is shown in the README exactly as samples/presets.yaml, which is valid', () => {
+    const sample = fs.readFileSync('samples/presets.yaml', 'utf8');
+    expect(fs.readFileSync('README.md', 'utf8')).toContain('```yaml\n' + sample + '```');
+    expect(loadPresetsFile('samples/presets.yaml').warnings).toEqual([]);
+  });
 });
