@@ -33,11 +33,20 @@ export class ApiMetrics {
   readonly registry = new Registry();
   private readonly started = new Map<string, number>();
   private readonly stopWatching: () => void;
+  private readonly countJobs: () => Promise<Partial<Record<JobState, number>>>;
+  private readonly jobs: JobStore;
+  private readonly sources: MetricsSources;
+  /** Realtime factors of the jobs this process saw succeed, for the operator view's mean. */
+  private realtimeSum = 0;
+  private realtimeCount = 0;
 
   constructor(jobs: JobStore, sources: MetricsSources = {}, now: () => number = Date.now) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mediaflow_' });
     const countJobs = sources.countJobs ?? (() => defaultCounts(jobs));
+    this.countJobs = countJobs;
+    this.jobs = jobs;
+    this.sources = sources;
     const queueDepth = sources.queueDepth ?? (() => defaultQueueDepth(jobs));
 
     new Gauge({
@@ -108,16 +117,62 @@ export class ApiMetrics {
         (job) => {
           const media = Math.max(0, ...(job?.outputs ?? []).map((o) => o.durationSeconds ?? 0));
           const wall = job ? (Date.parse(job.updatedAt) - Date.parse(job.createdAt)) / 1000 : 0;
-          if (media > 0 && wall > 0) realtime.observe(media / wall);
+          if (media > 0 && wall > 0) {
+            realtime.observe(media / wall);
+            this.realtimeSum += media / wall;
+            this.realtimeCount += 1;
+          }
         },
         () => {},
       );
     });
   }
 
+  /**
+   * The operator view's header: jobs per state, tasks waiting and running, and the mean realtime
+   * factor of the jobs that succeeded since this process started (null before the first).
+   */
+  async overview(): Promise<Overview> {
+    const [jobs, tasks] = await Promise.all([this.countJobs(), openTasks(this.jobs)]);
+    const queueDepth = this.sources.queueDepth ? await this.sources.queueDepth() : tasks.queued;
+    return {
+      jobs: Object.fromEntries(JOB_STATES.map((s) => [s, jobs[s] ?? 0])) as Overview['jobs'],
+      queueDepth,
+      runningTasks: tasks.running,
+      realtimeFactor: this.realtimeCount
+        ? Math.round((100 * this.realtimeSum) / this.realtimeCount) / 100
+        : null,
+    };
+  }
+
   close(): void {
     this.stopWatching();
   }
+}
+
+export interface Overview {
+  jobs: Record<JobState, number>;
+  queueDepth: number;
+  runningTasks: number;
+  realtimeFactor: number | null;
+}
+
+/** Queued and running tasks of the open jobs (each state's jobs counted up to COUNT_CAP). */
+async function openTasks(jobs: JobStore): Promise<{ queued: number; running: number }> {
+  const counts = { queued: 0, running: 0 };
+  for (const state of ['queued', 'running'] as const) {
+    let cursor: string | undefined;
+    let seen = 0;
+    do {
+      const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
+      for (const job of page.jobs)
+        for (const task of Object.values(job.tasks))
+          if (task.state === 'queued' || task.state === 'running') counts[task.state] += 1;
+      seen += page.jobs.length;
+      cursor = page.nextCursor ?? undefined;
+    } while (cursor && seen < COUNT_CAP);
+  }
+  return counts;
 }
 
 async function defaultCounts(jobs: JobStore): Promise<Partial<Record<JobState, number>>> {
@@ -136,17 +191,5 @@ async function defaultCounts(jobs: JobStore): Promise<Partial<Record<JobState, n
 }
 
 async function defaultQueueDepth(jobs: JobStore): Promise<number> {
-  let depth = 0;
-  for (const state of ['queued', 'running'] as const) {
-    let cursor: string | undefined;
-    let seen = 0;
-    do {
-      const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
-      for (const job of page.jobs)
-        depth += Object.values(job.tasks).filter((t) => t.state === 'queued').length;
-      seen += page.jobs.length;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && seen < COUNT_CAP);
-  }
-  return depth;
+  return (await openTasks(jobs)).queued;
 }

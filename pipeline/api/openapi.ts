@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
+import { overviewSchema } from './routes/overview.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -87,6 +88,13 @@ export function buildOpenApi(options: {
     security: [{ apiKey: [] }],
     paths: {
       ...presetPaths(presets, error),
+      '/v1/overview': {
+        get: {
+          summary: 'Jobs per state, queue depth, running tasks, realtime factor',
+          description: "The dashboard's operator strip; /metrics has the same for scrapers.",
+          responses: { 200: { description: 'The overview.', ...json(overviewSchema) }, ...common },
+        },
+      },
       '/v1/jobs': {
         post: {
           summary: 'Submit a batch of objects',

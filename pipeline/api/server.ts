@@ -17,6 +17,7 @@ import { healthRoutes } from './routes/health.js';
 import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { overviewRoutes } from './routes/overview.js';
 import { outputRoutes } from './routes/outputs.js';
 import { presetRoutes } from './routes/presets.js';
 import { s3EventRoutes } from './routes/s3-events.js';
@@ -126,6 +127,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     await jobEventRoutes(scope, ctx);
     await outputRoutes(scope, ctx);
     await presetRoutes(scope, ctx);
+    await overviewRoutes(scope, ctx);
   });
 
   return server;

@@ -168,4 +168,37 @@ describe.skipIf(!hasChromium)('job page in headless Chromium', () => {
     expect(await follows(id, (s) => s === 'succeeded')).toBe('succeeded');
     expect(pageErrors).toEqual([]);
   });
+
+  it('operator view: counts per state, error codes, search, and retry all failed', async () => {
+    // The jobs of the tests above: cancel.jpg cancelled, retry.jpg and elsewhere.jpg succeeded,
+    // permanent.jpg failed.
+    const overview = (await server.inject({ url: '/v1/overview', headers: auth() })).json();
+    expect(overview).toMatchObject({
+      jobs: { failed: 1, succeeded: 2, queued: 0, running: 0, cancelled: 1 },
+      queueDepth: 0,
+      runningTasks: 0,
+      runner: 'in-process',
+      concurrency: 2,
+    });
+    await page.goto(`${base}/#/`);
+    const metric = (name: string) => page.locator(`#overview [data-metric="${name}"] .value`);
+    await expect.poll(() => metric('failed').textContent()).toBe('1');
+    expect(await metric('succeeded').textContent()).toBe('2');
+
+    const failedRow = page.locator('#jobs tr[data-state="failed"]');
+    await expect
+      .poll(() => failedRow.locator('td.error-code').textContent())
+      .toBe('MEDIA_UNREADABLE');
+    await page.fill('#job-search', 'PERMANENT');
+    expect(await page.locator('#jobs tbody tr:not([hidden])').count()).toBe(1);
+    await page.fill('#job-search', 'image');
+    expect(await page.locator('#jobs tbody tr:not([hidden])').count()).toBe(4);
+
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#retry-failed');
+    await expect
+      .poll(() => page.locator('#notice').textContent())
+      .toBe('Retried 0 of 1 failed jobs (1 with permanent errors left alone)');
+    expect(pageErrors).toEqual([]);
+  });
 });

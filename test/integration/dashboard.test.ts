@@ -113,9 +113,17 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       'Source',
       'Preset',
       'State',
+      'Error',
       'Progress',
+      'Created',
+      'Duration',
       'Updated',
     ]);
+    // A first run explains the ways in; the operator strip counts every state.
+    await expect.poll(() => page.locator('#empty').isVisible()).toBe(true);
+    await expect
+      .poll(() => page.locator('#overview [data-metric]').count())
+      .toBeGreaterThanOrEqual(8);
     expect(
       await page.evaluate(() =>
         (globalThis as unknown as PageGlobals).localStorage.getItem('mediaflow.apiKey'),
