@@ -1,5 +1,6 @@
 import { resolveBinaries, type Binaries } from '../functions/ffmpeg/binaries.js';
 import { probeCapabilities, type Capabilities } from '../functions/ffmpeg/capabilities.js';
+import { checkPresetNeeds } from './presets/needs.js';
 import { configureSharp } from '../functions/image/sharp-settings.js';
 import { MediaflowError } from '../functions/errors.js';
 import { isFinal } from './jobs/job.js';
@@ -60,6 +61,7 @@ export async function createApp(
   const binaries = await resolveBinaries(binaryOptions(config));
   const capabilities = await probeCapabilities(binaries);
   log.info({ ...binarySummary(binaries), ...capabilitySummary(capabilities) }, 'media tools');
+  checkPresetNeeds(config.catalog, capabilities, binaries, log);
   for (const warning of binaries.warnings) log.warn({}, warning);
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });

@@ -1,0 +1,69 @@
+import type { Binaries } from '../../functions/ffmpeg/binaries.js';
+import {
+  missingCapabilities,
+  requireCapabilities,
+  type Capabilities,
+  type CapabilityNeeds,
+} from '../../functions/ffmpeg/capabilities.js';
+import type { Logger } from '../log.js';
+import { BUILTIN_PRESETS } from './builtin.js';
+import type { PresetCatalog } from './catalog.js';
+import type { Preset } from './schema.js';
+
+const VIDEO_ENCODERS = { h264: 'libx264', hevc: 'libx265', av1: 'libsvtav1' } as const;
+const AUDIO_ENCODERS = { aac: 'aac', mp3: 'libmp3lame', opus: 'libopus' } as const;
+
+/**
+ * What ffmpeg must have for a preset's jobs to run: its encoders and the filters its settings
+ * use. Images are made by sharp and need nothing from ffmpeg. Text watermarks are rendered by
+ * Pango into an image and overlaid, so they need `overlay`, not `drawtext`.
+ */
+export function presetNeeds(preset: Preset): CapabilityNeeds {
+  switch (preset.kind) {
+    case 'video': {
+      const encoders = new Set<string>(preset.codecs.map((c) => VIDEO_ENCODERS[c]));
+      if (preset.keepHdr) encoders.add(VIDEO_ENCODERS.hevc);
+      encoders.add('aac');
+      const filters = ['scale', 'split', ...(preset.watermark ? ['overlay'] : [])];
+      return { encoders: [...encoders], filters };
+    }
+    case 'audio':
+      return {
+        encoders: preset.formats.map((f) => AUDIO_ENCODERS[f]),
+        filters: ['loudnorm'],
+      };
+    case 'image':
+      return {};
+  }
+}
+
+/**
+ * Refuses to start with a preset of the presets file that this ffmpeg cannot run, naming what is
+ * missing; a built-in the user did not ask for (the audio preset without libopus, say) only warns,
+ * so a minimal ffmpeg still serves the presets it can.
+ */
+export function checkPresetNeeds(
+  catalog: PresetCatalog,
+  capabilities: Capabilities,
+  binaries: Pick<Binaries, 'ffmpeg' | 'versions'>,
+  log: Pick<Logger, 'warn'>,
+): void {
+  for (const preset of catalog.presets) {
+    const what = `The preset "${preset.name}"`;
+    if (!BUILTIN_PRESETS.includes(preset))
+      requireCapabilities(
+        capabilities,
+        presetNeeds(preset),
+        `${what} of ${catalog.file}`,
+        binaries,
+      );
+    else {
+      const missing = missingCapabilities(capabilities, presetNeeds(preset));
+      if (missing.length)
+        log.warn(
+          { preset: preset.name, missing },
+          `${what} cannot run here: no ${missing.join(', ')}`,
+        );
+    }
+  }
+}
