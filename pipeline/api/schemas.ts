@@ -3,6 +3,7 @@ import { describeIssue } from '../../functions/image/validation-message.js';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { JOB_STATES } from '../jobs/job.js';
 import { HTTP_ERROR_CODES, RequestValidationError } from './http-errors.js';
+import { outputSchema } from '../plan/task-schemas.js';
 
 /**
  * The API's request and response shapes. They validate requests, type the handlers, and generate
@@ -141,20 +142,8 @@ export const taskViewSchema = z.object({
   endedAt: z.string().optional(),
 });
 
-export const outputViewSchema = z.object({
-  key: z.string(),
-  /** Where the API streams it from; relative to the server. */
-  url: z.string(),
-  bytes: z.number(),
-  sha256: z.string(),
-  contentType: z.string(),
-  role: z.string(),
-  width: z.number().optional(),
-  height: z.number().optional(),
-  durationSeconds: z.number().optional(),
-  bitrate: z.number().optional(),
-  format: z.string().optional(),
-});
+/** An output as the manifest lists it, plus where the API streams it from (server-relative). */
+export const outputViewSchema = outputSchema.extend({ url: z.string() });
 
 export const jobSummarySchema = z.object({
   id: z.string(),

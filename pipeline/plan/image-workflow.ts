@@ -1,3 +1,4 @@
+import { planTask } from './task-kinds.js';
 import type { Workflow } from './types.js';
 
 /**
@@ -8,6 +9,6 @@ export const imageWorkflow: Workflow = {
   kind: 'image',
   stageWeights: [1],
   next(_job, done) {
-    return done['image'] ? [] : [{ id: 'image', kind: 'image', params: {} }];
+    return done['image'] ? [] : [planTask('image', 'image', {})];
   },
 };

@@ -1,16 +1,7 @@
+import { MediaflowError } from '../../functions/errors.js';
+import { planTask, resultOf, type TaskKind } from './task-kinds.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from './types.js';
-import type {
-  AudioRenditionTaskResult,
-  AudioTaskResult,
-  MergeTaskResult,
-  ProbeTaskResult,
-  SplitTaskResult,
-  TranscodeTaskResult,
-} from './video-results.js';
-
-/** A stored result, typed by the task that wrote it (results are JSON, shaped by their handler). */
-const resultOf = <T>(done: Readonly<Record<string, TaskResult>>, id: string): T | undefined =>
-  done[id] as unknown as T | undefined;
+import type { ProbeTaskResult } from './video-results.js';
 
 export const transcodeTaskId = (index: number) => `transcode-${String(index).padStart(4, '0')}`;
 export const mergeTaskId = (rendition: string) => `merge-${rendition}`;
@@ -26,14 +17,12 @@ export const videoWorkflow: Workflow = {
   // probe, split, transcodes+audio+thumbnails, merges, master: transcoding dominates.
   stageWeights: [1, 2, 40, 4, 1],
   next(job, done) {
-    const probe = resultOf<ProbeTaskResult>(done, 'probe');
-    if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
+    const probe = resultOf(done, 'probe', 'probe');
+    if (!probe) return [planTask('probe', 'probe', {})];
     if (!probe.media.video) return loudnormStage(probe, done);
 
-    const split = resultOf<SplitTaskResult>(done, 'split');
-    if (!split) {
-      return [{ id: 'split', kind: 'split', params: { media: probe.media } }];
-    }
+    const split = resultOf(done, 'split', 'split');
+    if (!split) return [planTask('split', 'split', { media: probe.media })];
 
     // The audio (which needs the video's exact length from the split) and the thumbnails run
     // beside the transcodes: off the critical path, and the split stage stays a quick stream copy.
@@ -48,32 +37,22 @@ export const videoWorkflow: Workflow = {
       !done['thumbnails']
     ) {
       return [
-        ...transcodes.map(
-          ({ id, segment }): TaskSpec => ({
-            id,
-            kind: 'transcode',
-            params: {
-              segment,
-              media: probe.media,
-              renditions: probe.renditions,
-              stageTasks: transcodes.length,
-            },
+        ...transcodes.map(({ id, segment }) =>
+          planTask(id, 'transcode', {
+            segment,
+            media: probe.media,
+            renditions: probe.renditions,
+            stageTasks: transcodes.length,
           }),
         ),
         ...(needsAudio
-          ? [
-              {
-                id: 'audio',
-                kind: 'audio',
-                params: { media: probe.media, durationSeconds: split.duration },
-              },
-            ]
+          ? [planTask('audio', 'audio', { media: probe.media, durationSeconds: split.duration })]
           : []),
-        { id: 'thumbnails', kind: 'thumbnails', params: { media: probe.media } },
+        planTask('thumbnails', 'thumbnails', { media: probe.media }),
       ];
     }
 
-    const audio = resultOf<AudioTaskResult>(done, 'audio')?.audio ?? null;
+    const audio = resultOf(done, 'audio', 'audio')?.audio ?? null;
     const merges = probe.renditions.map((rendition) => ({
       id: mergeTaskId(rendition.name),
       rendition,
@@ -82,31 +61,23 @@ export const videoWorkflow: Workflow = {
     if (merges.some((m) => !done[m.id]) || audioRenditions.some((a) => !done[a.id])) {
       return [
         ...audioRenditions,
-        ...merges.map(
-          ({ id, rendition }): TaskSpec => ({
-            id,
-            kind: 'merge',
-            params: {
-              rendition,
-              audio,
-              pieces: split.segments.map((s) => ({
-                name: resultOf<TranscodeTaskResult>(done, transcodeTaskId(s.index))!.files[
-                  rendition.name
-                ],
-                duration: s.duration,
-              })),
-            },
+        ...merges.map(({ id, rendition }) =>
+          planTask(id, 'merge', {
+            rendition,
+            audio,
+            pieces: split.segments.map((s) => ({
+              name: pieceName(done, transcodeTaskId(s.index), rendition.name),
+              duration: s.duration,
+            })),
           }),
         ),
       ];
     }
 
     if (!done['master']) {
-      const variants = merges.map((m) => resultOf<MergeTaskResult>(done, m.id)!.variant);
-      const audio = audioRenditions.map(
-        (a) => resultOf<AudioRenditionTaskResult>(done, a.id)!.rendition,
-      );
-      return [{ id: 'master', kind: 'master', params: { variants, audio } }];
+      const variants = merges.map((m) => finished(done, m.id, 'merge').variant);
+      const audio = audioRenditions.map((a) => finished(done, a.id, 'audio-rendition').rendition);
+      return [planTask('master', 'master', { variants, audio })];
     }
     return [];
   },
@@ -120,18 +91,14 @@ function cmafAudio(job: JobSpec, probe: ProbeTaskResult, audio: string | null): 
   if (!audio || !probe.media.audio || preset.kind !== 'video') return [];
   if (preset.packaging !== 'cmaf' || !preset.hls) return [];
   return [
-    {
-      id: 'audio-rendition-0',
-      kind: 'audio-rendition',
-      params: {
-        audio,
-        name: 'audio-0',
-        language: null,
-        label: 'Audio',
-        channels: 2,
-        sampleRate: 48_000,
-      },
-    },
+    planTask('audio-rendition-0', 'audio-rendition', {
+      audio,
+      name: 'audio-0',
+      language: null,
+      label: 'Audio',
+      channels: 2,
+      sampleRate: 48_000,
+    }),
   ];
 }
 
@@ -140,8 +107,8 @@ export const audioWorkflow: Workflow = {
   kind: 'audio',
   stageWeights: [1, 9],
   next(_job, done: Readonly<Record<string, TaskResult>>) {
-    const probe = resultOf<ProbeTaskResult>(done, 'probe');
-    if (!probe) return [{ id: 'probe', kind: 'probe', params: {} }];
+    const probe = resultOf(done, 'probe', 'probe');
+    if (!probe) return [planTask('probe', 'probe', {})];
     return loudnormStage(probe, done);
   },
 };
@@ -150,7 +117,23 @@ function loudnormStage(
   probe: ProbeTaskResult,
   done: Readonly<Record<string, TaskResult>>,
 ): TaskSpec[] {
-  return done['loudnorm']
-    ? []
-    : [{ id: 'loudnorm', kind: 'loudnorm', params: { media: probe.media } }];
+  return done['loudnorm'] ? [] : [planTask('loudnorm', 'loudnorm', { media: probe.media })];
+}
+
+/** The result of a task the plan already waited for: its absence is a bug, said plainly. */
+function finished<K extends TaskKind>(
+  done: Readonly<Record<string, TaskResult>>,
+  id: string,
+  kind: K,
+) {
+  const result = resultOf(done, id, kind);
+  if (!result) throw new MediaflowError('INTERNAL', `Task ${id} has no stored result`);
+  return result;
+}
+
+/** The encoded piece of one rendition that a transcode task stored. */
+function pieceName(done: Readonly<Record<string, TaskResult>>, id: string, rendition: string) {
+  const name = finished(done, id, 'transcode').files[rendition];
+  if (!name) throw new MediaflowError('INTERNAL', `Task ${id} stored no ${rendition} piece`);
+  return name;
 }

@@ -1,8 +1,7 @@
-import { z } from 'zod';
 import { packageAudioRendition } from '../../functions/video/audio-rendition.js';
 import type { AudioRenditionTaskResult } from '../plan/video-results.js';
 import { cmafFacts, putCmafRendition } from './cmaf-outputs.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 
@@ -10,16 +9,8 @@ import { videoPreset } from './video-preset.js';
  * Packages the audio, encoded once, as its own CMAF rendition (`hls/<name>/`): the master lists it
  * in an EXT-X-MEDIA audio group and the MPD as an audio AdaptationSet.
  */
-export const audioRenditionHandler = defineHandler({
+export const audioRenditionHandler = defineTask({
   kind: 'audio-rendition',
-  params: z.object({
-    audio: z.string(),
-    name: z.string().regex(/^[A-Za-z0-9_-]{1,40}$/),
-    language: z.string().nullable(),
-    label: z.string(),
-    channels: z.number().int().positive(),
-    sampleRate: z.number().int().positive(),
-  }),
   async run(params, io) {
     const tools = await mediaTools(io.config);
     const file = await io.fetchScratch(params.audio);

@@ -1,7 +1,5 @@
-import { z } from 'zod';
 import { encodeAudio } from '../../functions/video/audio.js';
-import type { MediaInfo } from '../../functions/video/media-info.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 
@@ -9,12 +7,8 @@ import { videoPreset } from './video-preset.js';
  * Encodes the source's audio once for the whole file (encoding it per segment leaves gaps at the
  * joins), exactly as long as the video the split measured; the merges mux it into every rendition.
  */
-export const audioHandler = defineHandler({
+export const audioHandler = defineTask({
   kind: 'audio',
-  params: z.object({
-    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
-    durationSeconds: z.number().positive(),
-  }),
   async run({ media, durationSeconds }, io) {
     if (!media.audio) return { audio: null };
     const tools = await mediaTools(io.config);

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { FunctionLogger } from '../../functions/context.js';
 import { MediaflowError } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
+import { checkResult } from '../plan/task-kinds.js';
 import type { JobSpec, OutputRecord, TaskResult, TaskSpec } from '../plan/types.js';
 import { contentTypeFor } from '../storage/content-type.js';
 import type { ObjectStore } from '../storage/port.js';
@@ -50,6 +51,9 @@ export async function executeTask(
     const scratchWrites: string[] = [];
     const io = taskIO(job, deps, { scratchDir, signal, onProgress, log: deps.log }, scratchWrites);
     const result = await handler.run(parsed.data, io);
+    // A result of the wrong shape is stopped here, before it is stored and planned from. The
+    // handler's own object is kept (parsing would drop fields the schema does not list).
+    if (handler.result) checkResult(handler.result, result, task.kind, `Task ${task.id}'s result`);
     // Recorded so a retry knows which results compensation made stale (their intermediates are
     // gone).
     return scratchWrites.length ? { ...result, scratchWrites } : result;

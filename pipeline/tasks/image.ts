@@ -1,14 +1,12 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { MediaflowError } from '../../functions/errors.js';
 import { processImage } from '../../functions/image/process-image.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { resolveWatermark } from './watermark-source.js';
 
 /** Makes every derivative of an image preset from one decode of the source. */
-export const imageHandler = defineHandler({
+export const imageHandler = defineTask({
   kind: 'image',
-  params: z.object({}),
   async run(_params, io) {
     const preset = io.job.preset;
     if (preset.kind !== 'image')

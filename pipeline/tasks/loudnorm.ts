@@ -1,17 +1,12 @@
 import path from 'node:path';
-import { z } from 'zod';
 import { normalizeLoudness } from '../../functions/audio/loudnorm.js';
-import type { MediaInfo } from '../../functions/video/media-info.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { audioPreset } from './video-preset.js';
 
 /** Loudness-normalised audio outputs (two-pass EBU R128) for audio-only sources. */
-export const loudnormHandler = defineHandler({
+export const loudnormHandler = defineTask({
   kind: 'loudnorm',
-  params: z.object({
-    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
-  }),
   async run({ media }, io) {
     const preset = audioPreset(io);
     const tools = await mediaTools(io.config);

@@ -1,6 +1,5 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
 import { buildMpd, type DashAdaptationSet } from '../../functions/video/dash-mpd.js';
 import {
   buildMasterPlaylist,
@@ -9,21 +8,8 @@ import {
 } from '../../functions/video/master-playlist.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { AudioRendition, Variant } from '../plan/video-results.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { videoPreset } from './video-preset.js';
-
-const object = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null);
-const variantSchema = z.object({
-  name: z.string(),
-  width: z.number().int().positive(),
-  height: z.number().int().positive(),
-  bandwidth: z.number().positive(),
-  averageBandwidth: z.number().positive(),
-  codecs: z.string(),
-  frameRate: z.number().nonnegative(),
-  uri: z.string(),
-  cmaf: object<NonNullable<Variant['cmaf']>>().optional(),
-});
 
 const AUDIO_GROUP = 'audio';
 
@@ -31,12 +17,8 @@ const AUDIO_GROUP = 'audio';
  * Writes the HLS master playlist over every rendition, and with CMAF packaging the DASH MPD over
  * the same segments (both in code, from the facts the merges measured).
  */
-export const masterHandler = defineHandler({
+export const masterHandler = defineTask({
   kind: 'master',
-  params: z.object({
-    variants: z.array(variantSchema).min(1),
-    audio: z.array(object<AudioRendition>()).default([]),
-  }),
   async run({ variants, audio }, io) {
     const preset = videoPreset(io);
     if (!preset.hls) return { outputs: [] };
@@ -80,7 +62,7 @@ export const masterHandler = defineHandler({
  * A CMAF variant: its video plays with the audio group, so BANDWIDTH adds the loudest audio
  * rendition's peak (what a player must fetch at once) and CODECS names both.
  */
-function cmafVariant(v: z.infer<typeof variantSchema>, audio: AudioRendition[]): MasterVariant {
+function cmafVariant(v: Variant, audio: AudioRendition[]): MasterVariant {
   const facts = v.cmaf!;
   const peakAudio = Math.max(0, ...audio.map((a) => a.bandwidth));
   const averageAudio = Math.max(0, ...audio.map((a) => a.averageBandwidth));
@@ -98,7 +80,7 @@ function cmafVariant(v: z.infer<typeof variantSchema>, audio: AudioRendition[]):
   };
 }
 
-function presentationSeconds(variants: z.infer<typeof variantSchema>[]): number {
+function presentationSeconds(variants: Variant[]): number {
   return Math.max(
     ...variants.map((v) => {
       const { segments, timescale } = v.cmaf!;
@@ -108,7 +90,7 @@ function presentationSeconds(variants: z.infer<typeof variantSchema>[]): number 
   );
 }
 
-function mpdOptions(variants: z.infer<typeof variantSchema>[], audio: AudioRendition[]) {
+function mpdOptions(variants: Variant[], audio: AudioRendition[]) {
   const video: DashAdaptationSet = {
     contentType: 'video',
     representations: [...variants]

@@ -1,11 +1,9 @@
-import { z } from 'zod';
-import type { Rendition } from '../../functions/video/ladder.js';
 import { mergeRendition } from '../../functions/video/merge.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { Variant } from '../plan/video-results.js';
 import { cmafFacts, putCmafRendition } from './cmaf-outputs.js';
 import { mapConcurrently } from './concurrently.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 
@@ -13,13 +11,8 @@ import { videoPreset } from './video-preset.js';
  * Joins one rendition's encoded pieces with the audio into its MP4 and its HLS outputs (TS with
  * the audio, or CMAF video segments with an I-frame playlist).
  */
-export const mergeHandler = defineHandler({
+export const mergeHandler = defineTask({
   kind: 'merge',
-  params: z.object({
-    rendition: z.custom<Rendition>((v) => typeof v === 'object' && v !== null),
-    audio: z.string().nullable(),
-    pieces: z.array(z.object({ name: z.string(), duration: z.number().positive() })).min(1),
-  }),
   async run({ rendition, audio, pieces }, io) {
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);

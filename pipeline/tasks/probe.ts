@@ -1,14 +1,12 @@
-import { z } from 'zod';
 import { MediaflowError } from '../../functions/errors.js';
 import { computeLadder } from '../../functions/video/ladder.js';
 import { probe } from '../../functions/video/probe.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 
 /** Inspects and validates the source, and decides its rendition ladder. */
-export const probeHandler = defineHandler({
+export const probeHandler = defineTask({
   kind: 'probe',
-  params: z.object({}),
   async run(_params, io) {
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();

@@ -1,6 +1,7 @@
 import { audioHandler } from './audio.js';
 import { audioRenditionHandler } from './audio-rendition.js';
-import type { AnyTaskHandler } from './handler.js';
+import type { TaskKind, TaskParams, TaskResultOf } from '../plan/task-kinds.js';
+import type { AnyTaskHandler, TaskHandler } from './handler.js';
 import { imageHandler } from './image.js';
 import { loudnormHandler } from './loudnorm.js';
 import { masterHandler } from './master.js';
@@ -10,18 +11,19 @@ import { splitHandler } from './split.js';
 import { thumbnailsHandler } from './thumbnails.js';
 import { transcodeHandler } from './transcode.js';
 
-/** Every task kind mediaflow runs, by kind. Workers look handlers up here. */
-const ALL: AnyTaskHandler[] = [
-  imageHandler,
-  probeHandler,
-  splitHandler,
-  audioHandler,
-  audioRenditionHandler,
-  transcodeHandler,
-  mergeHandler,
-  masterHandler,
-  thumbnailsHandler,
-  loudnormHandler,
-];
+/** One handler per task kind of TaskKinds: a kind without one does not compile. */
+const BY_KIND: { [K in TaskKind]: TaskHandler<TaskParams<K>, TaskResultOf<K>> } = {
+  image: imageHandler,
+  probe: probeHandler,
+  split: splitHandler,
+  audio: audioHandler,
+  'audio-rendition': audioRenditionHandler,
+  transcode: transcodeHandler,
+  merge: mergeHandler,
+  master: masterHandler,
+  thumbnails: thumbnailsHandler,
+  loudnorm: loudnormHandler,
+};
 
-export const HANDLERS: ReadonlyMap<string, AnyTaskHandler> = new Map(ALL.map((h) => [h.kind, h]));
+/** Every task kind mediaflow runs, by kind. Workers look handlers up here. */
+export const HANDLERS: ReadonlyMap<string, AnyTaskHandler> = new Map(Object.entries(BY_KIND));

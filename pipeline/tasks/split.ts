@@ -1,18 +1,13 @@
 import path from 'node:path';
-import { z } from 'zod';
-import type { MediaInfo } from '../../functions/video/media-info.js';
 import { splitVideo } from '../../functions/video/split.js';
 import type { SegmentRef } from '../plan/video-results.js';
 import { mapConcurrently } from './concurrently.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 
 /** Cuts the source's video into keyframe-aligned pieces and stores them for the transcode tasks. */
-export const splitHandler = defineHandler({
+export const splitHandler = defineTask({
   kind: 'split',
-  params: z.object({
-    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
-  }),
   async run({ media }, io) {
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();

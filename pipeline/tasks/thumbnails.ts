@@ -1,16 +1,11 @@
-import { z } from 'zod';
-import type { MediaInfo } from '../../functions/video/media-info.js';
 import { makeThumbnails } from '../../functions/video/thumbnails.js';
-import { defineHandler } from './handler.js';
+import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 
 /** A poster, and a sprite sheet with its WebVTT index for scrubbing previews. */
-export const thumbnailsHandler = defineHandler({
+export const thumbnailsHandler = defineTask({
   kind: 'thumbnails',
-  params: z.object({
-    media: z.custom<Omit<MediaInfo, 'keyframeTimes'>>((v) => typeof v === 'object' && v !== null),
-  }),
   async run({ media }, io) {
     const { thumbnails } = videoPreset(io);
     const tools = await mediaTools(io.config);

@@ -1,30 +1,17 @@
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
-import type { Rendition } from '../../functions/video/ladder.js';
-import type { MediaInfo } from '../../functions/video/media-info.js';
 import { writeTextWatermarkPng } from '../../functions/image/text-watermark-png.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
-import type { SegmentRef } from '../plan/video-results.js';
 import { mapConcurrently } from './concurrently.js';
-import { defineHandler, type TaskIO } from './handler.js';
+import { defineTask, type TaskIO } from './handler.js';
 import { mediaTools } from './media-tools.js';
 import { videoPreset } from './video-preset.js';
 import { resolveWatermark } from './watermark-source.js';
 
-const object = <T>() => z.custom<T>((v) => typeof v === 'object' && v !== null);
-
 /** Encodes one segment into every rendition of the ladder (one decode, one ffmpeg process). */
-export const transcodeHandler = defineHandler({
+export const transcodeHandler = defineTask({
   kind: 'transcode',
-  params: z.object({
-    segment: object<SegmentRef>(),
-    media: object<Omit<MediaInfo, 'keyframeTimes'>>(),
-    renditions: z.array(object<Rendition>()).min(1),
-    /** Transcode tasks in this stage (absent in jobs planned before it existed). */
-    stageTasks: z.number().int().positive().optional(),
-  }),
   async run({ segment, media, renditions, stageTasks }, io) {
     const preset = videoPreset(io);
     const tools = await mediaTools(io.config);

@@ -4,10 +4,70 @@ import { audioWorkflow, videoWorkflow } from '../../pipeline/plan/video-workflow
 import { presetSchema } from '../../pipeline/presets/schema.js';
 
 const job = { id: 'j1', preset: presetSchema.parse({ name: 'video', kind: 'video' }) } as JobSpec;
+// Whole shapes: the workflow reads stored results through their TaskKinds schemas.
 const media = (video: boolean, audio: boolean) => ({
-  video: video ? { fps: 30 } : null,
-  audio: audio ? { channels: 2 } : null,
+  formatName: 'mov,mp4,m4a,3gp,3g2,mj2',
+  demuxer: 'mov',
+  duration: 12,
+  startTime: 0,
+  sizeBytes: 1_000_000,
+  bitRate: 3_000_000,
+  streamCount: 2,
+  video: video
+    ? {
+        index: 0,
+        codec: 'h264',
+        profile: 'High',
+        width: 1280,
+        height: 720,
+        displayWidth: 1280,
+        displayHeight: 720,
+        rotation: 0 as const,
+        sampleAspectRatio: { num: 1, den: 1 },
+        frameRate: { num: 30, den: 1 },
+        fps: 30,
+        baseFrameRate: { num: 30, den: 1 },
+        pixFmt: 'yuv420p',
+        startTime: 0,
+        duration: 12,
+        frameCount: 360,
+        bitRate: 2_800_000,
+      }
+    : null,
+  audio: audio
+    ? {
+        index: 1,
+        codec: 'aac',
+        channels: 2,
+        sampleRate: 48_000,
+        startTime: 0,
+        duration: 12,
+        bitRate: 128_000,
+      }
+    : null,
 });
+const variant = (name: string) => ({
+  name,
+  width: 1280,
+  height: 720,
+  bandwidth: 3_000_000,
+  averageBandwidth: 2_500_000,
+  codecs: 'avc1.64001F,mp4a.40.2',
+  frameRate: 30,
+  uri: `${name}/index.m3u8`,
+});
+const audioRendition = {
+  folder: 'audio-0',
+  codec: 'mp4a.40.2',
+  timescale: 48_000,
+  segments: [{ t: 0, d: 288_000 }],
+  bandwidth: 130_000,
+  averageBandwidth: 128_000,
+  channels: 2,
+  sampleRate: 48_000,
+  language: null,
+  label: 'Audio',
+};
 const renditions = [
   { name: '720p', width: 1280, height: 720, maxBitrate: 3e6, bufferBits: 6e6 },
   { name: '360p', width: 640, height: 360, maxBitrate: 8e5, bufferBits: 1.6e6 },
@@ -48,8 +108,8 @@ const answerTwoRenditions =
     if (kind === 'audio') return { audio: 'audio.m4a' };
     if (kind === 'transcode')
       return { files: { '720p': `${id}-720p.mp4`, '360p': `${id}-360p.mp4` } };
-    if (kind === 'merge') return { variant: { name: id.slice(6) }, outputs: [] };
-    if (kind === 'audio-rendition') return { rendition: { folder: 'audio-0' }, outputs: [] };
+    if (kind === 'merge') return { variant: variant(id.slice(6)), outputs: [] };
+    if (kind === 'audio-rendition') return { rendition: audioRendition, outputs: [] };
     return {};
   };
 
@@ -77,8 +137,8 @@ describe('video workflow', () => {
       });
       expect(seen['audio']).toMatchObject({ durationSeconds: 12 });
       expect(seen['master']).toEqual({
-        variants: [{ name: '720p' }, { name: '360p' }],
-        audio: [{ folder: 'audio-0' }],
+        variants: [variant('720p'), variant('360p')],
+        audio: [audioRendition],
       });
     },
   );
@@ -91,7 +151,7 @@ describe('video workflow', () => {
       if (kind === 'split') return { mode: 'whole', duration: 3, segments: segments.slice(0, 1) };
       if (kind === 'audio') return { audio: null };
       if (kind === 'transcode') return { files: { '360p': 'x.mp4' } };
-      if (kind === 'merge') return { variant: {}, outputs: [] };
+      if (kind === 'merge') return { variant: variant('360p'), outputs: [] };
       return {};
     });
     expect(seen['merge-360p']).toMatchObject({ audio: null });
@@ -106,7 +166,7 @@ describe('video workflow', () => {
     const seen: Record<string, Record<string, unknown>> = {};
     const stages = runToEnd(answerTwoRenditions(seen), true, ts);
     expect(stages[3]).toEqual(['merge-720p', 'merge-360p']);
-    expect(seen['master']).toEqual({ variants: [{ name: '720p' }, { name: '360p' }], audio: [] });
+    expect(seen['master']).toEqual({ variants: [variant('720p'), variant('360p')], audio: [] });
   });
 
   it('sends an audio-only source down the loudness path', () => {

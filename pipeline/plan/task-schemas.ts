@@ -1,0 +1,159 @@
+import { z } from 'zod';
+import type { FrameTiming } from '../../functions/ffmpeg/args/transcode-ladder.js';
+import type { Rendition } from '../../functions/video/ladder.js';
+import type {
+  AudioStreamInfo,
+  MediaInfo,
+  VideoStreamInfo,
+} from '../../functions/video/media-info.js';
+import type { OutputRecord } from './types.js';
+
+/**
+ * Schemas for the values tasks hand each other through stored params and results. Each is tied
+ * to the TypeScript type the media functions use (`satisfies`), so the two cannot drift apart.
+ */
+
+const rational = z.object({ num: z.number(), den: z.number() });
+
+const videoStream = z.object({
+  index: z.number().int().nonnegative(),
+  codec: z.string(),
+  profile: z.string().nullable(),
+  width: z.number(),
+  height: z.number(),
+  displayWidth: z.number(),
+  displayHeight: z.number(),
+  rotation: z.union([z.literal(0), z.literal(90), z.literal(180), z.literal(270)]),
+  sampleAspectRatio: rational,
+  frameRate: rational,
+  fps: z.number(),
+  baseFrameRate: rational.nullable(),
+  pixFmt: z.string().nullable(),
+  startTime: z.number(),
+  duration: z.number().nullable(),
+  frameCount: z.number().nullable(),
+  bitRate: z.number().nullable(),
+}) satisfies z.ZodType<VideoStreamInfo>;
+
+const audioStream = z.object({
+  index: z.number().int().nonnegative(),
+  codec: z.string(),
+  channels: z.number(),
+  sampleRate: z.number(),
+  startTime: z.number(),
+  duration: z.number().nullable(),
+  bitRate: z.number().nullable(),
+}) satisfies z.ZodType<AudioStreamInfo>;
+
+/** A probed source as tasks pass it on: MediaInfo without the (large) keyframe list. */
+export type ProbedMedia = Omit<MediaInfo, 'keyframeTimes'>;
+
+export const mediaSchema = z.object({
+  formatName: z.string(),
+  demuxer: z.string(),
+  duration: z.number(),
+  startTime: z.number(),
+  sizeBytes: z.number(),
+  bitRate: z.number().nullable(),
+  streamCount: z.number(),
+  video: videoStream.nullable(),
+  audio: audioStream.nullable(),
+}) satisfies z.ZodType<ProbedMedia>;
+
+export const renditionSchema = z.object({
+  name: z.string().min(1),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  maxBitrate: z.number().positive(),
+  bufferBits: z.number().positive(),
+}) satisfies z.ZodType<Rendition>;
+
+const frameTiming = z.object({
+  rate: rational,
+  resample: z.object({ offset: z.number(), frames: z.number().int().positive() }).optional(),
+}) satisfies z.ZodType<FrameTiming>;
+
+/** One piece of the split source, as the transcode tasks receive it. */
+export const segmentSchema = z.object({
+  index: z.number().int().nonnegative(),
+  /** The piece's name under the job's scratch prefix, or null when the source was not split. */
+  name: z.string().nullable(),
+  format: z.string(),
+  /** Seconds on the output timeline where the piece starts, and its exact length. */
+  start: z.number(),
+  duration: z.number(),
+  frameCount: z.number(),
+  /** The output frame grid (and resample plan) the split chose; absent when the rate is unknown. */
+  timing: frameTiming.optional(),
+  /** The lead-in to pre-roll on, under the job's scratch prefix (see `seam-preroll.ts`). */
+  preroll: z
+    .object({
+      name: z.string(),
+      format: z.string(),
+      skipFrames: z.number().int().nonnegative(),
+      frames: z.number().int().nonnegative(),
+    })
+    .optional(),
+});
+
+/** A CMAF rendition's track, measured from its fragments. */
+export const cmafFactsSchema = z.object({
+  /** Folder relative to the master playlist (and the MPD), holding init.mp4 and seg-NNNNN.m4s. */
+  folder: z.string(),
+  /** RFC 6381 codec string of this track alone. */
+  codec: z.string(),
+  timescale: z.number().int().positive(),
+  /** Each segment's decode time and duration in timescale ticks, in order (seg-00000 first). */
+  segments: z.array(z.object({ t: z.number(), d: z.number() })).min(1),
+});
+
+/** The audio encoded once, packaged as its own CMAF rendition. */
+export const audioRenditionSchema = cmafFactsSchema.extend({
+  /** Peak and average segment bitrates, bits per second. */
+  bandwidth: z.number().positive(),
+  averageBandwidth: z.number().positive(),
+  channels: z.number().int().positive(),
+  sampleRate: z.number().int().positive(),
+  /** From the source stream's tags, when it has them. */
+  language: z.string().nullable(),
+  label: z.string(),
+});
+
+/** One video rendition as a merge measured it, for the master playlist and the MPD. */
+export const variantSchema = z.object({
+  name: z.string(),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  /** Peak and average bits per second, measured from the written segments. */
+  bandwidth: z.number().positive(),
+  averageBandwidth: z.number().positive(),
+  codecs: z.string(),
+  /** 0 when unknown. */
+  frameRate: z.number().nonnegative(),
+  /** The media playlist's path relative to the master playlist. */
+  uri: z.string(),
+  /** CMAF packaging: what the master's audio group, I-frame playlists and the MPD need. */
+  cmaf: cmafFactsSchema
+    .extend({
+      /** The I-frame playlist relative to the master, and its measured bitrates. */
+      iframes: z.object({
+        uri: z.string(),
+        bandwidth: z.number().positive(),
+        averageBandwidth: z.number().positive(),
+      }),
+    })
+    .optional(),
+});
+
+export const outputSchema = z.object({
+  key: z.string(),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string(),
+  contentType: z.string(),
+  role: z.string(),
+  width: z.number().optional(),
+  height: z.number().optional(),
+  durationSeconds: z.number().optional(),
+  bitrate: z.number().optional(),
+  format: z.string().optional(),
+}) satisfies z.ZodType<OutputRecord>;
