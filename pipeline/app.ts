@@ -6,7 +6,7 @@ import { MediaflowError } from '../functions/errors.js';
 import { isFinal } from './jobs/job.js';
 import type { Config } from './config/load.js';
 import { Orchestrator, type OrchestratorDeps } from './jobs/orchestrator.js';
-import { MemoryJobStore } from './jobs/memory-store.js';
+import { SqliteJobStore } from './jobs/sqlite-store.js';
 import type { JobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
 import { WORKFLOWS } from './plan/workflows.js';
@@ -74,7 +74,8 @@ export async function createApp(
   await store.ensureBucket(config.buckets.input);
   await store.ensureBucket(config.buckets.output);
 
-  const jobs = overrides.jobs ?? new MemoryJobStore();
+  // Job history in the data folder: it survives restarts (serve after demo lists the demo's jobs).
+  const jobs = overrides.jobs ?? SqliteJobStore.inDataDir(config.embedded.dataDir);
   const orchestrator = new Orchestrator({
     config,
     store,

@@ -1,7 +1,7 @@
 import { MediaflowError } from '../functions/errors.js';
 import { createApp, type App, type AppOverrides } from './app.js';
 import type { Config } from './config/load.js';
-import { MemoryJobStore } from './jobs/memory-store.js';
+import { SqliteJobStore } from './jobs/sqlite-store.js';
 import { RedisJobStore } from './jobs/redis-store.js';
 import type { JobStore } from './jobs/store.js';
 import type { Logger } from './log.js';
@@ -117,7 +117,7 @@ export async function appForConfig(
   App & { readiness: Record<string, () => Promise<void>>; notifier: JobNotifier | undefined }
 > {
   if (config.mode.runner === 'bullmq') return createDistributedApp(config, log, options);
-  const jobs = new MemoryJobStore();
+  const jobs = SqliteJobStore.inDataDir(config.embedded.dataDir);
   const notifier = notifierFor(config, jobs, log);
   const app = await createApp(config, log, {
     ...(options.handlers ? { handlers: options.handlers } : {}),

@@ -27,9 +27,9 @@ export interface ServeHandle {
 /**
  * Starts the app, its upload triggers and the API.
  *
- * Embedded (no REDIS_URL): the in-process runner and in-memory job state; uploads to the embedded
- * store trigger jobs through its own events, and with an external endpoint through the webhook
- * (and the sweep, when MEDIAFLOW_SWEEP_INTERVAL_S is set).
+ * Embedded (no REDIS_URL): the in-process runner and job state in SQLite in the data folder (kept
+ * across restarts); uploads to the embedded store trigger jobs through its own events, and with an
+ * external endpoint through the webhook (and the sweep, when MEDIAFLOW_SWEEP_INTERVAL_S is set).
  *
  * Distributed (REDIS_URL): job state in Redis and tasks on BullMQ workers (`appForConfig`), and
  * the API's own shared state goes to Redis too, so any number of serve processes behave as one:

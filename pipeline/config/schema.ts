@@ -39,8 +39,8 @@ function brokerUrl(schemes: string[]) {
 
 export const envSchema = z.object({
   /**
-   * Redis for BullMQ and the job store; unset means the in-process runner and an in-memory job
-   * store.
+   * Redis for BullMQ and the job store; unset means the in-process runner and a SQLite job store
+   * in MEDIAFLOW_DATA_DIR.
    */
   REDIS_URL: z.string().url().optional(),
   /** An external S3-protocol endpoint (MinIO, AWS); unset means the embedded s3rver. */

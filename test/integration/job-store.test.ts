@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { inject } from 'vitest';
 import { MemoryJobStore } from '../../pipeline/jobs/memory-store.js';
 import { RedisJobStore } from '../../pipeline/jobs/redis-store.js';
+import { SqliteJobStore } from '../../pipeline/jobs/sqlite-store.js';
 import { jobStoreConformance } from '../helpers/job-store-conformance.js';
 
 jobStoreConformance('memory', async () => ({ store: new MemoryJobStore() }));
@@ -22,3 +23,5 @@ jobStoreConformance('redis', async () => {
     },
   };
 });
+
+jobStoreConformance('sqlite', async () => ({ store: new SqliteJobStore(':memory:') }));

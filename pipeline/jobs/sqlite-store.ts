@@ -1,0 +1,293 @@
+import { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MediaflowError } from '../../functions/errors.js';
+import type { TaskResult } from '../plan/types.js';
+import { isFinal, mergeTaskStatus, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
+import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
+
+/** The embedded store's file in the data folder. */
+export const SQLITE_FILE = 'jobs.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS jobs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  record TEXT NOT NULL,
+  activity INTEGER
+);
+CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
+CREATE INDEX IF NOT EXISTS jobs_activity ON jobs (activity) WHERE activity IS NOT NULL;
+CREATE TABLE IF NOT EXISTS tasks (
+  job TEXT NOT NULL, task TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (job, task)
+);
+CREATE TABLE IF NOT EXISTS results (
+  job TEXT NOT NULL, task TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (job, task)
+);
+CREATE TABLE IF NOT EXISTS writes (job TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (job, key));
+`;
+
+type Row = { seq: number; record: string };
+
+/**
+ * Job state in a SQLite file (better-sqlite3): the embedded mode's store, so `serve` after `demo`
+ * (or after a restart) still lists every job. One process owns the file; every statement runs
+ * synchronously in it, so each method is atomic without further locking, and watchers are told
+ * in-process. The job record (without tasks) is one JSON column; tasks, results and written keys
+ * have a row each, so a progress update rewrites one small row.
+ */
+export class SqliteJobStore implements JobStore {
+  private readonly db: Database.Database;
+  private readonly events = new EventEmitter().setMaxListeners(0);
+
+  /** `file` is a path, or ':memory:' for tests. */
+  constructor(file: string) {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+    try {
+      this.db = new Database(file);
+      // WAL: readers never wait for the writer; NORMAL sync is safe with WAL and much faster.
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new MediaflowError(
+        'CONFIG_INVALID',
+        `Cannot open the job store ${file}: ${(error as Error).message} (MEDIAFLOW_DATA_DIR)`,
+        { cause: error },
+      );
+    }
+  }
+
+  /** The embedded store in a data folder. */
+  static inDataDir(dataDir: string): SqliteJobStore {
+    return new SqliteJobStore(path.join(dataDir, SQLITE_FILE));
+  }
+
+  async create(job: JobRecord): Promise<boolean> {
+    const { tasks, ...record } = job;
+    const created = this.db.transaction(() => {
+      const info = this.db
+        .prepare(
+          'INSERT INTO jobs (id, state, record, activity) VALUES (?, ?, ?, ?) ' +
+            'ON CONFLICT (id) DO NOTHING',
+        )
+        .run(
+          job.spec.id,
+          job.state,
+          JSON.stringify(record),
+          isFinal(job.state) ? null : Date.now(),
+        );
+      if (info.changes === 0) return false;
+      for (const [taskId, status] of Object.entries(tasks))
+        this.putTask(job.spec.id, taskId, status);
+      return true;
+    })();
+    if (created) this.emit({ type: 'job', jobId: job.spec.id, state: job.state });
+    return created;
+  }
+
+  async get(id: string): Promise<JobRecord | null> {
+    const row = this.db.prepare('SELECT seq, record FROM jobs WHERE id = ?').get(id) as
+      | Row
+      | undefined;
+    return row ? this.toRecord(id, row.record) : null;
+  }
+
+  async setState(
+    id: string,
+    patch: Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>,
+    guard?: StateGuard,
+  ): Promise<boolean> {
+    const job = this.db.transaction(() => {
+      const current = this.requireRecord(id);
+      if (guard && (isFinal(current.state) || current.error)) return null;
+      if (typeof guard === 'object' && current.stage !== guard.openAtStage) return null;
+      const next: Omit<JobRecord, 'tasks'> = {
+        ...current,
+        ...patch,
+        updatedAt: new Date().toISOString(),
+      };
+      // A patch with `error: undefined` clears the error (a retry reopening the job).
+      if ('error' in patch && patch.error === undefined) delete next.error;
+      this.db
+        .prepare('UPDATE jobs SET state = ?, record = ?, activity = ? WHERE id = ?')
+        .run(next.state, JSON.stringify(next), isFinal(next.state) ? null : Date.now(), id);
+      return next;
+    })();
+    if (!job) return false;
+    this.emit({
+      type: 'job',
+      jobId: id,
+      state: job.state,
+      ...(job.error ? { error: job.error } : {}),
+    });
+    return true;
+  }
+
+  async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
+    const merged = this.db.transaction(() => {
+      const current = this.requireRecord(id);
+      const stored = this.db
+        .prepare('SELECT status FROM tasks WHERE job = ? AND task = ?')
+        .get(id, taskId) as { status: string } | undefined;
+      const next = mergeTaskStatus(stored ? JSON.parse(stored.status) : undefined, status);
+      this.putTask(id, taskId, next);
+      const record = { ...current, updatedAt: new Date().toISOString() };
+      this.db
+        .prepare('UPDATE jobs SET record = ?, activity = ? WHERE id = ?')
+        .run(JSON.stringify(record), isFinal(record.state) ? null : Date.now(), id);
+      return next;
+    })();
+    this.emit({ type: 'task', jobId: id, taskId, status: merged });
+  }
+
+  async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {
+    const status = this.db.transaction(() => {
+      const stored = this.db
+        .prepare('SELECT status FROM tasks WHERE job = ? AND task = ?')
+        .get(id, taskId) as { status: string } | undefined;
+      if (!stored) return null;
+      const next = { ...(JSON.parse(stored.status) as TaskStatus), progress };
+      this.putTask(id, taskId, next);
+      this.db
+        .prepare('UPDATE jobs SET activity = ? WHERE id = ? AND activity IS NOT NULL')
+        .run(Date.now(), id);
+      return next;
+    })();
+    if (status) this.emit({ type: 'task', jobId: id, taskId, status });
+  }
+
+  async putResults(id: string, results: Record<string, TaskResult>): Promise<void> {
+    this.requireRecord(id);
+    const put = this.db.prepare(
+      'INSERT INTO results (job, task, result) VALUES (?, ?, ?) ' +
+        'ON CONFLICT (job, task) DO UPDATE SET result = excluded.result',
+    );
+    this.db.transaction(() => {
+      for (const [taskId, result] of Object.entries(results))
+        put.run(id, taskId, JSON.stringify(result));
+    })();
+  }
+
+  async getResults(id: string): Promise<Record<string, TaskResult>> {
+    this.requireRecord(id);
+    const rows = this.db.prepare('SELECT task, result FROM results WHERE job = ?').all(id) as {
+      task: string;
+      result: string;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.task, JSON.parse(r.result) as TaskResult]));
+  }
+
+  async recordWrites(id: string, keys: string[]): Promise<void> {
+    this.requireRecord(id);
+    const put = this.db.prepare('INSERT OR IGNORE INTO writes (job, key) VALUES (?, ?)');
+    this.db.transaction(() => {
+      for (const key of keys) put.run(id, key);
+    })();
+  }
+
+  async getWrites(id: string): Promise<string[]> {
+    this.requireRecord(id);
+    const rows = this.db.prepare('SELECT key FROM writes WHERE job = ? ORDER BY key').all(id) as {
+      key: string;
+    }[];
+    return rows.map((r) => r.key);
+  }
+
+  async resetTasks(id: string, taskIds: string[]): Promise<void> {
+    this.requireRecord(id);
+    const dropTask = this.db.prepare('DELETE FROM tasks WHERE job = ? AND task = ?');
+    const dropResult = this.db.prepare('DELETE FROM results WHERE job = ? AND task = ?');
+    this.db.transaction(() => {
+      for (const taskId of taskIds) {
+        dropTask.run(id, taskId);
+        dropResult.run(id, taskId);
+      }
+    })();
+  }
+
+  async list(query: JobListQuery): Promise<JobPage> {
+    // Newest first by insertion; the cursor is the last row's sequence number. One this store
+    // never issued (not a positive number) starts over rather than paging in circles.
+    const after = query.cursor ? Number.parseInt(query.cursor, 10) : Number.NaN;
+    const below = Number.isFinite(after) && after > 0 ? after : Number.MAX_SAFE_INTEGER;
+    const rows = (
+      query.state
+        ? this.db
+            .prepare(
+              'SELECT id, seq, record FROM jobs WHERE state = ? AND seq < ? ' +
+                'ORDER BY seq DESC LIMIT ?',
+            )
+            .all(query.state, below, query.limit + 1)
+        : this.db
+            .prepare('SELECT id, seq, record FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?')
+            .all(below, query.limit + 1)
+    ) as (Row & { id: string })[];
+    const page = rows.slice(0, query.limit);
+    return {
+      jobs: page.map((r) => this.toRecord(r.id, r.record)),
+      nextCursor: rows.length > query.limit ? String(page.at(-1)!.seq) : null,
+    };
+  }
+
+  async idle(before: number, limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(
+        'SELECT id FROM jobs WHERE activity IS NOT NULL AND activity < ? ' +
+          'ORDER BY activity, seq LIMIT ?',
+      )
+      .all(before, limit) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  async touch(id: string): Promise<void> {
+    this.requireRecord(id);
+    this.db
+      .prepare('UPDATE jobs SET activity = ? WHERE id = ? AND activity IS NOT NULL')
+      .run(Date.now(), id);
+  }
+
+  watch(listener: (event: JobEvent) => void): () => void {
+    this.events.on('event', listener);
+    return () => this.events.off('event', listener);
+  }
+
+  async close(): Promise<void> {
+    this.events.removeAllListeners();
+    if (this.db.open) this.db.close();
+  }
+
+  private putTask(id: string, taskId: string, status: TaskStatus): void {
+    this.db
+      .prepare(
+        'INSERT INTO tasks (job, task, status) VALUES (?, ?, ?) ' +
+          'ON CONFLICT (job, task) DO UPDATE SET status = excluded.status',
+      )
+      .run(id, taskId, JSON.stringify(status));
+  }
+
+  private toRecord(id: string, json: string): JobRecord {
+    const tasks = this.db
+      .prepare('SELECT task, status FROM tasks WHERE job = ? ORDER BY rowid')
+      .all(id) as { task: string; status: string }[];
+    return {
+      ...(JSON.parse(json) as Omit<JobRecord, 'tasks'>),
+      tasks: Object.fromEntries(tasks.map((t) => [t.task, JSON.parse(t.status) as TaskStatus])),
+    };
+  }
+
+  private requireRecord(id: string): Omit<JobRecord, 'tasks'> {
+    const row = this.db.prepare('SELECT record FROM jobs WHERE id = ?').get(id) as
+      | { record: string }
+      | undefined;
+    if (!row) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
+    return JSON.parse(row.record) as Omit<JobRecord, 'tasks'>;
+  }
+
+  private emit(event: JobEvent): void {
+    this.events.emit('event', event);
+  }
+}
