@@ -4,6 +4,7 @@ import path from 'node:path';
 import crypto from 'node:crypto';
 import { createApp, type App, type AppOverrides } from '../../pipeline/app.js';
 import { loadConfig, type Config } from '../../pipeline/config/load.js';
+import { isFinal, type JobRecord } from '../../pipeline/jobs/job.js';
 import { createLogger } from '../../pipeline/log.js';
 
 /**
@@ -41,4 +42,33 @@ export async function listKeys(app: App, bucket: string, prefix = ''): Promise<s
   const keys: string[] = [];
   for await (const o of app.store.list(bucket, prefix)) keys.push(o.key);
   return keys.sort();
+}
+
+/** Uploads `bytes` as `key` to the input bucket, submits it with `preset`, waits for the end. */
+export async function submitAndWait(
+  app: App,
+  key: string,
+  bytes: Buffer,
+  preset: string,
+  timeoutMs = 120_000,
+): Promise<JobRecord> {
+  await app.store.putBytes(app.config.buckets.input, key, bytes);
+  const outcome = await app.orchestrator.submit({ bucket: app.config.buckets.input, key, preset });
+  if (outcome.status === 'ignored') throw new Error(`${key} ignored: ${outcome.reason}`);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const job = await app.jobs.get(outcome.jobId);
+    if (job && isFinal(job.state)) return job;
+    if (Date.now() > deadline) throw new Error(`job for ${key} still ${job?.state}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Downloads every output of a job under `dir`, keeping the layout under its output prefix. */
+export async function downloadOutputs(app: App, job: JobRecord, dir: string): Promise<void> {
+  for (const output of job.outputs) {
+    const file = path.join(dir, output.key.slice(job.spec.outputPrefix.length));
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    await app.store.download(job.spec.outputBucket, output.key, file);
+  }
 }

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Binaries } from '../../functions/ffmpeg/binaries.js';
 import type { App } from '../../pipeline/app.js';
 import type { JobRecord } from '../../pipeline/jobs/job.js';
-import { waitForEnd } from '../helpers/api-server.js';
-import { startEmbeddedApp } from '../helpers/embedded-app.js';
+import { downloadOutputs, startEmbeddedApp, submitAndWait } from '../helpers/embedded-app.js';
 import { appleRuleViolations, readHlsTree } from '../helpers/hls-rules.js';
 import { decodeErrors, ffprobeJson, makeSource, testTools } from '../helpers/video-fixtures.js';
 
@@ -35,20 +34,9 @@ beforeAll(async () => {
     gop: 2 * FPS,
     audio: true,
   });
-  await app.store.putBytes(app.config.buckets.input, 'cmaf/source.mp4', fs.readFileSync(source));
-  const outcome = await app.orchestrator.submit({
-    bucket: app.config.buckets.input,
-    key: 'cmaf/source.mp4',
-    preset: 'video-sd',
-  });
-  if (outcome.status === 'ignored') throw new Error(outcome.reason);
-  job = await waitForEnd(app, outcome.jobId, 120_000);
+  job = await submitAndWait(app, 'cmaf/source.mp4', fs.readFileSync(source), 'video-sd');
   out = path.join(app.dataDir, 'out');
-  for (const output of job.outputs) {
-    const file = path.join(out, output.key.slice(job.spec.outputPrefix.length));
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    await app.store.download(job.spec.outputBucket, output.key, file);
-  }
+  await downloadOutputs(app, job, out);
 });
 
 afterAll(async () => {

@@ -5,8 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../pipeline/app.js';
-import { waitForEnd } from '../helpers/api-server.js';
-import { startEmbeddedApp } from '../helpers/embedded-app.js';
+import { downloadOutputs, startEmbeddedApp, submitAndWait } from '../helpers/embedded-app.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const SHAKA = path.resolve('node_modules/shaka-player/dist/shaka-player.compiled.js');
@@ -56,26 +55,15 @@ describe.skipIf(!hasBrowser)('DASH playback with Shaka Player in headless Chromi
 
   beforeAll(async () => {
     app = await startEmbeddedApp();
-    const key = 'dash/portrait.mp4';
-    await app.store.putBytes(
-      app.config.buckets.input,
-      key,
+    const job = await submitAndWait(
+      app,
+      'dash/portrait.mp4',
       fs.readFileSync(path.resolve('samples/portrait.mp4')),
+      'video-sd',
     );
-    const outcome = await app.orchestrator.submit({
-      bucket: app.config.buckets.input,
-      key,
-      preset: 'video-sd',
-    });
-    if (outcome.status === 'ignored') throw new Error(outcome.reason);
-    const job = await waitForEnd(app, outcome.jobId, 120_000);
     if (job.state !== 'succeeded') throw new Error(`${job.error?.code} ${job.error?.message}`);
     out = path.join(app.dataDir, 'out');
-    for (const output of job.outputs) {
-      const file = path.join(out, output.key.slice(job.spec.outputPrefix.length));
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      await app.store.download(job.spec.outputBucket, output.key, file);
-    }
+    await downloadOutputs(app, job, out);
     server = http.createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://x');
       const send = (file: string, type: string) => {
