@@ -1,4 +1,5 @@
 import { MediaflowError } from '../errors.js';
+import { parseColor, type ColorInfo } from './color.js';
 
 /**
  * The typed result of probing a source, and the pure parser from ffprobe's JSON.
@@ -36,6 +37,8 @@ export interface VideoStreamInfo {
    */
   baseFrameRate: Rational | null;
   pixFmt: string | null;
+  /** Colour tags and dynamic range (absent in results stored before it was probed). */
+  color?: ColorInfo;
   /** Seconds; the stream's own start time. */
   startTime: number;
   duration: number | null;
@@ -105,6 +108,10 @@ interface FfprobeStream {
   disposition?: { attached_pic?: number };
   tags?: Record<string, string>;
   side_data_list?: Array<{ side_data_type?: string; rotation?: number | string }>;
+  color_primaries?: string;
+  color_transfer?: string;
+  color_space?: string;
+  color_range?: string;
 }
 
 /** Parses `a/b` or `a:b`; null for 0/0, N/A and non-positive values. */
@@ -164,6 +171,7 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
     fps: frameRate.num / frameRate.den,
     baseFrameRate: parseRational(stream.r_frame_rate),
     pixFmt: stream.pix_fmt ?? null,
+    color: parseColor(stream),
     startTime: num(stream.start_time) ?? 0,
     duration: num(stream.duration),
     frameCount: num(stream.nb_frames),

@@ -6,6 +6,7 @@ import { transcodeLadderArgs, type EncoderSettings } from '../ffmpeg/args/transc
 import { validateWatermark, type WatermarkSpec } from '../ffmpeg/args/watermark.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
+import type { ColorInfo } from './color.js';
 import type { Rendition } from './ladder.js';
 import type { Rotation } from './media-info.js';
 import { scanVideoPackets } from './packets.js';
@@ -27,6 +28,8 @@ export interface TranscodeOptions {
   /** x264 threads for each rendition, in the order of `renditions` (overrides encoder.threads). */
   threadsPerRendition?: readonly number[];
   watermark?: WatermarkSpec;
+  /** The source's colour from the probe; HDR is tone-mapped to SDR BT.709. */
+  color?: ColorInfo | undefined;
 }
 
 export interface TranscodedSegment {
@@ -144,6 +147,7 @@ async function encodeLadder(
       encoder: { ...encoder, gopFrames },
       watermark: options.watermark,
       timing: segment.timing,
+      color: options.color,
       preroll,
       progress: true,
     },

@@ -45,6 +45,7 @@ export const transcodeHandler = defineTask({
         renditions,
         rotation: media.video?.rotation ?? 0,
         fps: media.video?.fps ?? 30,
+        color: media.video?.color,
         hlsSegmentSeconds: preset.hlsSegmentSeconds,
         encoder: { preset: preset.x264Preset, crf: preset.crf },
         threadsPerRendition: encoderThreads({

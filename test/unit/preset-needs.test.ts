@@ -29,7 +29,7 @@ describe('what presets need from ffmpeg', () => {
   it('lists encoders by codec and the overlay filter for any watermark, never drawtext', () => {
     expect(presetNeeds(av1)).toEqual({
       encoders: ['libx264', 'libsvtav1', 'aac'],
-      filters: ['scale', 'split', 'overlay'],
+      filters: ['scale', 'split', 'zscale', 'tonemap', 'overlay'],
     });
     expect(
       presetNeeds(presetSchema.parse({ name: 'a', kind: 'audio', formats: ['opus'] })),
@@ -42,7 +42,7 @@ describe('what presets need from ffmpeg', () => {
     const log = { warn: (_o: object, m?: string) => void warnings.push(m ?? '') };
     const noOpus = caps(
       ['libx264', 'aac', 'libmp3lame'],
-      ['scale', 'split', 'overlay', 'loudnorm'],
+      ['scale', 'split', 'zscale', 'tonemap', 'overlay', 'loudnorm'],
     );
     checkPresetNeeds(BUILTIN_CATALOG, noOpus, binaries, log);
     expect(warnings).toEqual(['The preset "audio" cannot run here: no encoder libopus']);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { missingCapabilities, requireCapabilities } from '../../functions/ffmpeg/capabilities.js';
+import { presetNeeds, unbuiltSettings } from '../../pipeline/presets/needs.js';
 import { videoPresetSchema } from '../../pipeline/presets/schema.js';
 
 describe('video preset streaming fields', () => {
@@ -36,5 +38,35 @@ describe('video preset streaming fields', () => {
     expect(videoPresetSchema.safeParse({ name: 'v', kind: 'video', codecs: ['vp9'] }).success).toBe(
       false,
     );
+  });
+});
+
+describe('what a video preset needs of ffmpeg', () => {
+  const caps = {
+    encoders: new Set(['libx264']),
+    decoders: new Set<string>(),
+    filters: new Set(['scale', 'tonemap']),
+    hwaccels: new Set<string>(),
+    hwDevices: new Set<string>(),
+  };
+  const version = { release: '5.1.6', libavcodec: [59, 37, 100] };
+  const bin = { ffmpeg: '/opt/ffmpeg', versions: { ffmpeg: version, ffprobe: version } } as never;
+
+  it('names the missing encoders and zscale, and how to get them', () => {
+    const preset = videoPresetSchema.parse({ name: 'v', kind: 'video', codecs: ['h264', 'av1'] });
+    expect(presetNeeds(preset)).toEqual({
+      encoders: ['libx264', 'libsvtav1', 'aac'],
+      filters: ['scale', 'split', 'zscale', 'tonemap'],
+    });
+    expect(missingCapabilities(caps, presetNeeds(preset))).toEqual([
+      'encoder libsvtav1',
+      'encoder aac',
+      'filter split',
+      'filter zscale',
+    ]);
+    expect(() => requireCapabilities(caps, presetNeeds(preset), 'The preset "v"', bin)).toThrow(
+      /The preset "v" needs encoder libsvtav1, .*filter zscale, .*apt-get install ffmpeg/,
+    );
+    expect(unbuiltSettings(preset)).toEqual(['codecs av1 (only the H.264 set is written yet)']);
   });
 });

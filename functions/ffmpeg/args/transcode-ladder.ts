@@ -14,6 +14,7 @@ import {
   prerollSeconds,
   type Preroll,
 } from '../../video/seam-preroll.js';
+import { bt709TagArgs, matrixConversion, toneMapFilters, type ColorSpec } from './color.js';
 import { rotationFilters } from './rotation.js';
 import { watermarkDemuxer, watermarkGraph, type WatermarkSpec } from './watermark.js';
 
@@ -93,6 +94,8 @@ export interface TranscodeLadderSpec {
   encoder: EncoderSettings;
   watermark?: WatermarkSpec | undefined;
   timing?: FrameTiming | undefined;
+  /** The source's colour, from the probe: HDR is tone-mapped to SDR BT.709 before the split. */
+  color?: ColorSpec | undefined;
   /** Adds `-progress pipe:1`. */
   progress?: boolean;
   /**
@@ -113,13 +116,18 @@ export function ladderFilterGraph(
     rotate?: 'explicit' | 'auto';
     timing?: FrameTiming | undefined;
     preroll?: Preroll | undefined;
+    color?: ColorSpec | undefined;
   },
   videoInput = '0:v:0',
   imageInput = '1:v:0',
   prerollInput = spec.watermark ? '2:v:0' : '1:v:0',
 ): string {
   const count = spec.outputs.length;
-  const turn = spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation);
+  const turn = [
+    ...(spec.rotate === 'auto' ? [] : rotationFilters(spec.rotation)),
+    ...toneMapFilters(spec.color),
+  ];
+  const matrix = matrixConversion(spec.color);
   const branches = spec.outputs.map((_, i) => `[b${i}]`).join('');
   // Never empty: the timing chain, or the concat, comes first.
   const fanOut = (filters: string[]) =>
@@ -141,7 +149,8 @@ export function ladderFilterGraph(
   spec.outputs.forEach((o, i) => {
     const label = marked ? `s${i}` : `v${i}`;
     chains.push(
-      `[b${i}]scale=${o.width}:${o.height}:flags=bicubic,setsar=1,format=yuv420p[${label}]`,
+      `[b${i}]scale=${o.width}:${o.height}:flags=bicubic${matrix},` +
+        `setsar=1,format=yuv420p[${label}]`,
     );
   });
   if (spec.watermark) {
@@ -260,6 +269,8 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
       // and so the level, from it; a finer one such as the source's 1/90000 gives level 6.2.)
       '-vsync',
       'passthrough',
+      // Every rendition is SDR BT.709 (HDR sources are tone-mapped): say so in the bitstream.
+      ...bt709TagArgs(),
     );
     if (keyframes) args.push('-force_key_frames', keyframes);
     if (spec.timing) args.push('-enc_time_base', `${spec.timing.rate.den}:${spec.timing.rate.num}`);
