@@ -14,6 +14,7 @@ import { appForConfig } from '../distributed-app.js';
 import type { Logger } from '../log.js';
 import { WebhookSender } from '../notify/webhook.js';
 import { startWatchdog } from '../jobs/watchdog.js';
+import { reloadPresets } from '../presets/reload.js';
 import { startTriggers } from '../triggers/start.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -130,6 +131,7 @@ export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
         () => {
           process.off('SIGTERM', stop);
           process.off('SIGINT', stop);
+          process.off('SIGHUP', reload);
           resolve(EXIT.OK);
         },
         (error: unknown) => {
@@ -138,6 +140,9 @@ export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
         },
       );
     };
+    // SIGHUP re-reads the presets file; an invalid one is logged and the old presets stay.
+    const reload = () => void reloadPresets(handle.app);
+    process.on('SIGHUP', reload);
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
   });
