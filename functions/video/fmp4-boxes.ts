@@ -1,4 +1,6 @@
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { MediaflowError } from '../errors.js';
 import { avcCodecStringFromMoov } from './codec-string.js';
 
 /**
@@ -68,7 +70,8 @@ export function parseInit(bytes: Buffer): InitFacts {
   const trak = findBox(bytes, ['moov', 'trak']);
   const mdhd = trak && findBox(bytes, ['mdia', 'mdhd'], trak);
   const hdlr = trak && findBox(bytes, ['mdia', 'hdlr'], trak);
-  if (!trak || !mdhd || !hdlr) throw new Error('not an init segment: no moov/trak/mdia');
+  if (!trak || !mdhd || !hdlr)
+    throw new MediaflowError('FFMPEG_FAILED', 'Not an init segment: no moov/trak/mdia.');
   const version = bytes[mdhd.body]!;
   const timescale = bytes.readUInt32BE(mdhd.body + (version === 1 ? 20 : 12));
   const handler = bytes.toString('latin1', hdlr.body + 8, hdlr.body + 12);
@@ -167,7 +170,8 @@ export function parseFragments(bytes: Buffer, init: InitFacts): Fragment[] {
     const traf = findBox(bytes, ['traf'], moof);
     const tfhd = traf && findBox(bytes, ['tfhd'], traf);
     const trun = traf && findBox(bytes, ['trun'], traf);
-    if (!traf || !tfhd || !trun) throw new Error('a moof without traf/tfhd/trun');
+    if (!traf || !tfhd || !trun)
+      throw new MediaflowError('FFMPEG_FAILED', 'A moof without traf/tfhd/trun.');
     const tfdt = findBox(bytes, ['tfdt'], traf);
     const hFlags = bytes.readUInt32BE(tfhd.body) & 0xffffff;
     const h = reader(bytes, tfhd.body + 8);
@@ -238,7 +242,7 @@ export async function readSegment(file: string, init: InitFacts): Promise<Segmen
   const bytes = await fs.readFile(file);
   const fragments = parseFragments(bytes, init);
   const first = fragments[0];
-  if (!first) throw new Error(`no moof in ${file}`);
+  if (!first) throw new MediaflowError('FFMPEG_FAILED', `No moof in ${path.basename(file)}.`);
   return {
     decodeTime: first.decodeTime,
     duration: fragments.reduce((sum, f) => sum + f.duration, 0),

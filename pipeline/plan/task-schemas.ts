@@ -29,6 +29,18 @@ const videoStream = z.object({
   fps: z.number(),
   baseFrameRate: rational.nullable(),
   pixFmt: z.string().nullable(),
+  color: z
+    .object({
+      primaries: z.string().nullable(),
+      transfer: z.string().nullable(),
+      matrix: z.string().nullable(),
+      range: z.string().nullable(),
+      dynamicRange: z.enum(['SDR', 'PQ', 'HLG']),
+      bitDepth: z.number(),
+      dolbyVision: z.object({ profile: z.number(), compatibility: z.number() }).nullable(),
+      peakNits: z.number().nullable(),
+    })
+    .optional(),
   startTime: z.number(),
   duration: z.number().nullable(),
   frameCount: z.number().nullable(),

@@ -1,3 +1,4 @@
+import { MediaflowError } from '../../functions/errors.js';
 import type { CmafRendition } from '../../functions/video/cmaf-rendition.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { CmafFacts } from '../plan/video-results.js';
@@ -50,7 +51,10 @@ export function cmafFacts(folder: string, rendition: CmafRendition): CmafFacts {
   rendition.segments.forEach((s, i) => {
     // The MPD names segments by number: the files must be exactly seg-00000.m4s, seg-00001.m4s...
     if (s.uri !== `seg-${String(i).padStart(5, '0')}.m4s`)
-      throw new Error(`Expected segment ${i} of ${folder} to be numbered, found ${s.uri}`);
+      throw new MediaflowError(
+        'FFMPEG_FAILED',
+        `Expected segment ${i} of ${folder} to be numbered, found ${s.uri}`,
+      );
   });
   return {
     folder,
