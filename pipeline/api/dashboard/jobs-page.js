@@ -16,6 +16,7 @@ import {
 } from '/assets/dom.js';
 import { operatorStrip, retryAllFailed } from '/assets/operator.js';
 import { readEvents } from '/assets/sse.js';
+import { submitForm } from '/assets/submit-form.js';
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const HEAD = ['Source', 'Preset', 'State', 'Error', 'Progress', 'Created', 'Duration', 'Updated'];
@@ -71,6 +72,7 @@ export function renderJobs(view, filter) {
       el('label', {}, 'Search ', search),
       retryFailed,
     ),
+    submitForm(),
     el(
       'table',
       { id: 'jobs' },

@@ -12,12 +12,21 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(DASHBOARD, 'index.html'), type: 'text/html; charset=utf-8' },
   // The dashboard's modules, one small file per part of the page.
   ...Object.fromEntries(
-    ['app', 'sse', 'dom', 'follow', 'job-page', 'jobs-page', 'operator', 'timeline', 'outputs'].map(
-      (name) => [
-        `/assets/${name}.js`,
-        { file: path.join(DASHBOARD, `${name}.js`), type: 'text/javascript; charset=utf-8' },
-      ],
-    ),
+    [
+      'app',
+      'sse',
+      'dom',
+      'follow',
+      'job-page',
+      'jobs-page',
+      'operator',
+      'timeline',
+      'outputs',
+      'submit-form',
+    ].map((name) => [
+      `/assets/${name}.js`,
+      { file: path.join(DASHBOARD, `${name}.js`), type: 'text/javascript; charset=utf-8' },
+    ]),
   ),
   '/assets/style.css': { file: path.join(DASHBOARD, 'style.css'), type: 'text/css; charset=utf-8' },
   '/docs': { file: path.join(DASHBOARD, 'docs.html'), type: 'text/html; charset=utf-8' },
