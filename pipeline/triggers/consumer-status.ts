@@ -1,5 +1,5 @@
 import { backoffDelay } from '../runner/port.js';
-import type { Delivery } from './deliver.js';
+import type { Delivery } from './delivery.js';
 
 export type ConsumerState = 'connecting' | 'ready' | 'reconnecting' | 'stopped';
 

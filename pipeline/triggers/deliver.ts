@@ -1,20 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { toErrorRecord, type ErrorCode, type ErrorRecord } from '../../functions/errors.js';
+import { toErrorRecord, type ErrorCode } from '../../functions/errors.js';
 import type { KeyEncoding } from '../events/s3-notification.js';
 import { parseTriggerBytes, type TriggerEvent } from '../events/trigger-message.js';
 import type { Orchestrator } from '../jobs/orchestrator.js';
 import type { Logger } from '../log.js';
 import type { ConsumerStatus } from './consumer-status.js';
+import type { Delivery } from './delivery.js';
 import { submitStorageEvents, type EventOutcome } from './submit-events.js';
 
-/** What to do with one broker message. */
-export type Delivery =
-  /** Every event in it has a job record, or was judged ignorable. */
-  | { verdict: 'ack'; outcomes: EventOutcome[] }
-  /** Redelivering cannot help (malformed, an unknown preset): dead-letter it with the reason. */
-  | { verdict: 'dead-letter'; code: ErrorCode; reason: string }
-  /** Something mediaflow depends on failed (storage, Redis): hand it back to be redelivered. */
-  | { verdict: 'retry'; error: ErrorRecord };
+export type { Delivery } from './delivery.js';
 
 export interface DeliveryDeps {
   orchestrator: Orchestrator;

@@ -1,5 +1,5 @@
 import mqtt, { type MqttClient } from 'mqtt';
-import { toErrorRecord } from '../../functions/errors.js';
+import { MediaflowError, toErrorRecord } from '../../functions/errors.js';
 import { ConsumerStatus, redactUrl } from './consumer-status.js';
 import { consumeMessage, pause, type DeliveryDeps, type Settle } from './deliver.js';
 import { reconnectLoop, type ConsumerOptions, type TriggerConsumer } from './reconnect.js';
@@ -93,7 +93,10 @@ export function startMqttConsumer(
       // Subscribing again is harmless when the session was kept, and needed when it was not.
       const granted = await session.subscribeAsync(shared, { qos: 1 });
       if (granted.some((g) => g.qos !== 1))
-        throw new Error(`the broker refused a QoS 1 shared subscription to ${topic}`);
+        throw new MediaflowError(
+          'QUEUE_UNAVAILABLE',
+          `The MQTT broker refused a QoS 1 shared subscription to ${topic}`,
+        );
     } catch (error) {
       session.end(true);
       throw error;
