@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
+import type { ScheduleView } from '../schedules/port.js';
 import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
 import type { BearerAuth } from './auth.js';
 import type { IdempotencyStore } from './idempotency.js';
@@ -22,6 +23,8 @@ export interface ApiContext {
   readiness: Record<string, ReadinessCheck>;
   /** The broker consumers' state and counts (shown by /readyz, never failing it). */
   consumers: () => ConsumerSnapshot[];
+  /** The schedules with their last and next runs (none unless `serve` runs a scheduler). */
+  schedules: () => Promise<ScheduleView[]>;
   /** Registers a per-batch webhook for jobs; absent when no notifier is wired. */
   subscribe: ((jobIds: string[], webhookUrl: string) => Promise<void>) | undefined;
 }

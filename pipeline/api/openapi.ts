@@ -3,6 +3,7 @@ import { ERROR_CODES } from '../../functions/errors.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
 import { overviewSchema } from './routes/overview.js';
+import { schedulePaths } from './openapi-schedules.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -95,6 +96,7 @@ export function buildOpenApi(options: {
           responses: { 200: { description: 'The overview.', ...json(overviewSchema) }, ...common },
         },
       },
+      ...schedulePaths(),
       '/v1/jobs': {
         post: {
           summary: 'Submit a batch of objects',
@@ -274,7 +276,7 @@ export function buildOpenApi(options: {
       },
       '/readyz': {
         get: {
-          summary: 'Readiness: storage (and Redis in distributed mode)',
+          summary: 'Readiness: storage (and Redis in distributed mode); broker consumers shown',
           security: [],
           responses: {
             200: { description: 'Ready.', ...json(healthSchema) },

@@ -218,6 +218,16 @@ export const healthSchema = z.object({
   checks: z
     .record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() }))
     .optional(),
+  /** Each broker consumer's state and counts; shown, never failing readiness. */
+  consumers: z
+    .array(
+      z.object({
+        trigger: z.string(),
+        state: z.enum(['connecting', 'ready', 'reconnecting', 'stopped']),
+        counts: z.record(z.string(), z.number().int()),
+      }),
+    )
+    .optional(),
   /** Only for callers with a key (or a keyless, loopback-only API): what runs the media work. */
   details: z
     .object({

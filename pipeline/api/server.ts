@@ -6,6 +6,7 @@ import Fastify, {
 } from 'fastify';
 import { MediaflowError } from '../../functions/errors.js';
 import type { App } from '../app.js';
+import type { ScheduleView } from '../schedules/port.js';
 import type { Logger } from '../log.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
 import type { ApiContext, ReadinessCheck } from './context.js';
@@ -21,6 +22,7 @@ import { overviewRoutes } from './routes/overview.js';
 import { outputRoutes } from './routes/outputs.js';
 import { presetRoutes } from './routes/presets.js';
 import { s3EventRoutes } from './routes/s3-events.js';
+import { scheduleRoutes } from './routes/schedules.js';
 import { staticRoutes } from './routes/static.js';
 
 /** How the server is built; every field defaults from the app's configuration. */
@@ -41,6 +43,8 @@ export interface ServerOptions extends MetricsSources {
   idempotency?: IdempotencyStore;
   /** Extra /readyz checks by name, e.g. `{ redis: () => redis.ping() }` in distributed mode. */
   readiness?: Record<string, ReadinessCheck>;
+  /** The schedules with their last and next runs, for GET /v1/schedules. */
+  schedules?: () => Promise<ScheduleView[]>;
   /** Registers a batch's `webhookUrl` for its jobs; without it such batches are refused. */
   subscribe?: (jobIds: string[], webhookUrl: string) => Promise<void>;
   /** Logger for requests; default the app's. Authorization headers are redacted either way. */
@@ -96,6 +100,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     maxBatchItems: options.maxBatchItems ?? DEFAULT_MAX_BATCH_ITEMS,
     readiness: options.readiness ?? {},
     consumers: options.consumers ?? (() => []),
+    schedules: options.schedules ?? (async () => []),
     subscribe: options.subscribe,
   };
   server.decorateRequest('principal', '');
@@ -126,6 +131,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     await jobRoutes(scope, ctx);
     await jobEventRoutes(scope, ctx);
     await outputRoutes(scope, ctx);
+    await scheduleRoutes(scope, ctx);
     await presetRoutes(scope, ctx);
     await overviewRoutes(scope, ctx);
   });

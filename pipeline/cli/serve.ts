@@ -15,6 +15,7 @@ import type { Logger } from '../log.js';
 import { WebhookSender } from '../notify/webhook.js';
 import { startWatchdog } from '../jobs/watchdog.js';
 import { reloadPresets } from '../presets/reload.js';
+import { startScheduler } from '../schedules/start.js';
 import { startTriggers } from '../triggers/start.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
@@ -51,6 +52,12 @@ export async function startServe(
     : undefined;
   redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
   const triggers = startTriggers(app);
+  const scheduler = await startScheduler(app).catch(async (error: unknown) => {
+    await triggers.stop();
+    redis?.disconnect();
+    await app.close();
+    throw error;
+  });
   // Jobs whose enqueue was lost (a Redis blip, a crash between two steps) are found here.
   const stopWatchdog =
     config.watchdog.intervalMs > 0
@@ -71,6 +78,7 @@ export async function startServe(
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   const stop = async () => {
     await triggers.stop();
+    await scheduler.close();
     await stopWatchdog();
     // Stops accepting requests and ends SSE streams first, then stops tasks and storage.
     await server?.close();
@@ -82,6 +90,7 @@ export async function startServe(
     server = await buildServer(app, {
       readiness: app.readiness,
       consumers: triggers.consumers,
+      schedules: () => scheduler.list(),
       subscribe: (jobIds, url) => webhooks.subscribe(jobIds, url),
       ...(redis
         ? {

@@ -46,9 +46,13 @@ describe('architecture', () => {
   it('keeps each outside system behind its one adapter', () => {
     expect(importers(/^@aws-sdk\//)).toEqual(['pipeline/storage/s3-store.ts']);
     expect(importers(/^bullmq$/)).toEqual([
+      'pipeline/runner/bullmq-schedules.ts',
       'pipeline/runner/bullmq-worker.ts',
       'pipeline/runner/bullmq.ts',
     ]);
+    expect(importers(/^amqplib$/)).toEqual(['pipeline/triggers/amqp-consumer.ts']);
+    expect(importers(/^nats$/)).toEqual(['pipeline/triggers/nats-consumer.ts']);
+    expect(importers(/^mqtt$/)).toEqual(['pipeline/triggers/mqtt-consumer.ts']);
     expect(importers(/^s3rver$/)).toEqual(['pipeline/storage/embedded-s3.ts']);
     // Only the process module spawns media processes (the orphan reaper only reads /proc and
     // signals).
