@@ -18,7 +18,12 @@ import { S3Store } from './storage/s3-store.js';
 import { executeTask } from './tasks/execute.js';
 import type { AnyTaskHandler } from './tasks/handler.js';
 import { HANDLERS } from './tasks/registry.js';
-import { binaryOptions, binarySummary, capabilitySummary } from './tasks/media-tools.js';
+import {
+  binaryOptions,
+  binarySummary,
+  capabilitySummary,
+  mediaConfinement,
+} from './tasks/media-tools.js';
 
 /** Everything a mediaflow process runs on, wired once at the entry point and passed down. */
 export interface App {
@@ -63,6 +68,20 @@ export async function createApp(
   log.info({ ...binarySummary(binaries), ...capabilitySummary(capabilities) }, 'media tools');
   checkPresetNeeds(config.catalog, capabilities, binaries, log);
   for (const warning of binaries.warnings) log.warn({}, warning);
+  const { confinement, sandboxProblem } = await mediaConfinement(config, binaries);
+  log.info(
+    {
+      sandbox: confinement.bwrap ? 'bwrap' : 'off',
+      limits: confinement.prlimit ? confinement.limits : 'none',
+    },
+    'media processes confined',
+  );
+  if (sandboxProblem)
+    log.warn(
+      {},
+      `media processes run without a sandbox: ${sandboxProblem}. Install bubblewrap ` +
+        `(apt-get install bubblewrap); MEDIAFLOW_SANDBOX=required refuses to start without it.`,
+    );
   // Parallelism comes from running tasks side by side; libvips threads per image share the rest.
   configureSharp({ parallelTasks: config.worker.concurrency });
   const embedded = config.s3.endpoint ? undefined : await startEmbeddedS3(config.embedded);

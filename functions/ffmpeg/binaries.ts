@@ -183,7 +183,8 @@ async function choose(
     : bundled;
 }
 
-function findOnPath(tool: string, searchPath: string): string | undefined {
+/** The first executable `tool` in the directories of `searchPath` (PATH syntax). */
+export function findOnPath(tool: string, searchPath: string): string | undefined {
   for (const dir of searchPath.split(path.delimiter)) {
     if (!dir || !path.isAbsolute(dir)) continue;
     const file = path.join(dir, tool);

@@ -11,6 +11,8 @@ import { describeVersion } from './version.js';
 export interface Capabilities {
   encoders: ReadonlySet<string>;
   decoders: ReadonlySet<string>;
+  /** Each decoder's codec (`libdav1d` -> `av1`; most decoders are named after their codec). */
+  decoderCodecs: ReadonlyMap<string, string>;
   filters: ReadonlySet<string>;
   /** Hardware acceleration methods compiled in (`-hwaccels`), usable or not. */
   hwaccels: ReadonlySet<string>;
@@ -88,16 +90,23 @@ async function probeUncached(binaries: Binaries): Promise<Capabilities> {
         label: `ffmpeg ${flag}`,
       })
     ).stdout;
-  const [encoders, decoders, filters, hwaccels] = await Promise.all([
+  const [encoders, decoderCodecs, filters, hwaccels] = await Promise.all([
     list('-encoders').then(parseCodecList),
-    list('-decoders').then(parseCodecList),
+    list('-decoders').then(parseCodecTable),
     list('-filters').then(parseFilterList),
     list('-hwaccels').then(parseHwaccels),
   ]);
   const usable = await Promise.all(
     [...hwaccels].map(async (method) => ((await canOpenDevice(binaries, method)) ? method : '')),
   );
-  return { encoders, decoders, filters, hwaccels, hwDevices: new Set(usable.filter(Boolean)) };
+  return {
+    encoders,
+    decoders: new Set(decoderCodecs.keys()),
+    decoderCodecs,
+    filters,
+    hwaccels,
+    hwDevices: new Set(usable.filter(Boolean)),
+  };
 }
 
 /** Opening a device is the only reliable test: a method can be compiled in with no GPU present. */
@@ -120,15 +129,33 @@ async function canOpenDevice(binaries: Binaries, method: string): Promise<boolea
   }
 }
 
-/** `-encoders` / `-decoders`: after the `------` line, ` V....D name  description`. */
+/** `-encoders` / `-decoders`: the names after the `------` line. */
 export function parseCodecList(output: string): Set<string> {
-  const names = new Set<string>();
+  return new Set(parseCodecTable(output).keys());
+}
+
+/**
+ * `-encoders` / `-decoders`: after the `------` line, ` V....D name  description (codec id)`;
+ * maps each name to its codec (the name itself when no `(codec ...)` follows).
+ */
+export function parseCodecTable(output: string): Map<string, string> {
+  const table = new Map<string, string>();
   const body = output.slice(output.indexOf('------') + 6);
   for (const line of body.split('\n')) {
-    const match = /^\s*[VASDT.][A-Z.]{5}\s+(\S+)/.exec(line);
-    if (match?.[1]) names.add(match[1]);
+    const match = /^\s*[VASDT.][A-Z.]{5}\s+(\S+)(?:.*\(codec (\S+)\)\s*$)?/.exec(line);
+    if (match?.[1]) table.set(match[1], match[2] ?? match[1]);
   }
-  return names;
+  return table;
+}
+
+/**
+ * Every decoder of the given codecs, for `-codec_whitelist` (which matches decoder names, not
+ * codecs: allowing `av1` must allow `libdav1d`). Sorted, so the argument is stable.
+ */
+export function decodersFor(caps: Pick<Capabilities, 'decoderCodecs'>, codecs: readonly string[]) {
+  const wanted = new Set(codecs);
+  const names = [...caps.decoderCodecs].filter(([, codec]) => wanted.has(codec)).map(([n]) => n);
+  return names.sort();
 }
 
 /** `-filters`: ` TSC zscale  V->V  description` (three flag characters, name, in->out). */

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { MediaflowError } from '../errors.js';
 
 /**
@@ -36,6 +37,8 @@ export interface RunOptions {
   cwd?: string;
   /** Extra environment variables for the child (added to this process's environment). */
   env?: Readonly<Record<string, string>>;
+  /** `env` is the child's whole environment: nothing of this process's is inherited. */
+  exactEnv?: boolean;
   /** Names the tool in error messages (`ffmpeg split`, `ffprobe`). */
   label?: string;
 }
@@ -50,6 +53,19 @@ export interface RunResult {
 const STDERR_TAIL_BYTES = 4096;
 const STDERR_TAIL_LINES = 30;
 const DEFAULT_MAX_STDOUT = 64 * 1024 * 1024;
+
+/** Signals the kernel sends when a resource limit is reached, as typed errors. */
+const LIMIT_SIGNALS: Partial<
+  Record<NodeJS.Signals, { code: 'MEDIA_LIMIT_EXCEEDED' | 'PROCESS_TIMEOUT'; what: string }>
+> = {
+  SIGXFSZ: { code: 'MEDIA_LIMIT_EXCEEDED', what: 'a file it wrote reached the file size limit' },
+  SIGXCPU: { code: 'PROCESS_TIMEOUT', what: 'it used up its CPU time limit' },
+};
+
+function signalOfExitCode(code: number | null): NodeJS.Signals {
+  const byNumber = Object.entries(os.constants.signals).find(([, n]) => code === 128 + n);
+  return (byNumber?.[0] ?? 'SIGKILL') as NodeJS.Signals;
+}
 
 const liveChildren = new Set<ChildProcess>();
 
@@ -173,7 +189,7 @@ export function runProcess(
   return new Promise<RunResult>((resolve, reject) => {
     const child = spawn(file, [...args], {
       cwd: options.cwd,
-      env: options.env ? { ...process.env, ...options.env } : process.env,
+      env: options.exactEnv ? { ...options.env } : { ...process.env, ...options.env },
       detached: true,
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: false,
@@ -252,6 +268,17 @@ export function runProcess(
       }
       if (code !== 0) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        // The confinement's resource limits (see confine.ts) end a process with these signals;
+        // through bwrap they arrive as its exit code, 128 + the signal's number.
+        const limit = LIMIT_SIGNALS[signal ?? signalOfExitCode(code)];
+        if (limit) {
+          reject(
+            new MediaflowError(limit.code, `${label} ${how}: ${limit.what}.`, {
+              stderrTail: tailLines(stderr),
+            }),
+          );
+          return;
+        }
         reject(
           new MediaflowError('FFMPEG_FAILED', `${label} ${how}.`, {
             stderrTail: tailLines(stderr),

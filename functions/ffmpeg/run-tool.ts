@@ -1,4 +1,5 @@
 import type { FunctionContext } from '../context.js';
+import { confineCommand, mediaEnv } from './confine.js';
 import { runProcess, type RunResult } from './run-process.js';
 import type { MediaTools } from './tools.js';
 
@@ -47,11 +48,19 @@ function run(
   options: ToolRunOptions,
 ): Promise<RunResult> {
   const scale = options.progressScale ?? ((f: number) => f);
-  return runProcess(file, args, {
+  const command = confineCommand(
+    file,
+    withCodecWhitelist(args, tools.decoderWhitelist),
+    tools.confinement,
+    ctx.scratchDir,
+  );
+  return runProcess(command.file, command.args, {
     label,
     timeoutMs: options.limit === 'probe' ? tools.probeTimeoutMs : tools.processTimeoutMs,
     signal: ctx.signal,
-    env: tools.binaries.env,
+    env: mediaEnv(ctx.scratchDir, tools.binaries.env),
+    exactEnv: true,
+    cwd: ctx.scratchDir,
     ...(options.progressSeconds !== undefined
       ? {
           progress: {
@@ -63,4 +72,24 @@ function run(
     ...(options.maxStdoutBytes !== undefined ? { maxStdoutBytes: options.maxStdoutBytes } : {}),
     ...(options.keepStderrBytes !== undefined ? { keepStderrBytes: options.keepStderrBytes } : {}),
   });
+}
+
+/**
+ * Puts `-codec_whitelist` before every `-i` (an input option: it binds to the next input), so no
+ * argument builder can forget it: a decoder outside the list fails with "not on whitelist"
+ * instead of parsing the stream. Exported for tests.
+ */
+export function withCodecWhitelist(
+  args: readonly string[],
+  decoders: readonly string[] | undefined,
+): readonly string[] {
+  if (!decoders || decoders.length === 0) return args;
+  const list = decoders.join(',');
+  const out: string[] = [];
+  for (const arg of args) {
+    if (arg === '-i') out.push('-codec_whitelist', list);
+    out.push(arg);
+  }
+  // ffprobe names its input without -i: the whitelist then goes first (a global position).
+  return args.includes('-i') ? out : ['-codec_whitelist', list, ...args];
 }

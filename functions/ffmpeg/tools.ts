@@ -1,4 +1,5 @@
 import type { Binaries } from './binaries.js';
+import type { Confinement } from './confine.js';
 
 /**
  * What a media function needs to run ffmpeg, resolved once at the entry point (CLI/worker) and
@@ -13,6 +14,17 @@ export interface MediaTools {
    * fast.
    */
   probeTimeoutMs: number;
+  /**
+   * Decoder names every ffmpeg/ffprobe input is limited to (`-codec_whitelist` before each `-i`),
+   * from the same codec allow-list the probe enforces (see `decodersFor`). Unset: no limit, for
+   * tests of other things.
+   */
+  decoderWhitelist?: readonly string[] | undefined;
+  /**
+   * Limits and sandbox for every media process (see confine.ts). Unset: no limits or sandbox;
+   * the environment is minimal either way.
+   */
+  confinement?: Confinement | undefined;
 }
 
 /**

@@ -40,6 +40,94 @@ export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = [
 ];
 
 /**
+ * Codecs (ffprobe's `codec_name`) a source's streams may use by default: what cameras, phones,
+ * editors and the web produce, plus the legacy codecs of the allowed containers (RealVideo in
+ * `rm`, WMV in `asf`, H.263 in 3GP). Everything else, such as MagicYUV or the dozens of game and
+ * screen-capture codecs ffmpeg can decode, is refused before any decoder sees it. The same list
+ * becomes ffmpeg's `-codec_whitelist` (see `decodersFor`), so nothing else is decoded even in a
+ * stream the pipeline does not use.
+ */
+export const DEFAULT_ALLOWED_CODECS: readonly string[] = [
+  // video
+  'h264',
+  'hevc',
+  'av1',
+  'vp8',
+  'vp9',
+  'mpeg4',
+  'mpeg2video',
+  'mpeg1video',
+  'h263',
+  'flv1',
+  'mjpeg',
+  'prores',
+  'dnxhd',
+  'dvvideo',
+  'theora',
+  'vc1',
+  'wmv1',
+  'wmv2',
+  'wmv3',
+  'msmpeg4v3',
+  'rv10',
+  'rv20',
+  'rv30',
+  'rv40',
+  'rawvideo',
+  // audio
+  'aac',
+  'mp3',
+  'mp2',
+  'opus',
+  'vorbis',
+  'flac',
+  'alac',
+  'ac3',
+  'eac3',
+  'wmav1',
+  'wmav2',
+  'amr_nb',
+  'amr_wb',
+  'cook',
+  'pcm_s16le',
+  'pcm_s16be',
+  'pcm_s24le',
+  'pcm_s24be',
+  'pcm_s32le',
+  'pcm_f32le',
+  'pcm_u8',
+  'pcm_alaw',
+  'pcm_mulaw',
+  // subtitles: not used, but ffprobe opens a decoder for every stream it reports
+  'mov_text',
+  'subrip',
+  'webvtt',
+  'ass',
+  'dvd_subtitle',
+  'dvb_subtitle',
+  'hdmv_pgs_subtitle',
+  'eia_608',
+];
+
+/** Decoders for inputs mediaflow supplies itself (watermark images), never for sources. */
+export const INTERNAL_INPUT_CODECS: readonly string[] = ['png', 'mjpeg'];
+
+/** MEDIA_UNSUPPORTED when the video or audio stream the pipeline would decode is not allowed. */
+export function checkCodecs(info: MediaInfo, allowed: readonly string[]): void {
+  const allow = new Set(allowed);
+  for (const [kind, stream] of [
+    ['video', info.video],
+    ['audio', info.audio],
+  ] as const) {
+    if (stream && !allow.has(stream.codec))
+      throw new MediaflowError(
+        'MEDIA_UNSUPPORTED',
+        `The source's ${kind} codec ${stream.codec} is not allowed.`,
+      );
+  }
+}
+
+/**
  * Demuxers refused even when an allow-list names them: they open other files or URLs (playlists,
  * concat lists, manifests, image sequences), read from devices or generate input (lavfi), or turn
  * arbitrary text into video (tty).

@@ -5,8 +5,10 @@ import { decodeCheckArgs, probeFormatArgs } from '../ffmpeg/args/probe.js';
 import { runFfmpeg, runFfprobe } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import {
+  checkCodecs,
   checkContainer,
   checkLimits,
+  DEFAULT_ALLOWED_CODECS,
   DEFAULT_ALLOWED_CONTAINERS,
   effectiveAllowList,
   type MediaLimits,
@@ -20,6 +22,11 @@ export interface ProbeOptions {
   limits: MediaLimits;
   /** Demuxer names a source may use; defaults to {@link DEFAULT_ALLOWED_CONTAINERS}. */
   allowedContainers?: readonly string[];
+  /**
+   * Codec names the video and audio streams may use; defaults to {@link DEFAULT_ALLOWED_CODECS}.
+   * ffmpeg's `-codec_whitelist` (MediaTools.decoderWhitelist) should come from the same list.
+   */
+  allowedCodecs?: readonly string[];
   /** Also list video keyframe times (reads every packet: slower on long files). */
   keyframes?: boolean;
 }
@@ -60,6 +67,7 @@ export async function probe(
   const json = await runProbe(inputFile, effectiveAllowList(allowed), options.tools, ctx);
   const info = parseFfprobeJson(json, stat.size);
   checkContainer(info.formatName, allowed);
+  checkCodecs(info, options.allowedCodecs ?? DEFAULT_ALLOWED_CODECS);
   checkLimits(info, options.limits);
   await checkDecodes(inputFile, info, options.tools, ctx);
 
@@ -107,6 +115,8 @@ export function classifyProbeError(error: unknown): MediaflowError {
   }
   if (error.code !== 'FFMPEG_FAILED') return error;
   const tail = error.stderrTail ?? '';
+  const codec = unlistedCodec(tail);
+  if (codec) return codec;
   if (/not on whitelist/i.test(tail)) {
     return new MediaflowError(
       'MEDIA_UNSUPPORTED',
@@ -191,6 +201,8 @@ async function decodedStreams(
   } catch (error) {
     if (!(error instanceof MediaflowError) || error.code !== 'FFMPEG_FAILED') throw error;
     const tail = error.stderrTail ?? '';
+    const codec = unlistedCodec(tail);
+    if (codec) throw codec;
     const code =
       /decoder .*not found|unsupported codec|unknown (?:decoder|format)|no decoder/i.test(tail)
         ? 'MEDIA_UNSUPPORTED'
@@ -211,4 +223,13 @@ function firstLine(text: string): string {
       ?.trim()
       .slice(0, 200) ?? ''
   );
+}
+
+/** MEDIA_UNSUPPORTED when ffmpeg/ffprobe refused a decoder that `-codec_whitelist` leaves out. */
+function unlistedCodec(stderrTail: string): MediaflowError | undefined {
+  const match = /Codec \((\S+)\) not on whitelist/i.exec(stderrTail);
+  if (!match) return undefined;
+  return new MediaflowError('MEDIA_UNSUPPORTED', `The source's codec ${match[1]} is not allowed.`, {
+    stderrTail,
+  });
 }

@@ -57,6 +57,12 @@ export interface Config {
   /** Presets (built-ins plus MEDIAFLOW_PRESETS_FILE), routes and schedules. */
   catalog: PresetCatalog;
   ffmpegAllowOutdated: boolean;
+  /** How media processes are confined (see functions/ffmpeg/confine.ts). */
+  media: {
+    sandbox: 'auto' | 'required' | 'off';
+    memoryBytes: number;
+    fileSizeBytes: number;
+  };
 }
 
 /** The video limits the probe enforces, plus the image frame limit. */
@@ -186,6 +192,11 @@ function resolve(env: Env): Config {
       ? loadPresetsFile(env.MEDIAFLOW_PRESETS_FILE)
       : BUILTIN_CATALOG,
     ffmpegAllowOutdated: env.MEDIAFLOW_FFMPEG_ALLOW_OUTDATED,
+    media: {
+      sandbox: env.MEDIAFLOW_SANDBOX,
+      memoryBytes: env.MEDIAFLOW_MEDIA_MEMORY_MB * 1024 * 1024,
+      fileSizeBytes: env.MEDIAFLOW_MEDIA_FILE_MB * 1024 * 1024,
+    },
   };
 }
 

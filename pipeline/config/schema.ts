@@ -166,6 +166,15 @@ export const envSchema = z.object({
    * refusing to start. For trusted input only.
    */
   MEDIAFLOW_FFMPEG_ALLOW_OUTDATED: bool.default(false),
+  /**
+   * Media processes in a bubblewrap sandbox (no network, read-only system, scratch the only
+   * writable place): `auto` where the host allows it, `required` to refuse to start without.
+   */
+  MEDIAFLOW_SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
+  /** Address-space limit of one media process, in MiB. */
+  MEDIAFLOW_MEDIA_MEMORY_MB: positiveInt.default(8192),
+  /** Largest file one media process may write, in MiB. */
+  MEDIAFLOW_MEDIA_FILE_MB: positiveInt.default(20480),
 });
 
 export type Env = z.infer<typeof envSchema>;

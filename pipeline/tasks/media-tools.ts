@@ -1,10 +1,17 @@
+import os from 'node:os';
 import {
   resolveBinaries,
   type Binaries,
   type BinaryOverrides,
 } from '../../functions/ffmpeg/binaries.js';
-import type { Capabilities } from '../../functions/ffmpeg/capabilities.js';
+import {
+  decodersFor,
+  probeCapabilities,
+  type Capabilities,
+} from '../../functions/ffmpeg/capabilities.js';
+import { resolveConfinement, type ResolvedConfinement } from '../../functions/ffmpeg/confine.js';
 import { describeVersion } from '../../functions/ffmpeg/version.js';
+import { DEFAULT_ALLOWED_CODECS, INTERNAL_INPUT_CODECS } from '../../functions/video/limits.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, type MediaTools } from '../../functions/ffmpeg/tools.js';
 import type { Config } from '../config/load.js';
 
@@ -13,8 +20,11 @@ import type { Config } from '../config/load.js';
  * process).
  */
 export async function mediaTools(config: Config): Promise<MediaTools> {
+  const binaries = await resolveBinaries(binaryOptions(config));
   return {
-    binaries: await resolveBinaries(binaryOptions(config)),
+    binaries,
+    decoderWhitelist: await allowedDecoders(binaries),
+    confinement: (await mediaConfinement(config, binaries)).confinement,
     processTimeoutMs: config.worker.processTimeoutMs,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
   };
@@ -63,4 +73,29 @@ export function capabilitySummary(caps: Capabilities): {
       filters: caps.filters.size,
     },
   };
+}
+
+/**
+ * The decoders ffmpeg may open: those of the codecs the probe allows, plus the watermark images'.
+ * Computed from this ffmpeg's own decoder list (decoder names differ between builds).
+ */
+export async function allowedDecoders(binaries: Binaries): Promise<string[]> {
+  const caps = await probeCapabilities(binaries);
+  return decodersFor(caps, [...DEFAULT_ALLOWED_CODECS, ...INTERNAL_INPUT_CODECS]);
+}
+
+/**
+ * Limits and sandbox for media processes, from configuration. The CPU limit is a backstop behind
+ * the wall-clock limit: that limit's seconds on every core.
+ */
+export function mediaConfinement(config: Config, binaries: Binaries): Promise<ResolvedConfinement> {
+  return resolveConfinement(binaries, {
+    sandbox: config.media.sandbox,
+    limits: {
+      addressSpaceBytes: config.media.memoryBytes,
+      cpuSeconds: Math.ceil(config.worker.processTimeoutMs / 1000) * os.availableParallelism(),
+      fileSizeBytes: config.media.fileSizeBytes,
+    },
+    searchPath: process.env.PATH ?? '',
+  });
 }

@@ -3,6 +3,8 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveBinaries, type Binaries } from '../../functions/ffmpeg/binaries.js';
+import { loadConfig } from '../../pipeline/config/load.js';
+import { allowedDecoders, mediaConfinement } from '../../pipeline/tasks/media-tools.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, type MediaTools } from '../../functions/ffmpeg/tools.js';
 import type { MediaLimits } from '../../functions/video/limits.js';
 
@@ -20,8 +22,13 @@ export const TEST_LIMITS: MediaLimits = {
 };
 
 export async function testTools(): Promise<MediaTools> {
+  const binaries = await resolveBinaries();
   return {
-    binaries: await resolveBinaries(),
+    binaries,
+    // As in production: only the allowed codecs' decoders.
+    decoderWhitelist: await allowedDecoders(binaries),
+    // As in production: limits, and the sandbox where this host allows it.
+    confinement: (await mediaConfinement(loadConfig({}), binaries)).confinement,
     processTimeoutMs: 120_000,
     probeTimeoutMs: DEFAULT_PROBE_TIMEOUT_MS,
   };
