@@ -11,8 +11,11 @@ import { describeVersion } from './version.js';
 export interface Capabilities {
   encoders: ReadonlySet<string>;
   decoders: ReadonlySet<string>;
-  /** Each decoder's codec (`libdav1d` -> `av1`; most decoders are named after their codec). */
-  decoderCodecs: ReadonlyMap<string, string>;
+  /**
+   * Each decoder's codec (`libdav1d` -> `av1`; most decoders are named after their codec). Absent
+   * in hand-made values (tests): then each decoder counts as its own codec.
+   */
+  decoderCodecs?: ReadonlyMap<string, string>;
   filters: ReadonlySet<string>;
   /** Hardware acceleration methods compiled in (`-hwaccels`), usable or not. */
   hwaccels: ReadonlySet<string>;
@@ -152,10 +155,13 @@ export function parseCodecTable(output: string): Map<string, string> {
  * Every decoder of the given codecs, for `-codec_whitelist` (which matches decoder names, not
  * codecs: allowing `av1` must allow `libdav1d`). Sorted, so the argument is stable.
  */
-export function decodersFor(caps: Pick<Capabilities, 'decoderCodecs'>, codecs: readonly string[]) {
+export function decodersFor(
+  caps: Pick<Capabilities, 'decoders' | 'decoderCodecs'>,
+  codecs: readonly string[],
+): string[] {
   const wanted = new Set(codecs);
-  const names = [...caps.decoderCodecs].filter(([, codec]) => wanted.has(codec)).map(([n]) => n);
-  return names.sort();
+  const table = caps.decoderCodecs ?? new Map([...caps.decoders].map((name) => [name, name]));
+  return [...table].flatMap(([name, codec]) => (wanted.has(codec) ? [name] : [])).sort();
 }
 
 /** `-filters`: ` TSC zscale  V->V  description` (three flag characters, name, in->out). */
