@@ -6,6 +6,7 @@ import type { Logger } from '../log.js';
 import { queueNames } from '../runner/bullmq-keys.js';
 import { EXIT } from './exit-codes.js';
 import { startOrphanReaper } from './orphan-reaper.js';
+import { startPatiently } from './start-patiently.js';
 
 /**
  * `mediaflow worker`: runs tasks from the BullMQ queues until SIGTERM or SIGINT, then shuts down
@@ -22,7 +23,15 @@ export async function runWorker(
   options: Omit<DistributedOptions, 'consume'> & { reapIntervalMs?: number } = {},
 ): Promise<number> {
   const { reapIntervalMs = 5000, ...appOptions } = options;
-  const app = await createDistributedApp(config, log, { ...appOptions, consume: true });
+  // Started during a storage or Redis outage, the worker waits for them instead of exiting.
+  const stopping = new AbortController();
+  const stopStart = () => stopping.abort();
+  process.once('SIGTERM', stopStart).once('SIGINT', stopStart);
+  const app = await startPatiently(
+    () => createDistributedApp(config, log, { ...appOptions, consume: true }),
+    log,
+    { signal: stopping.signal },
+  ).finally(() => process.off('SIGTERM', stopStart).off('SIGINT', stopStart));
   // Media processes of workers that died on this machine (kill -9) are found and killed.
   const stopReaper = startOrphanReaper(config.scratchDir, reapIntervalMs, (pids) =>
     log.warn({ pids }, 'killed media processes orphaned by a dead worker'),

@@ -17,6 +17,8 @@ export interface Config {
     accessKeyId: string;
     secretAccessKey: string;
     forcePathStyle: boolean;
+    connectTimeoutMs: number;
+    requestTimeoutMs: number;
   };
   buckets: { input: string; output: string; outputPrefix: string };
   embedded: { dataDir: string; port: number };
@@ -121,6 +123,8 @@ function resolve(env: Env): Config {
       accessKeyId: env.MEDIAFLOW_S3_ACCESS_KEY_ID,
       secretAccessKey: env.MEDIAFLOW_S3_SECRET_ACCESS_KEY,
       forcePathStyle: env.MEDIAFLOW_S3_FORCE_PATH_STYLE,
+      connectTimeoutMs: env.MEDIAFLOW_S3_CONNECT_TIMEOUT_MS,
+      requestTimeoutMs: env.MEDIAFLOW_S3_REQUEST_TIMEOUT_MS,
     },
     buckets: {
       input: env.MEDIAFLOW_INPUT_BUCKET,

@@ -160,6 +160,12 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_WATCHDOG_INTERVAL_S: nonNegativeInt.default(30),
   MEDIAFLOW_WATCHDOG_GRACE_S: positiveInt.default(120),
+  /**
+   * Storage: time to get a connection (including a wait for a free one of the pool of 128), and
+   * time until a response starts or any pause of data after. Each of the SDK's 3 attempts has them.
+   */
+  MEDIAFLOW_S3_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
+  MEDIAFLOW_S3_REQUEST_TIMEOUT_MS: positiveInt.default(20_000),
   // ---- Untrusted uploads: the media tools (issue 12) ----
   /**
    * Run an ffmpeg/ffprobe older than 4.4 (e.g. the bundled 2018 build) with a warning instead of

@@ -15,6 +15,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
+import PQueue from 'p-queue';
 import { MediaflowError } from '../../functions/errors.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './port.js';
 import { linkedSignal } from './linked-signal.js';
@@ -29,6 +30,13 @@ export interface S3StoreOptions {
   accessKeyId: string;
   secretAccessKey: string;
   forcePathStyle: boolean;
+  /** Time to establish a connection; a storage host that is down fails fast instead of hanging. */
+  connectTimeoutMs?: number;
+  /**
+   * Time a request may take until its response starts, and any pause of data after (long
+   * transfers that keep moving are fine): a paused or wedged server fails the call, not hangs it.
+   */
+  requestTimeoutMs?: number;
 }
 
 /**
@@ -37,6 +45,12 @@ export interface S3StoreOptions {
  */
 export class S3Store implements ObjectStore {
   private readonly client: S3Client;
+  /**
+   * Calls in flight at once. The SDK's timeouts also count a wait for a free pooled connection, so
+   * a burst (a thousand small puts) queues here, before the clock starts, and the timeouts
+   * measure the server, not our own queue.
+   */
+  private readonly slots = new PQueue({ concurrency: 64 });
 
   constructor(options: S3StoreOptions) {
     this.client = new S3Client({
@@ -51,12 +65,31 @@ export class S3Store implements ObjectStore {
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
       maxAttempts: 3,
+      // Both timeouts also count the wait for a free connection of the pool, so the pool is
+      // larger than the SDK's 50: a burst of small writes (HLS segments) does not time out queued.
+      requestHandler: {
+        connectionTimeout: options.connectTimeoutMs ?? 10_000,
+        // Until the response starts (the body is sent by then), and any pause of the body after.
+        requestTimeout: options.requestTimeoutMs ?? 20_000,
+        socketTimeout: options.requestTimeoutMs ?? 20_000,
+        httpAgent: { maxSockets: 128 },
+        httpsAgent: { maxSockets: 128 },
+        // Without it this SDK only logs a warning on a timeout and keeps waiting.
+        throwOnRequestTimeout: true,
+      },
     });
+  }
+
+  private send<T>(call: (client: S3Client) => Promise<T>): Promise<T> {
+    // No timeout is set on the queue, so the task's own result (never void) comes back.
+    return this.slots.add(() => call(this.client)) as Promise<T>;
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | null> {
     try {
-      const r = await this.client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await this.send((client) =>
+        client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
+      );
       return {
         bucket,
         key,
@@ -94,13 +127,15 @@ export class S3Store implements ObjectStore {
   ): Promise<ObjectInfo> {
     let response: GetObjectCommandOutput;
     try {
-      response = await this.client.send(
-        new GetObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          ...(options.expectEtag ? { IfMatch: `"${options.expectEtag}"` } : {}),
-        }),
-        options.signal ? { abortSignal: options.signal } : {},
+      response = await this.send((client) =>
+        client.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: key,
+            ...(options.expectEtag ? { IfMatch: `"${options.expectEtag}"` } : {}),
+          }),
+          options.signal ? { abortSignal: options.signal } : {},
+        ),
       );
     } catch (error) {
       if (isNotFound(error))
@@ -150,13 +185,16 @@ export class S3Store implements ObjectStore {
     try {
       // Small files go in one PUT; large ones as a multipart upload with bounded memory.
       if (size < 16 * 1024 * 1024) {
-        await this.client.send(
-          new PutObjectCommand({
-            Bucket: bucket,
-            Key: key,
-            Body: await fs.promises.readFile(file),
-            ...putHeaders(options),
-          }),
+        const body = await fs.promises.readFile(file);
+        await this.send((client) =>
+          client.send(
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: key,
+              Body: body,
+              ...putHeaders(options),
+            }),
+          ),
         );
         return;
       }
@@ -184,8 +222,10 @@ export class S3Store implements ObjectStore {
     options: PutOptions = {},
   ): Promise<void> {
     try {
-      await this.client.send(
-        new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...putHeaders(options) }),
+      await this.send((client) =>
+        client.send(
+          new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...putHeaders(options) }),
+        ),
       );
     } catch (error) {
       throw translate(error, `put s3://${bucket}/${key}`);
@@ -194,7 +234,9 @@ export class S3Store implements ObjectStore {
 
   async getBytes(bucket: string, key: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
     try {
-      const r = await this.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      const r = await this.send((client) =>
+        client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+      );
       if ((r.ContentLength ?? 0) > maxBytes)
         throw new MediaflowError(
           'MEDIA_LIMIT_EXCEEDED',
@@ -216,8 +258,8 @@ export class S3Store implements ObjectStore {
     for (;;) {
       let page: ListObjectsCommandOutput;
       try {
-        page = await this.client.send(
-          new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker }),
+        page = await this.send((client) =>
+          client.send(new ListObjectsCommand({ Bucket: bucket, Prefix: prefix, Marker: marker })),
         );
       } catch (error) {
         if (isNotFound(error))
@@ -247,11 +289,13 @@ export class S3Store implements ObjectStore {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       try {
-        await this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: bucket,
-            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
-          }),
+        await this.send((client) =>
+          client.send(
+            new DeleteObjectsCommand({
+              Bucket: bucket,
+              Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+            }),
+          ),
         );
       } catch (error) {
         throw translate(error, `delete from s3://${bucket}`);
@@ -269,13 +313,13 @@ export class S3Store implements ObjectStore {
 
   async ensureBucket(bucket: string): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      await this.send((client) => client.send(new HeadBucketCommand({ Bucket: bucket })));
       return;
     } catch (error) {
       if (!isNotFound(error)) throw translate(error, `head bucket ${bucket}`);
     }
     try {
-      await this.client.send(new CreateBucketCommand({ Bucket: bucket }));
+      await this.send((client) => client.send(new CreateBucketCommand({ Bucket: bucket })));
     } catch (error) {
       const name = (error as { name?: string }).name;
       if (name === 'BucketAlreadyOwnedByYou' || name === 'BucketAlreadyExists') return;
@@ -285,7 +329,7 @@ export class S3Store implements ObjectStore {
 
   async ping(bucket: string): Promise<void> {
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: bucket }));
+      await this.send((client) => client.send(new HeadBucketCommand({ Bucket: bucket })));
     } catch (error) {
       throw translate(error, `head bucket ${bucket}`);
     }

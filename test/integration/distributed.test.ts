@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,12 @@ import { createLogger } from '../../pipeline/log.js';
 import { BULL_PREFIX, decodeError, queueNames } from '../../pipeline/runner/bullmq-keys.js';
 import { submitStorageEvents } from '../../pipeline/triggers/submit-events.js';
 import { TEST_HANDLERS, TEST_WORKFLOWS } from '../helpers/distributed-worker.js';
-import { dropQueuePrefix, startOwnRedis, type OwnRedis } from '../helpers/redis-server.js';
+import {
+  dropQueuePrefix,
+  freePort,
+  startOwnRedis,
+  type OwnRedis,
+} from '../helpers/redis-server.js';
 import { startTestS3, type TestS3 } from '../helpers/s3.js';
 import {
   childrenUnder,
@@ -507,5 +513,53 @@ describe('distributed mode: the stall limit', () => {
     );
     expect(await outputsOf(c, 'stall/clip.mp4')).toEqual([]);
     expect(await keysUnder(c, `.mediaflow-scratch/${id}/`)).toEqual([]);
+  });
+});
+
+describe('distributed mode: a worker started while storage is down', () => {
+  let s3: TestS3;
+  let c: Cluster;
+  let worker: WorkerProcess | undefined;
+  let proxy: net.Server | undefined;
+  const sockets = new Set<net.Socket>();
+
+  beforeAll(async () => {
+    s3 = await startTestS3();
+    c = await startCluster(inject('redisUrl'), s3);
+  });
+  afterAll(async () => {
+    if (worker) await disposeWorker(worker);
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => (proxy ? proxy.close(resolve) : resolve(undefined)));
+    await c?.close();
+    await s3?.close();
+  });
+
+  it('waits for storage instead of exiting, then runs jobs', async () => {
+    // The worker's storage is a port where nothing listens yet; later a proxy to s3rver opens it.
+    const port = await freePort();
+    worker = spawnWorker('test', {
+      ...c.env,
+      MEDIAFLOW_S3_ENDPOINT: `http://127.0.0.1:${port}`,
+    });
+    await until('the worker to wait for storage', async () =>
+      worker!.output().includes('waiting for it'),
+    );
+    await sleep(2_000);
+    expect(isAlive(worker.pid)).toBe(true);
+    const target = new URL(s3.endpoint);
+    proxy = net.createServer((socket) => {
+      const upstream = net.connect(Number(target.port), target.hostname);
+      for (const s of [socket, upstream]) {
+        sockets.add(s);
+        s.on('error', () => s.destroy());
+        s.on('close', () => sockets.delete(s));
+      }
+      socket.pipe(upstream).pipe(socket);
+    });
+    await new Promise<void>((resolve) => proxy!.listen(port, '127.0.0.1', resolve));
+    await worker.ready;
+    const job = await finished(c.app.jobs, await upload(c, 'late/photo.jpg', 'hello'));
+    expect(job.state).toBe('succeeded');
   });
 });
