@@ -23,6 +23,8 @@ import { EXIT, type ExitCode } from './exit-codes.js';
 export interface ServeHandle {
   app: App;
   url: string;
+  /** Puts the schedules of the presets file in force now (after a reload of the file). */
+  reloadSchedules(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -52,7 +54,7 @@ export async function startServe(
     : undefined;
   redis?.on('error', () => {}); // reported through /readyz and failed requests, not as crashes
   const triggers = startTriggers(app);
-  const scheduler = await startScheduler(app).catch(async (error: unknown) => {
+  let scheduler = await startScheduler(app).catch(async (error: unknown) => {
     await triggers.stop();
     redis?.disconnect();
     await app.close();
@@ -101,7 +103,12 @@ export async function startServe(
       ...options,
     });
     const url = await listen(server, config.api.host, config.api.port, apiKeys);
-    return { app, url, close: stop };
+    const reloadSchedules = async () => {
+      // Stopped first, so one process never fires a schedule twice; the run records persist.
+      await scheduler.close();
+      scheduler = await startScheduler(app);
+    };
+    return { app, url, reloadSchedules, close: stop };
   } catch (error) {
     await stop();
     throw error;
@@ -150,7 +157,12 @@ export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
       );
     };
     // SIGHUP re-reads the presets file; an invalid one is logged and the old presets stay.
-    const reload = () => void reloadPresets(handle.app);
+    const reload = () => {
+      if (reloadPresets(handle.app).status !== 'reloaded') return;
+      handle
+        .reloadSchedules()
+        .catch((error: unknown) => log.error({ err: error }, 'schedules could not be reloaded'));
+    };
     process.on('SIGHUP', reload);
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
