@@ -22,7 +22,8 @@ describe('serve runs the schedules of the presets file', () => {
   const write = (name: string) =>
     fs.writeFileSync(
       file,
-      `schedules:\n  - {name: ${name}, cron: "* * * * * *", bucket: ${input}, prefix: scheduled/}\n`,
+      'schedules:\n' +
+        `  - {name: ${name}, cron: "* * * * * *", bucket: ${input}, prefix: scheduled/}\n`,
     );
   const list = async () =>
     ((await (await fetch(`${handle.url}/v1/schedules`)).json()) as { schedules: ScheduleView[] })
