@@ -11,11 +11,12 @@ export async function writeTextWatermarkPng(
   spec: TextWatermark,
   maxOutputWidth: number,
   file: string,
-): Promise<void> {
+): Promise<{ width: number; height: number }> {
   const prepared = await prepareWatermark(spec, maxOutputWidth);
   await sharp(prepared.pixels, {
     raw: { width: prepared.width, height: prepared.height, channels: 4 },
   })
     .png()
     .toFile(file);
+  return { width: prepared.width, height: prepared.height };
 }

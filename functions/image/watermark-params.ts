@@ -56,6 +56,11 @@ export const textWatermarkSchema = z.strictObject({
    * fonts. Without it the host's DejaVu Sans (or another sans-serif) is used.
    */
   fontFile: z.string().min(1).optional(),
+  /**
+   * Text height as a fraction of the output height (0.05 is 54 px on 1080 lines). When set it
+   * sizes the text instead of `scale` (still shrunk to fit inside the margins).
+   */
+  fontSize: z.number().min(0.005).max(0.5).optional(),
   ...placement,
 });
 

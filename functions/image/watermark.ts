@@ -61,17 +61,19 @@ export function textWatermarkSvg(text: string, color: string, fontSize: number):
 
 /**
  * Where a watermark of aspect `aspect` (width/height) sits on a `outWidth` x `outHeight` output:
- * `scale` of the output width wide, shrunk to fit inside the margins, at the anchor. Returns
- * undefined when it would be smaller than a pixel.
+ * `scale` of the output width wide (or, for text with `fontSize`, that fraction of the output
+ * height tall), shrunk to fit inside the margins, at the anchor. Returns undefined when it would
+ * be smaller than a pixel.
  */
 export function watermarkBox(
-  spec: { position: Anchor; margin: number; scale: number },
+  spec: { position: Anchor; margin: number; scale: number; fontSize?: number | undefined },
   outWidth: number,
   outHeight: number,
   aspect: number,
 ): Box | undefined {
   const margin = Math.round(spec.margin * outWidth);
-  let width = spec.scale * outWidth;
+  let width =
+    spec.fontSize !== undefined ? spec.fontSize * outHeight * aspect : spec.scale * outWidth;
   let height = width / aspect;
   const fit = Math.min(1, (outWidth - 2 * margin) / width, (outHeight - 2 * margin) / height);
   width = Math.round(width * fit);
@@ -115,7 +117,9 @@ export async function prepareWatermark(
   spec: Watermark,
   maxOutputWidth: number,
 ): Promise<PreparedWatermark> {
-  const targetWidth = Math.max(1, Math.ceil(spec.scale * maxOutputWidth));
+  // Text sized by height has a width known only once rendered: render it for the whole width.
+  const sizedByHeight = spec.type === 'text' && spec.fontSize !== undefined;
+  const targetWidth = Math.max(1, Math.ceil((sizedByHeight ? 1 : spec.scale) * maxOutputWidth));
   return spec.type === 'image' ? prepareImage(spec, targetWidth) : prepareText(spec, targetWidth);
 }
 

@@ -72,24 +72,29 @@ export const transcodeHandler = defineTask({
  */
 async function videoWatermark(
   io: TaskIO,
-  renditions: ReadonlyArray<{ width: number }>,
+  renditions: ReadonlyArray<{ width: number; height: number }>,
 ): Promise<WatermarkSpec | undefined> {
   const spec = videoPreset(io).watermark;
   if (!spec) return undefined;
   const resolved = await resolveWatermark(spec, io);
-  let imageFile: string;
-  if (resolved.type === 'image') imageFile = resolved.file;
-  else {
-    imageFile = path.join(io.ctx.scratchDir, 'watermark-text.png');
-    await writeTextWatermarkPng(resolved, Math.max(...renditions.map((r) => r.width)), imageFile);
-  }
-  return {
-    imageFile,
-    position: spec.position,
-    marginFraction: spec.margin,
-    opacity: spec.opacity,
-    scale: spec.scale,
-  };
+  if (resolved.type === 'image')
+    return { imageFile: resolved.file, ...placement(spec, spec.scale) };
+  const imageFile = path.join(io.ctx.scratchDir, 'watermark-text.png');
+  const widest = renditions.reduce((a, b) => (b.width > a.width ? b : a));
+  const size = await writeTextWatermarkPng(resolved, widest.width, imageFile);
+  // ffmpeg sizes an overlay by width: a text height becomes the width fraction that gives it.
+  const scale =
+    resolved.fontSize === undefined
+      ? resolved.scale
+      : Math.min(1, (resolved.fontSize * widest.height * size.width) / size.height / widest.width);
+  return { imageFile, ...placement(spec, scale) };
+}
+
+function placement(
+  spec: { position: WatermarkSpec['position']; margin: number; opacity: number },
+  scale: number,
+): Omit<WatermarkSpec, 'imageFile'> {
+  return { position: spec.position, marginFraction: spec.margin, opacity: spec.opacity, scale };
 }
 
 /**

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { readFamily } from '../../functions/image/font-family.js';
+import { watermarkBox } from '../../functions/image/watermark.js';
 import { presetSchema } from '../../pipeline/presets/schema.js';
 
 describe('watermark fonts', () => {
@@ -31,5 +32,28 @@ describe('watermark fonts', () => {
         watermark: { type: 'text', text: 'x', font: { sample: '../etc/passwd' } },
       }),
     ).toThrow(/TTF or OTF file name/);
+  });
+});
+
+describe('text size', () => {
+  it('sizes text by height with fontSize, by width with scale', () => {
+    const spec = { position: 'top-left' as const, margin: 0, scale: 0.5 };
+    // A 4:1 text on 1920x1080: fontSize 0.05 is 54 px tall, 216 px wide.
+    expect(watermarkBox({ ...spec, fontSize: 0.05 }, 1920, 1080, 4)).toEqual({
+      left: 0,
+      top: 0,
+      width: 216,
+      height: 54,
+    });
+    expect(watermarkBox(spec, 1920, 1080, 4)).toMatchObject({ width: 960, height: 240 });
+    // Still shrunk to fit inside the output.
+    expect(watermarkBox({ ...spec, fontSize: 0.5 }, 400, 400, 4)).toMatchObject({ width: 400 });
+    expect(() =>
+      presetSchema.parse({
+        name: 'v',
+        kind: 'video',
+        watermark: { type: 'text', text: 'x', fontSize: 0.9 },
+      }),
+    ).toThrow();
   });
 });
