@@ -128,12 +128,16 @@ export function triggerConformance(
 
     it('a malformed message is rejected without crashing the consumer', async (ctx) => {
       if (!harness.sendRaw || !harness.deadLetters) return ctx.skip();
+      const unknownPreset = `unknown-preset-${tag}.jpg`;
       const bad = [
         `not json ${tag}`,
         JSON.stringify({ hello: tag }),
         JSON.stringify({ bucket: app.config.buckets.input, key: '', tag }),
         JSON.stringify({ specversion: '1.0', id: tag, source: 'x', type: 'y' }),
+        // Well formed, but no redelivery can make the preset exist.
+        JSON.stringify({ bucket: app.config.buckets.input, key: unknownPreset, preset: tag }),
       ];
+      await putObject(app, unknownPreset, 'an existing object');
       for (const body of bad) await harness.sendRaw(body);
       await until('the dead letters', async () => {
         const dead = (await harness.deadLetters!()).filter((d) => d.body.includes(tag));
@@ -141,7 +145,7 @@ export function triggerConformance(
       });
       const dead = (await harness.deadLetters()).filter((d) => d.body.includes(tag));
       expect(dead.map((d) => d.body).sort()).toEqual([...bad].sort());
-      for (const d of dead) expect(d.reason).toMatch(/^Expected |JSON/);
+      for (const d of dead) expect(d.reason).toMatch(/^Expected |JSON|^Unknown preset/);
       // Still consuming.
       const key = `after-bad-${tag}.jpg`;
       await harness.announce(app, key, 'after');
