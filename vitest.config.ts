@@ -29,6 +29,8 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts'],
           setupFiles: ['test/helpers/no-sockets.ts'],
           testTimeout: 10_000,
+          // Runs beside the media tests in `npm test`; vitest needs one worker cap per group.
+          maxWorkers: 2,
           sequence: { groupOrder: 0 },
         },
       },
