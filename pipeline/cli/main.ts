@@ -107,8 +107,8 @@ export function buildProgram(): Command {
         options: { preset?: string; out: string; json: boolean; verbose?: boolean },
       ) => {
         const { config, log, logFile } = cliConfig(Boolean(options.verbose));
-        const { runProcess } = await import('./process.js');
-        process.exitCode = await runProcess(files, options, config, log, logFile);
+        const { runProcessCommand } = await import('./process.js');
+        process.exitCode = await runProcessCommand(files, options, config, log, logFile);
       },
     );
 

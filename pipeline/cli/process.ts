@@ -23,10 +23,11 @@ export interface ProcessReport {
 }
 
 /**
+ * The `mediaflow process` command (runProcess in functions/ffmpeg spawns media processes).
  * Runs the pipeline on local files in a private embedded store, then copies each input's outputs
  * and manifest to `outDir/<input file name>/`.
  */
-export async function runProcess(
+export async function runProcessCommand(
   files: string[],
   options: { preset?: string; out: string; json: boolean },
   baseConfig: Config,
