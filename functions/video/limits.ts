@@ -1,8 +1,8 @@
 import { MediaflowError } from '../errors.js';
 import type { MediaInfo } from './media-info.js';
 
-/** Configured ceilings for a source (from MEDIAFLOW_MAX_* at the entry point). */
-export interface MediaLimits {
+/** Ceilings the probe enforces on a video or audio source (from MEDIAFLOW_MAX_*). */
+export interface ProbeLimits {
   maxInputBytes: number;
   maxDurationSeconds: number;
   /** Width x height of the coded picture. */
@@ -191,7 +191,7 @@ export function checkContainer(formatName: string, allowed: readonly string[]): 
 }
 
 /** MEDIA_LIMIT_EXCEEDED when a probed value is past its limit. */
-export function checkLimits(info: MediaInfo, limits: MediaLimits): void {
+export function checkLimits(info: MediaInfo, limits: ProbeLimits): void {
   const over = (what: string, value: number, limit: number, unit = '') => {
     throw new MediaflowError(
       'MEDIA_LIMIT_EXCEEDED',

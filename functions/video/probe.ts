@@ -11,7 +11,7 @@ import {
   DEFAULT_ALLOWED_CODECS,
   DEFAULT_ALLOWED_CONTAINERS,
   effectiveAllowList,
-  type MediaLimits,
+  type ProbeLimits,
 } from './limits.js';
 import { parseFfprobeJson, type MediaInfo } from './media-info.js';
 import { keyframeTimes, scanVideoPackets } from './packets.js';
@@ -19,7 +19,7 @@ import { sniffFile } from './sniff.js';
 
 export interface ProbeOptions {
   tools: MediaTools;
-  limits: MediaLimits;
+  limits: ProbeLimits;
   /** Demuxer names a source may use; defaults to {@link DEFAULT_ALLOWED_CONTAINERS}. */
   allowedContainers?: readonly string[];
   /**

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
-import type { MediaLimits as VideoLimits } from '../../functions/video/limits.js';
+import type { ProbeLimits } from '../../functions/video/limits.js';
 import { BUILTIN_CATALOG, type PresetCatalog } from '../presets/catalog.js';
 import { loadPresetsFile } from '../presets/load-file.js';
 import { envSchema, type Env } from './schema.js';
@@ -67,8 +67,8 @@ export interface Config {
   };
 }
 
-/** The video limits the probe enforces, plus the image frame limit. */
-export interface MediaLimits extends VideoLimits {
+/** The limits the probe enforces, plus the image frame limit. */
+export interface MediaLimits extends ProbeLimits {
   maxImageFrames: number;
 }
 

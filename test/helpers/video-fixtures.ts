@@ -6,14 +6,14 @@ import { resolveBinaries, type Binaries } from '../../functions/ffmpeg/binaries.
 import { loadConfig } from '../../pipeline/config/load.js';
 import { allowedDecoders, mediaConfinement } from '../../pipeline/tasks/media-tools.js';
 import { DEFAULT_PROBE_TIMEOUT_MS, type MediaTools } from '../../functions/ffmpeg/tools.js';
-import type { MediaLimits } from '../../functions/video/limits.js';
+import type { ProbeLimits } from '../../functions/video/limits.js';
 
 /**
  * Tiny generated media and independent checks for the video tests. Checks run ffmpeg/ffprobe
  * directly (not through the code under test), so a bug there cannot hide itself.
  */
 
-export const TEST_LIMITS: MediaLimits = {
+export const TEST_LIMITS: ProbeLimits = {
   maxInputBytes: 1024 ** 3,
   maxDurationSeconds: 3600,
   maxPixels: 4096 * 4096,

@@ -8,7 +8,7 @@ import {
   checkLimits,
   effectiveAllowList,
   DEFAULT_ALLOWED_CONTAINERS,
-  type MediaLimits,
+  type ProbeLimits,
 } from '../../functions/video/limits.js';
 import { buildMasterPlaylist, type MasterVariant } from '../../functions/video/master-playlist.js';
 import { parseFfprobeJson, parseRotation } from '../../functions/video/media-info.js';
@@ -196,7 +196,7 @@ describe('parseFfprobeJson', () => {
 });
 
 describe('limits and containers', () => {
-  const limits: MediaLimits = {
+  const limits: ProbeLimits = {
     maxInputBytes: 1000,
     maxDurationSeconds: 60,
     maxPixels: 1920 * 1080,
