@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { FrameTiming } from '../../functions/ffmpeg/args/transcode-ladder.js';
+import type { ColorInfo } from '../../functions/video/color.js';
 import type { Rendition } from '../../functions/video/ladder.js';
 import type {
   AudioStreamInfo,
@@ -15,6 +16,17 @@ import type { OutputRecord } from './types.js';
 
 const rational = z.object({ num: z.number(), den: z.number() });
 
+const color = z.object({
+  primaries: z.string().nullable(),
+  transfer: z.string().nullable(),
+  matrix: z.string().nullable(),
+  range: z.string().nullable(),
+  dynamicRange: z.enum(['SDR', 'PQ', 'HLG']),
+  bitDepth: z.number(),
+  dolbyVision: z.object({ profile: z.number(), compatibility: z.number() }).nullable(),
+  peakNits: z.number().nullable(),
+}) satisfies z.ZodType<ColorInfo>;
+
 const videoStream = z.object({
   index: z.number().int().nonnegative(),
   codec: z.string(),
@@ -29,18 +41,8 @@ const videoStream = z.object({
   fps: z.number(),
   baseFrameRate: rational.nullable(),
   pixFmt: z.string().nullable(),
-  color: z
-    .object({
-      primaries: z.string().nullable(),
-      transfer: z.string().nullable(),
-      matrix: z.string().nullable(),
-      range: z.string().nullable(),
-      dynamicRange: z.enum(['SDR', 'PQ', 'HLG']),
-      bitDepth: z.number(),
-      dolbyVision: z.object({ profile: z.number(), compatibility: z.number() }).nullable(),
-      peakNits: z.number().nullable(),
-    })
-    .optional(),
+  /** Absent in results stored before colour was probed. */
+  color: color.optional(),
   startTime: z.number(),
   duration: z.number().nullable(),
   frameCount: z.number().nullable(),
@@ -169,3 +171,23 @@ export const outputSchema = z.object({
   bitrate: z.number().optional(),
   format: z.string().optional(),
 }) satisfies z.ZodType<OutputRecord>;
+
+/**
+ * `satisfies` accepts a schema that leaves out an optional field; these fail to compile when a
+ * media type gains a field its schema lacks (or the other way round).
+ */
+type SameKeys<A, B> = [keyof A] extends [keyof B]
+  ? [keyof B] extends [keyof A]
+    ? true
+    : false
+  : false;
+const sameKeys: [
+  SameKeys<z.infer<typeof color>, ColorInfo>,
+  SameKeys<z.infer<typeof videoStream>, VideoStreamInfo>,
+  SameKeys<z.infer<typeof audioStream>, AudioStreamInfo>,
+  SameKeys<z.infer<typeof mediaSchema>, ProbedMedia>,
+  SameKeys<z.infer<typeof renditionSchema>, Rendition>,
+  SameKeys<z.infer<typeof frameTiming>, FrameTiming>,
+  SameKeys<z.infer<typeof outputSchema>, OutputRecord>,
+] = [true, true, true, true, true, true, true];
+void sameKeys;
