@@ -14,6 +14,7 @@ import { amqpDeadLetterName } from '../../pipeline/triggers/amqp-consumer.js';
 import { natsStreamName } from '../../pipeline/triggers/nats-consumer.js';
 import type { ConsumerSnapshot } from '../../pipeline/triggers/consumer-status.js';
 import { asCloudEvent, minioNotification } from '../helpers/minio-events.js';
+import { forgetMqttSessions } from '../helpers/mqtt-sessions.js';
 import { AMQP_URL } from '../helpers/rabbitmq.js';
 
 const NATS_URL = process.env.MEDIAFLOW_TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -66,6 +67,7 @@ describe('serve runs the broker consumers', () => {
   afterAll(async () => {
     await a?.close();
     await b?.close();
+    await forgetMqttSessions(MQTT_URL, [`mf-a-${id}`, `mf-b-${id}`]);
     const conn = await amqp.connect(AMQP_URL);
     const channel = await conn.createChannel();
     for (const name of [queue, amqpDeadLetterName(queue)]) {

@@ -5,6 +5,7 @@ import { mqttDeadLetterTopic, startMqttConsumer } from '../../pipeline/triggers/
 import type { TriggerConsumer } from '../../pipeline/triggers/reconnect.js';
 import { outcomeCounter } from '../helpers/outcome-counter.js';
 import { minioNotification } from '../helpers/minio-events.js';
+import { forgetMqttSessions } from '../helpers/mqtt-sessions.js';
 import { startPrivateMosquitto, type PrivateBroker } from '../helpers/private-broker.js';
 import {
   conformanceOnPrivateBroker,
@@ -53,6 +54,7 @@ function mqttHarness(broker?: () => PrivateBroker): TriggerHarness {
     async stop() {
       await consumer?.stop();
       await publisher?.endAsync();
+      await forgetMqttSessions(url(), [`mediaflow-test-${id}`, `mediaflow-test-pub-${id}`]);
     },
     async announce(app, key, body) {
       const { bucket, etag, size } = await putObject(app, key, body);
