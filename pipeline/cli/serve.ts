@@ -13,6 +13,8 @@ import type { Config } from '../config/load.js';
 import { appForConfig } from '../distributed-app.js';
 import type { Logger } from '../log.js';
 import { WebhookSender } from '../notify/webhook.js';
+import { scratchRoot } from '../jobs/output-layout.js';
+import { sweepScratch } from '../jobs/scratch-sweep.js';
 import { startWatchdog } from '../jobs/watchdog.js';
 import { reloadPresets } from '../presets/reload.js';
 import { startScheduler } from '../schedules/start.js';
@@ -63,7 +65,21 @@ export async function startServe(
   // Jobs whose enqueue was lost (a Redis blip, a crash between two steps) are found here.
   const stopWatchdog =
     config.watchdog.intervalMs > 0
-      ? startWatchdog({ jobs: app.jobs, orchestrator: app.orchestrator, log }, config.watchdog)
+      ? startWatchdog(
+          {
+            jobs: app.jobs,
+            orchestrator: app.orchestrator,
+            log,
+            sweepScratch: () =>
+              sweepScratch({
+                store: app.store,
+                jobs: app.jobs,
+                bucket: config.buckets.output,
+                root: scratchRoot(config.buckets.outputPrefix),
+              }),
+          },
+          config.watchdog,
+        )
       : async () => {};
   const webhooks = new BatchWebhooks({
     jobs: app.jobs,

@@ -15,7 +15,7 @@ import type { ObjectStore } from '../storage/port.js';
 import { deriveJobId } from './job-id.js';
 import { isFinal, settledTaskState, type JobRecord, type JobState } from './job.js';
 import { buildManifest, readManifest, MANIFEST_NAME } from './manifest.js';
-import { jobOutputPrefix, publishCurrent } from './output-layout.js';
+import { jobOutputPrefix, publishCurrent, scratchRoot } from './output-layout.js';
 import { tasksToReset } from './retry-plan.js';
 import type { JobStore } from './store.js';
 
@@ -177,7 +177,7 @@ export class Orchestrator {
       preset,
       outputBucket: this.deps.config.buckets.output,
       outputPrefix: jobOutputPrefix(outputPrefix, source, preset.name, id),
-      scratchPrefix: `${outputPrefix}.mediaflow-scratch/${id}/`,
+      scratchPrefix: `${scratchRoot(outputPrefix)}${id}/`,
       stageWeights: this.workflowFor(preset.kind).stageWeights,
     };
     const now = new Date().toISOString();
@@ -409,7 +409,11 @@ export class Orchestrator {
         JSON.stringify(manifest, null, 2),
         { contentType: 'application/json' },
       );
-      await this.removeScratch(job);
+      // Committed by now: a scratch clean-up failing in an outage must not fail the job; the
+      // scratch sweep removes what is left.
+      await this.removeScratch(job).catch((error: unknown) =>
+        this.deps.log.warn({ jobId: job.spec.id, err: toErrorRecord(error) }, 'scratch left over'),
+      );
       // Before the job shows succeeded, so whoever sees that finds current.json up to date.
       const retract = await publishCurrent(this.deps.store, job.spec, this.deps.log);
       if (
@@ -470,10 +474,13 @@ export class Orchestrator {
       ]);
       await this.removeScratch(job);
     } catch (cleanupError) {
+      // The job stays claimed (error recorded, not ended), so the watchdog compensates it again
+      // once storage is back: a clean-up that failed in an outage is retried, not forgotten.
       this.deps.log.error(
         { jobId: id, err: toErrorRecord(cleanupError) },
-        'compensation could not remove every object',
+        'compensation could not remove every object; the watchdog will try again',
       );
+      return;
     }
     // Tasks stopped with the job (or whose worker died) say so in the record too.
     const latest = await this.deps.jobs.get(id);

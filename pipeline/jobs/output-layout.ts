@@ -23,6 +23,14 @@ export function jobOutputPrefix(
   return `${keyPresetPrefix(outputPrefix, source, presetName)}${jobId}/`;
 }
 
+/**
+ * Where jobs keep intermediates: `<output prefix>.mediaflow-scratch/`, one `<job id>/` each. No
+ * bucket name starts with '.', so it never meets an output folder.
+ */
+export function scratchRoot(outputPrefix: string): string {
+  return `${outputPrefix}.mediaflow-scratch/`;
+}
+
 /** `<output prefix><input bucket>/<input key>/<preset>/`: the versions of one key and preset. */
 export function keyPresetPrefix(
   outputPrefix: string,

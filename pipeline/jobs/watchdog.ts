@@ -6,7 +6,12 @@ export interface WatchdogDeps {
   jobs: Pick<JobStore, 'idle'>;
   orchestrator: Pick<Orchestrator, 'recover'>;
   log: { info(o: object, m?: string): void; warn(o: object, m?: string): void };
+  /** Removes scratch of ended jobs; run every `SWEEP_EVERY` passes. */
+  sweepScratch?: () => Promise<string[]>;
 }
+
+/** The scratch sweep lists storage, so it runs on every tenth pass only (5 min by default). */
+const SWEEP_EVERY = 10;
 
 export interface WatchdogOptions {
   intervalMs: number;
@@ -48,11 +53,16 @@ export function startWatchdog(deps: WatchdogDeps, options: WatchdogOptions): () 
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  let passes = 0;
   const pass = () => {
     running = watchdogPass(deps, options)
-      .then((counts) => {
+      .then(async (counts) => {
         if (counts.redriven || counts.failed || counts.compensated || counts.error)
           deps.log.info(counts, 'watchdog recovered idle jobs');
+        if (deps.sweepScratch && ++passes % SWEEP_EVERY === 1) {
+          const cleaned = await deps.sweepScratch();
+          if (cleaned.length) deps.log.info({ jobs: cleaned.length }, 'left-over scratch removed');
+        }
       })
       .catch((error: unknown) =>
         deps.log.warn({ err: toErrorRecord(error) }, 'watchdog pass failed; will try again'),

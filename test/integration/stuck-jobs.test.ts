@@ -4,6 +4,8 @@ import { MediaflowError } from '../../functions/errors.js';
 import type { App } from '../../pipeline/app.js';
 import { RedisJobStore } from '../../pipeline/jobs/redis-store.js';
 import { isFinal, type JobRecord } from '../../pipeline/jobs/job.js';
+import { scratchRoot } from '../../pipeline/jobs/output-layout.js';
+import { sweepScratch } from '../../pipeline/jobs/scratch-sweep.js';
 import { watchdogPass } from '../../pipeline/jobs/watchdog.js';
 import { BullmqRunner } from '../../pipeline/runner/bullmq.js';
 import type { Runner, StageRequest } from '../../pipeline/runner/port.js';
@@ -162,5 +164,53 @@ describe('stuck jobs: a lost enqueue is recovered', () => {
     expect(
       await listKeys(app, app.config.buckets.output, `${another.bucket}/${another.key}/`),
     ).toEqual([]);
+  });
+
+  it('a compensation that fails in a storage outage is retried by the watchdog', async () => {
+    const source = await upload('f-outage.jpg', 'FAIL');
+    const store = app.store as { delete: typeof app.store.delete };
+    const realDelete = store.delete.bind(app.store);
+    // The outage: deletes fail while it lasts.
+    store.delete = async () => {
+      throw new MediaflowError('STORAGE_UNAVAILABLE', 'injected outage');
+    };
+    try {
+      const { jobId } = (await app.orchestrator.submit(source)) as { jobId: string };
+      for (let i = 0; i < 200 && !(await app.jobs.get(jobId))?.error; i++)
+        await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 300));
+      const claimed = (await app.jobs.get(jobId))!;
+      // Not ended: whoever sees an ended job must see a clean bucket.
+      expect(claimed).toMatchObject({ state: 'running', error: { code: 'MEDIA_UNREADABLE' } });
+      expect(await listKeys(app, app.config.buckets.output, claimed.spec.outputPrefix)).not.toEqual(
+        [],
+      );
+      store.delete = realDelete;
+      expect(await watchdogPass(app, { graceMs: 0 })).toMatchObject({ compensated: 1 });
+      expect(await app.jobs.get(jobId)).toMatchObject({ state: 'failed' });
+      expect(await listKeys(app, app.config.buckets.output, claimed.spec.outputPrefix)).toEqual([]);
+      expect(await listKeys(app, app.config.buckets.output, claimed.spec.scratchPrefix)).toEqual(
+        [],
+      );
+    } finally {
+      store.delete = realDelete;
+    }
+  });
+
+  it('the scratch sweep removes scratch of ended or unknown jobs only', async () => {
+    const { output, outputPrefix } = app.config.buckets;
+    const root = scratchRoot(outputPrefix);
+    const source = await upload('g-running.jpg', 'SLOW 3000');
+    const { jobId } = (await app.orchestrator.submit(source)) as { jobId: string };
+    for (let i = 0; i < 100 && !(await app.jobs.get(jobId))?.tasks['part-0']; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    const orphan = 'j000000000000000000dead00';
+    await app.store.putBytes(output, `${root}${orphan}/segment-000.mp4`, 'left over');
+    const cleaned = await sweepScratch({ store: app.store, jobs: app.jobs, bucket: output, root });
+    expect(cleaned).toContain(orphan);
+    expect(cleaned).not.toContain(jobId);
+    expect(await listKeys(app, output, `${root}${orphan}/`)).toEqual([]);
+    expect(await listKeys(app, output, `${root}${jobId}/`)).not.toEqual([]);
+    expect((await finished(jobId)).state).toBe('succeeded');
   });
 });
