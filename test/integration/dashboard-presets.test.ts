@@ -63,8 +63,20 @@ describe.skipIf(!hasChromium)('dashboard: presets and submitting with one', () =
     const row = page.locator('#jobs tbody tr').first();
     await expect.poll(() => row.locator('td').nth(1).textContent()).toBe('thumbs');
     const jobId = (await row.getAttribute('data-job-id'))!;
-    expect((await waitForEnd(app, jobId)).state).toBe('succeeded');
+    const { stage } = await waitForEnd(app, jobId);
 
+    // The job page offers to run a succeeded job again (force, same id).
+    await page.click(`#jobs tr[data-job-id="${jobId}"] a`);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.click('#job-run-again');
+    await expect.poll(async () => (await app.jobs.get(jobId))!.stage).toBeGreaterThan(stage);
+    expect((await waitForEnd(app, jobId)).state).toBe('succeeded');
+    await page.goBack();
+
+    await page.click('#submit summary');
+    await page.fill('#submit-targets', `${app.config.buckets.input}/${key}`);
+    await expect.poll(() => page.locator('#submit-preset option').count()).toBeGreaterThan(1);
+    await page.selectOption('#submit-preset', 'thumbs');
     await page.check('#submit-force');
     await page.click('#submit-form button[type=submit]');
     await expect

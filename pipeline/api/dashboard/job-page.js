@@ -55,6 +55,28 @@ export function renderJob(view, id) {
       label,
     );
 
+  // Re-processing: the object and preset submitted again with force; the job runs again in place.
+  const runAgain = (job, path) =>
+    el(
+      'button',
+      {
+        type: 'button',
+        id: 'job-run-again',
+        onclick: () => {
+          if (!confirm('Run this job again? Its outputs are made anew.')) return;
+          const item = { bucket: job.source.bucket, key: job.source.key };
+          apiJson('/v1/jobs', 'POST', { items: [item], preset: job.preset, force: true })
+            .then(async ({ jobIds: [id] }) => {
+              // An edited preset gives the object a new job: follow that one.
+              if (id && id !== job.id) location.hash = `#/jobs/${encodeURIComponent(id)}`;
+              else follower.refresh(await apiJson(path));
+            })
+            .catch((e) => say(e.message));
+        },
+      },
+      'Run again',
+    );
+
   const update = (job) => {
     title.textContent = `${job.source.bucket}/${job.source.key}`;
     meta.replaceChildren(`preset ${job.preset} · job ${job.id} · `, stateSpan(job.state));
@@ -78,6 +100,7 @@ export function renderJob(view, id) {
         ? [act('Cancel', 'DELETE', path, 'Cancel this job? Its running tasks are stopped.')]
         : []),
       ...(retryable(job) ? [act('Retry', 'POST', `${path}/retry`)] : []),
+      ...(job.state === 'succeeded' ? [runAgain(job, path)] : []),
       ...(job.state === 'failed' && !retryable(job)
         ? [el('span', { class: 'muted' }, 'Permanent error: fix the source and upload it again.')]
         : []),
