@@ -4,7 +4,7 @@ import { encodeAudioArgs } from '../ffmpeg/args/encode-audio.js';
 import { progressArgs } from '../ffmpeg/args/common.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
-import type { MediaInfo } from './media-info.js';
+import type { AudioStreamInfo, MediaInfo } from './media-info.js';
 
 export interface EncodeAudioOptions {
   tools: MediaTools;
@@ -14,6 +14,8 @@ export interface EncodeAudioOptions {
   bitrate?: number;
   /** Default 48 kHz. */
   sampleRate?: number;
+  /** Which audio stream (one of `info.audioStreams`); the first when unset. */
+  stream?: AudioStreamInfo;
 }
 
 export interface EncodedAudio {
@@ -37,13 +39,15 @@ export async function encodeAudio(
   options: EncodeAudioOptions,
   ctx: FunctionContext,
 ): Promise<EncodedAudio | null> {
-  if (!info.audio) return null;
+  const stream = options.stream ?? info.audio;
+  if (!stream) return null;
   const sampleRate = options.sampleRate ?? 48_000;
   const bitrate = options.bitrate ?? 128_000;
-  const file = path.join(ctx.scratchDir, 'audio.m4a');
+  const file = path.join(ctx.scratchDir, `audio-${stream.index}.m4a`);
   const args = encodeAudioArgs({
     input: { file: inputFile, format: info.demuxer },
-    alignToSeconds: info.video?.startTime ?? info.audio.startTime,
+    alignToSeconds: info.video?.startTime ?? stream.startTime,
+    streamIndex: stream.index,
     sampleRate,
     durationSeconds: options.durationSeconds,
     bitrate,

@@ -1,5 +1,6 @@
 import { MediaflowError } from '../errors.js';
 import { parseColor, type ColorInfo } from './color.js';
+import { languageTag } from './language.js';
 
 /**
  * The typed result of probing a source, and the pure parser from ffprobe's JSON.
@@ -49,6 +50,10 @@ export interface VideoStreamInfo {
 export interface AudioStreamInfo {
   index: number;
   codec: string;
+  /** RFC 5646 tag from the stream's language tag (`eng` becomes `en`); null when unset. */
+  language?: string | null;
+  /** The stream's title tag, when it has one. */
+  title?: string | null;
   channels: number;
   sampleRate: number;
   startTime: number;
@@ -71,6 +76,8 @@ export interface MediaInfo {
   /** The first video stream that is not cover art; null for audio-only sources. */
   video: VideoStreamInfo | null;
   audio: AudioStreamInfo | null;
+  /** Every usable audio stream, the first being `audio` (absent in results stored before). */
+  audioStreams?: AudioStreamInfo[];
   /** Seconds (pts, as ffprobe reports them) of video keyframes; only when asked for. */
   keyframeTimes?: number[];
 }
@@ -183,6 +190,8 @@ function parseAudio(stream: FfprobeStream): AudioStreamInfo {
   return {
     index: stream.index ?? 0,
     codec: stream.codec_name ?? 'unknown',
+    language: languageTag(stream.tags?.language),
+    title: stream.tags?.title?.trim() || null,
     channels: stream.channels ?? 0,
     sampleRate: num(stream.sample_rate) ?? 0,
     startTime: num(stream.start_time) ?? 0,
@@ -207,9 +216,11 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
       (s.width ?? 0) > 0 &&
       (s.height ?? 0) > 0,
   );
-  const audioStream = streams.find((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0);
+  const audioStreams = streams
+    .filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0)
+    .map(parseAudio);
   const video = videoStream ? parseVideo(videoStream) : null;
-  const audio = audioStream ? parseAudio(audioStream) : null;
+  const audio = audioStreams[0] ?? null;
   if (!formatName)
     throw new MediaflowError('MEDIA_UNREADABLE', 'ffprobe did not recognise a container.');
   if (!video && !audio)
@@ -234,5 +245,6 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     streamCount: format.nb_streams ?? streams.length,
     video,
     audio,
+    audioStreams,
   };
 }

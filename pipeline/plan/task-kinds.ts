@@ -50,7 +50,12 @@ export const TaskKinds = {
     result: z.object({ files: z.record(z.string(), z.string()) }),
   },
   audio: {
-    params: z.object({ media: mediaSchema, durationSeconds: z.number().positive() }),
+    params: z.object({
+      media: mediaSchema,
+      durationSeconds: z.number().positive(),
+      /** Position in `media.audioStreams`; the first stream when unset. */
+      stream: z.number().int().nonnegative().optional(),
+    }),
     /** The encoded audio's name under scratch, or null for a source without audio. */
     result: z.object({ audio: z.string().nullable() }),
   },

@@ -52,6 +52,8 @@ const videoStream = z.object({
 const audioStream = z.object({
   index: z.number().int().nonnegative(),
   codec: z.string(),
+  language: z.string().nullable().optional(),
+  title: z.string().nullable().optional(),
   channels: z.number(),
   sampleRate: z.number(),
   startTime: z.number(),
@@ -72,6 +74,7 @@ export const mediaSchema = z.object({
   streamCount: z.number(),
   video: videoStream.nullable(),
   audio: audioStream.nullable(),
+  audioStreams: z.array(audioStream).optional(),
 }) satisfies z.ZodType<ProbedMedia>;
 
 export const renditionSchema = z.object({

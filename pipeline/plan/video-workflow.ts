@@ -1,4 +1,5 @@
 import { MediaflowError } from '../../functions/errors.js';
+import { renditionLabel } from '../../functions/video/language.js';
 import { planTask, resultOf, type TaskKind } from './task-kinds.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from './types.js';
 import type { ProbeTaskResult } from './video-results.js';
@@ -30,10 +31,10 @@ export const videoWorkflow: Workflow = {
       id: transcodeTaskId(segment.index),
       segment,
     }));
-    const needsAudio = probe.media.audio !== null;
+    const audioTasks = audioEncodes(job, probe);
     if (
       transcodes.some((t) => !done[t.id]) ||
-      (needsAudio && !done['audio']) ||
+      audioTasks.some((a) => !done[a.id]) ||
       !done['thumbnails']
     ) {
       return [
@@ -45,9 +46,13 @@ export const videoWorkflow: Workflow = {
             stageTasks: transcodes.length,
           }),
         ),
-        ...(needsAudio
-          ? [planTask('audio', 'audio', { media: probe.media, durationSeconds: split.duration })]
-          : []),
+        ...audioTasks.map((a) =>
+          planTask(a.id, 'audio', {
+            media: probe.media,
+            durationSeconds: split.duration,
+            ...(a.stream ? { stream: a.stream } : {}),
+          }),
+        ),
         planTask('thumbnails', 'thumbnails', { media: probe.media }),
       ];
     }
@@ -57,7 +62,11 @@ export const videoWorkflow: Workflow = {
       id: mergeTaskId(rendition.name),
       rendition,
     }));
-    const audioRenditions = cmafAudio(job, probe, audio);
+    const audioRenditions = cmafAudio(
+      job,
+      probe,
+      audioTasks.map((a) => resultOf(done, a.id, 'audio')?.audio ?? null),
+    );
     if (merges.some((m) => !done[m.id]) || audioRenditions.some((a) => !done[a.id])) {
       return [
         ...audioRenditions,
@@ -83,23 +92,48 @@ export const videoWorkflow: Workflow = {
   },
 };
 
+const isCmaf = ({ preset }: JobSpec) =>
+  preset.kind === 'video' && preset.packaging === 'cmaf' && preset.hls;
+
 /**
- * With CMAF packaging the audio, encoded once, is also its own rendition beside the video merges.
+ * The audio encodes: the first audio stream (muxed into every MP4, and into the TS segments), and
+ * with CMAF packaging every other usable stream too, each to become its own audio rendition.
  */
-function cmafAudio(job: JobSpec, probe: ProbeTaskResult, audio: string | null): TaskSpec[] {
-  const preset = job.preset;
-  if (!audio || !probe.media.audio || preset.kind !== 'video') return [];
-  if (preset.packaging !== 'cmaf' || !preset.hls) return [];
-  return [
-    planTask('audio-rendition-0', 'audio-rendition', {
-      audio,
-      name: 'audio-0',
-      language: null,
-      label: 'Audio',
-      channels: 2,
-      sampleRate: 48_000,
-    }),
-  ];
+function audioEncodes(job: JobSpec, probe: ProbeTaskResult): Array<{ id: string; stream: number }> {
+  if (!probe.media.audio) return [];
+  const count = isCmaf(job) ? Math.max(1, probe.media.audioStreams?.length ?? 1) : 1;
+  return Array.from({ length: count }, (_, stream) => ({
+    id: stream === 0 ? 'audio' : `audio-${stream}`,
+    stream,
+  }));
+}
+
+/**
+ * With CMAF packaging each audio stream, encoded once, is also its own rendition beside the video
+ * merges: LANGUAGE and NAME from its tags, the first one the default.
+ */
+function cmafAudio(
+  job: JobSpec,
+  probe: ProbeTaskResult,
+  encoded: Array<string | null>,
+): TaskSpec[] {
+  if (!isCmaf(job)) return [];
+  const streams = probe.media.audioStreams ?? (probe.media.audio ? [probe.media.audio] : []);
+  return encoded.flatMap((audio, i) => {
+    const stream = streams[i];
+    if (!audio || !stream) return [];
+    return [
+      planTask(`audio-rendition-${i}`, 'audio-rendition', {
+        audio,
+        name: `audio-${i}`,
+        language: stream.language ?? null,
+        label: renditionLabel(stream, i),
+        // encodeAudio always writes AAC-LC stereo at 48 kHz.
+        channels: 2,
+        sampleRate: 48_000,
+      }),
+    ];
+  });
 }
 
 /** An audio preset: probe, then loudness-normalised encodes. */

@@ -5,22 +5,25 @@ import { videoPreset } from './video-preset.js';
 
 /**
  * Encodes the source's audio once for the whole file (encoding it per segment leaves gaps at the
- * joins), exactly as long as the video the split measured; the merges mux it into every rendition.
+ * joins), exactly as long as the video the split measured; the merges mux the first stream into
+ * every MP4, and with CMAF packaging every stream becomes its own audio rendition.
  */
 export const audioHandler = defineTask({
   kind: 'audio',
-  async run({ media, durationSeconds }, io) {
-    if (!media.audio) return { audio: null };
+  async run({ media, durationSeconds, stream: position = 0 }, io) {
+    const stream = media.audioStreams?.[position] ?? (position === 0 ? media.audio : null);
+    if (!stream) return { audio: null };
     const tools = await mediaTools(io.config);
     const file = await io.fetchSource();
     const encoded = await encodeAudio(
       file,
       media,
-      { tools, durationSeconds, bitrate: videoPreset(io).audioBitrateKbps * 1000 },
+      { tools, durationSeconds, bitrate: videoPreset(io).audioBitrateKbps * 1000, stream },
       io.ctx,
     );
     if (!encoded) return { audio: null };
-    await io.putScratch('audio.m4a', encoded.file);
-    return { audio: 'audio.m4a' };
+    const name = position === 0 ? 'audio.m4a' : `audio-${position}.m4a`;
+    await io.putScratch(name, encoded.file);
+    return { audio: name };
   },
 });

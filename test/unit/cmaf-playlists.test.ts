@@ -6,6 +6,7 @@ import {
   targetDuration,
 } from '../../functions/video/cmaf-playlists.js';
 import { buildMpd, timelineEntries } from '../../functions/video/dash-mpd.js';
+import { languageTag, renditionLabel } from '../../functions/video/language.js';
 import { buildMasterPlaylist } from '../../functions/video/master-playlist.js';
 
 HLS.setOptions({ strictMode: true, silent: true });
@@ -175,5 +176,25 @@ describe('DASH MPD', () => {
         ],
       }),
     ).toThrow('folder name');
+  });
+});
+
+describe('rendition languages and names', () => {
+  it('canonicalises container language tags to RFC 5646', () => {
+    expect(['eng', 'fre', 'ger', 'pt-BR', 'und', '', 'x?'].map((t) => languageTag(t))).toEqual([
+      'en',
+      'fr',
+      'de',
+      'pt-BR',
+      null,
+      null,
+      null,
+    ]);
+  });
+  it('names a rendition by its title, else its language, else by position', () => {
+    expect(renditionLabel({ language: 'fr', title: 'Commentaire' }, 1)).toBe('Commentaire');
+    expect(renditionLabel({ language: 'de' }, 1)).toBe('German');
+    expect(renditionLabel({ language: null }, 0)).toBe('Audio');
+    expect(renditionLabel({}, 2)).toBe('Audio 3');
   });
 });

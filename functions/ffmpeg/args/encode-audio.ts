@@ -12,6 +12,8 @@ export interface EncodeAudioSpec {
   durationSeconds: number;
   bitrate: number;
   output: string;
+  /** The source stream's index (ffprobe's); the first audio stream when unset. */
+  streamIndex?: number;
 }
 
 /**
@@ -32,7 +34,7 @@ export function encodeAudioArgs(spec: EncodeAudioSpec): string[] {
     '-copyts',
     ...inputArgs(spec.input),
     '-map',
-    '0:a:0',
+    spec.streamIndex === undefined ? '0:a:0' : `0:${spec.streamIndex}`,
     '-vn',
     '-sn',
     '-dn',
