@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 import {
-  imageWatermarkSchema as imageWatermarkParams,
-  textWatermarkSchema as textWatermarkParams,
+  imageWatermarkSchema,
+  textWatermarkSchema,
 } from '../../functions/image/watermark-params.js';
 
 /**
@@ -10,7 +10,7 @@ import {
  * `samples/assets/`, or an object in storage. The task fetches it and hands the media function
  * a local file. Placement (anchor, margin, opacity, scale) is the function's own schema.
  */
-export const imageWatermarkSchema = imageWatermarkParams.omit({ file: true }).extend({
+export const presetImageWatermarkSchema = imageWatermarkSchema.omit({ file: true }).extend({
   source: z.union([
     z.strictObject({
       sample: z
@@ -26,7 +26,7 @@ export const imageWatermarkSchema = imageWatermarkParams.omit({ file: true }).ex
  * `samples/assets/fonts/` (the default), or a TrueType/OpenType object in storage, so the result
  * never depends on the fonts of whichever host runs the task.
  */
-export const textWatermarkSchema = textWatermarkParams.omit({ fontFile: true }).extend({
+export const presetTextWatermarkSchema = textWatermarkSchema.omit({ fontFile: true }).extend({
   font: z
     .union([
       z.strictObject({
@@ -41,8 +41,8 @@ export const textWatermarkSchema = textWatermarkParams.omit({ fontFile: true }).
 
 /** Either kind of watermark, told apart by `type`. */
 export const watermarkSchema = z.discriminatedUnion('type', [
-  imageWatermarkSchema,
-  textWatermarkSchema,
+  presetImageWatermarkSchema,
+  presetTextWatermarkSchema,
 ]);
 
 export const videoPresetSchema = z.object({
@@ -143,5 +143,5 @@ export type Preset = z.infer<typeof presetSchema>;
 export type VideoPreset = z.infer<typeof videoPresetSchema>;
 export type ImagePreset = z.infer<typeof imagePresetSchema>;
 export type AudioPreset = z.infer<typeof audioPresetSchema>;
-export type ImageWatermark = z.infer<typeof imageWatermarkSchema>;
-export type TextWatermark = z.infer<typeof textWatermarkSchema>;
+export type PresetImageWatermark = z.infer<typeof presetImageWatermarkSchema>;
+export type PresetTextWatermark = z.infer<typeof presetTextWatermarkSchema>;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MediaflowError } from '../../functions/errors.js';
 import type { Watermark } from '../../functions/image/watermark-params.js';
-import type { ImageWatermark, TextWatermark } from '../presets/schema.js';
+import type { PresetImageWatermark, PresetTextWatermark } from '../presets/schema.js';
 import type { TaskIO } from './handler.js';
 
 const ASSETS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../samples/assets');
@@ -16,12 +16,15 @@ type Asset = { sample: string } | { bucket: string; key: string };
  * or an object fetched from storage into the task's scratch folder. The media function then
  * vets the logo like any other image.
  */
-export function fetchWatermark(source: ImageWatermark['source'], io: TaskIO): Promise<string> {
+export function fetchWatermark(
+  source: PresetImageWatermark['source'],
+  io: TaskIO,
+): Promise<string> {
   return fetchAsset(source, io, { dir: ASSETS, name: 'watermark', maxBytes: MAX_LOGO_BYTES });
 }
 
 /** The font of a text watermark: the shipped DejaVu Sans by default, or an object in storage. */
-export function fetchFont(font: TextWatermark['font'], io: TaskIO): Promise<string> {
+export function fetchFont(font: PresetTextWatermark['font'], io: TaskIO): Promise<string> {
   return fetchAsset(font, io, {
     dir: path.join(ASSETS, 'fonts'),
     name: 'watermark-font',
@@ -31,7 +34,7 @@ export function fetchFont(font: TextWatermark['font'], io: TaskIO): Promise<stri
 
 /** A preset's watermark as the media functions take it: every asset a local file. */
 export async function resolveWatermark(
-  spec: ImageWatermark | TextWatermark,
+  spec: PresetImageWatermark | PresetTextWatermark,
   io: TaskIO,
 ): Promise<Watermark> {
   if (spec.type === 'image') {
