@@ -6,7 +6,10 @@ export interface ScratchSweepDeps {
   store: Pick<ObjectStore, 'list' | 'deletePrefix'>;
   jobs: Pick<JobStore, 'get'>;
   bucket: string;
-  /** `<output prefix>.mediaflow-scratch/`: every job's intermediates are under `<root><job id>/`. */
+  /**
+   * `<output prefix>.mediaflow-scratch/`: every job's intermediates are under
+   * `<root><job id>/`.
+   */
   root: string;
 }
 
