@@ -1,7 +1,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
-import { writeTextWatermarkPng } from '../../functions/image/text-watermark-png.js';
+import { writeWatermarkPng } from '../../functions/image/watermark-png.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineTask, type TaskIO } from './handler.js';
@@ -67,8 +67,8 @@ export const transcodeHandler = defineTask({
 });
 
 /**
- * The preset's watermark as an image file for ffmpeg's overlay: the logo as it is, or the text
- * rendered to a PNG (with the preset's font) as wide as the widest rendition needs.
+ * The preset's watermark as a PNG for ffmpeg's overlay: the logo decoded and vetted by sharp, or
+ * the text rendered with the preset's font, as wide as the widest rendition needs.
  */
 async function videoWatermark(
   io: TaskIO,
@@ -77,16 +77,14 @@ async function videoWatermark(
   const spec = videoPreset(io).watermark;
   if (!spec) return undefined;
   const resolved = await resolveWatermark(spec, io);
-  if (resolved.type === 'image')
-    return { imageFile: resolved.file, ...placement(spec, spec.scale) };
-  const imageFile = path.join(io.ctx.scratchDir, 'watermark-text.png');
+  const imageFile = path.join(io.ctx.scratchDir, 'watermark-overlay.png');
   const widest = renditions.reduce((a, b) => (b.width > a.width ? b : a));
-  const size = await writeTextWatermarkPng(resolved, widest.width, imageFile);
+  const size = await writeWatermarkPng(resolved, widest.width, imageFile);
   // ffmpeg sizes an overlay by width: a text height becomes the width fraction that gives it.
   const scale =
-    resolved.fontSize === undefined
-      ? resolved.scale
-      : Math.min(1, (resolved.fontSize * widest.height * size.width) / size.height / widest.width);
+    resolved.type === 'text' && resolved.fontSize !== undefined
+      ? Math.min(1, (resolved.fontSize * widest.height * size.width) / size.height / widest.width)
+      : resolved.scale;
   return { imageFile, ...placement(spec, scale) };
 }
 
