@@ -4,7 +4,7 @@ import { checkPresetNeeds } from './presets/needs.js';
 import { configureSharp } from '../functions/image/sharp-settings.js';
 import { MediaflowError } from '../functions/errors.js';
 import { isFinal } from './jobs/job.js';
-import type { Config } from './config/load.js';
+import { taskRetry, type Config } from './config/load.js';
 import { Orchestrator, type OrchestratorDeps } from './jobs/orchestrator.js';
 import { SqliteJobStore } from './jobs/sqlite-store.js';
 import type { JobStore } from './jobs/store.js';
@@ -115,7 +115,7 @@ export async function createApp(
     overrides.runner?.(hooks) ??
     new InProcessRunner(hooks, {
       concurrency: config.worker.concurrency,
-      retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+      retry: taskRetry(config),
       onError: (error) => log.error({ err: error }, 'runner error'),
     });
   orchestrator.attach(runner);

@@ -1,6 +1,6 @@
 import { MediaflowError } from '../functions/errors.js';
 import { createApp, type App, type AppOverrides } from './app.js';
-import type { Config } from './config/load.js';
+import { taskRetry, type Config } from './config/load.js';
 import { SqliteJobStore } from './jobs/sqlite-store.js';
 import { RedisJobStore } from './jobs/redis-store.js';
 import type { JobStore } from './jobs/store.js';
@@ -60,7 +60,7 @@ export async function createDistributedApp(
         (runner = new BullmqRunner(notifier ? notifier.wrapHooks(hooks) : hooks, {
           redisUrl,
           queuePrefix: config.queuePrefix,
-          retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+          retry: taskRetry(config),
           ...(options.consume
             ? {
                 consume: {
@@ -129,7 +129,7 @@ export async function appForConfig(
           runner: (hooks) =>
             new InProcessRunner(notifier.wrapHooks(hooks), {
               concurrency: config.worker.concurrency,
-              retry: { attempts: config.worker.attempts, backoffMs: config.worker.backoffMs },
+              retry: taskRetry(config),
               onError: (error) => log.error({ err: error }, 'runner error'),
             }),
         }

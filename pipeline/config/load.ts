@@ -29,6 +29,7 @@ export interface Config {
     backoffMs: number;
     processTimeoutMs: number;
     shutdownGraceMs: number;
+    outageBudgetMs: number;
   };
   video: {
     segmentSeconds: number;
@@ -142,6 +143,7 @@ function resolve(env: Env): Config {
       backoffMs: env.MEDIAFLOW_TASK_BACKOFF_MS,
       processTimeoutMs: env.MEDIAFLOW_PROCESS_TIMEOUT_S * 1000,
       shutdownGraceMs: env.MEDIAFLOW_SHUTDOWN_GRACE_S * 1000,
+      outageBudgetMs: env.MEDIAFLOW_OUTAGE_BUDGET_S * 1000,
     },
     video: {
       segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS,
@@ -207,4 +209,17 @@ function resolve(env: Env): Config {
 function normalisePrefix(prefix: string): string {
   const trimmed = prefix.replace(/^\/+|\/+$/g, '');
   return trimmed ? `${trimmed}/` : '';
+}
+
+/** The runners' retry policy for tasks. */
+export function taskRetry(config: Config): {
+  attempts: number;
+  backoffMs: number;
+  outageBudgetMs: number;
+} {
+  return {
+    attempts: config.worker.attempts,
+    backoffMs: config.worker.backoffMs,
+    outageBudgetMs: config.worker.outageBudgetMs,
+  };
 }

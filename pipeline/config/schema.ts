@@ -166,6 +166,11 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_S3_CONNECT_TIMEOUT_MS: positiveInt.default(10_000),
   MEDIAFLOW_S3_REQUEST_TIMEOUT_MS: positiveInt.default(20_000),
+  /**
+   * How long a task retries storage and Redis outage errors without spending its attempts
+   * (backoff with jitter, at most 10 s apart), counted from the first; 0 turns it off.
+   */
+  MEDIAFLOW_OUTAGE_BUDGET_S: nonNegativeInt.default(120),
   // ---- Untrusted uploads: the media tools (issue 12) ----
   /**
    * Run an ffmpeg/ffprobe older than 4.4 (e.g. the bundled 2018 build) with a warning instead of

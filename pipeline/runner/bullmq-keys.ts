@@ -38,6 +38,8 @@ export interface TaskData {
   stage: number;
   task: TaskSpec;
   epoch: number;
+  /** When the task first failed with an outage error (epoch ms), and how many times since. */
+  outage?: { since: number; tries: number };
 }
 
 export interface StageData {

@@ -1,8 +1,14 @@
-import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { MediaflowError, toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
-import { backoffDelay, type RetryPolicy, type RunnerHooks } from './port.js';
+import {
+  backoffDelay,
+  OUTAGE_CODES,
+  outageDelay,
+  type RetryPolicy,
+  type RunnerHooks,
+} from './port.js';
 import {
   BULL_PREFIX,
   cancelChannel,
@@ -233,6 +239,19 @@ export class BullmqConsumer {
       }
       const aborted = running.controller.signal.aborted;
       const record = aborted ? CANCELLED : toErrorRecord(error);
+      if (!aborted && token && OUTAGE_CODES.has(record.code)) {
+        const outage = job.data.outage ?? { since: Date.now(), tries: 0 };
+        if (Date.now() - outage.since < (this.options.retry.outageBudgetMs ?? 0)) {
+          // Storage or Redis is away: try again later without spending an attempt.
+          const tries = outage.tries + 1;
+          await job.updateData({ ...job.data, outage: { since: outage.since, tries } });
+          await status('queued', { attempts: job.attemptsMade, error: record }).catch(
+            this.options.onError,
+          );
+          await job.moveToDelayed(Date.now() + outageDelay(this.options.retry, tries), token);
+          throw new DelayedError();
+        }
+      }
       const final = aborted || !record.retryable || attempt >= (job.opts.attempts ?? 1);
       await status(aborted ? 'cancelled' : final ? 'failed' : 'queued', { error: record }).catch(
         this.options.onError,

@@ -4,6 +4,8 @@ import { toErrorRecord, type ErrorRecord } from '../../functions/errors.js';
 import type { TaskResult, TaskSpec } from '../plan/types.js';
 import {
   backoffDelay,
+  OUTAGE_CODES,
+  outageDelay,
   type RetryPolicy,
   type Runner,
   type RunnerHooks,
@@ -117,6 +119,7 @@ export class InProcessRunner implements Runner {
     task: TaskSpec,
     signal: AbortSignal,
   ): Promise<TaskResult> {
+    let outage: { since: number; tries: number } | undefined;
     for (let attempt = 1; ; attempt++) {
       await this.hooks.taskChanged(jobId, task.id, {
         kind: task.kind,
@@ -141,6 +144,18 @@ export class InProcessRunner implements Runner {
         return result;
       } catch (error) {
         const record = toErrorRecord(error);
+        if (!signal.aborted && OUTAGE_CODES.has(record.code)) {
+          outage ??= { since: Date.now(), tries: 0 };
+          if (Date.now() - outage.since < (this.retry.outageBudgetMs ?? 0)) {
+            // Storage is away: try again later without spending an attempt.
+            outage.tries++;
+            attempt--;
+            await sleep(outageDelay(this.retry, outage.tries), undefined, { signal }).catch(
+              () => {},
+            );
+            continue;
+          }
+        }
         const final = signal.aborted || !record.retryable || attempt >= this.retry.attempts;
         const state = signal.aborted ? 'cancelled' : final ? 'failed' : 'queued';
         await this.hooks.taskChanged(jobId, task.id, {

@@ -56,6 +56,11 @@ export interface Runner {
 export interface RetryPolicy {
   attempts: number;
   backoffMs: number;
+  /**
+   * How long a task keeps retrying outage errors (`OUTAGE_CODES`) without spending attempts,
+   * counted from the first; past it they spend attempts like any retryable error. 0: never.
+   */
+  outageBudgetMs?: number;
 }
 
 /** Exponential backoff with full jitter: spreads retries of many tasks that failed together. */
@@ -66,4 +71,18 @@ export function backoffDelay(
 ): number {
   const ceiling = policy.backoffMs * 2 ** Math.max(0, attempt - 1);
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
+}
+
+/**
+ * Codes of an outage (storage or Redis away) rather than of the task: retried within an outage
+ * budget without spending the task's attempts, so a minute-long outage does not fail good jobs.
+ */
+export const OUTAGE_CODES: ReadonlySet<string> = new Set([
+  'STORAGE_UNAVAILABLE',
+  'QUEUE_UNAVAILABLE',
+]);
+
+/** The wait before the next try during an outage: backoff with jitter, at most 10 s. */
+export function outageDelay(policy: RetryPolicy, tries: number): number {
+  return Math.min(10_000, backoffDelay(policy, tries));
 }

@@ -10,7 +10,8 @@ import { defineHandler, type AnyTaskHandler } from '../../pipeline/tasks/handler
  * A media-free workflow for testing the platform (orchestrator, runners, triggers, API) with real
  * storage: `inspect` copies the source to scratch, then `part-N` tasks each write one output.
  * The source's first line steers it: `FAIL` fails part-1 permanently, `FLAKY` fails part-0 once
- * with a retryable error, `SLOW <ms>` makes parts take that long.
+ * with a retryable error (INTERNAL), `SLOW <ms>` makes parts take that long, `OUTAGE <n>` fails
+ * part-0 n times with STORAGE_UNAVAILABLE (an outage longer than the task's attempts).
  */
 export const copyWorkflow: Workflow = {
   kind: 'image',
@@ -26,6 +27,7 @@ export const copyWorkflow: Workflow = {
 };
 
 const flaky = new Set<string>();
+const outages = new Map<string, number>();
 
 export const copyHandlers: ReadonlyMap<string, AnyTaskHandler> = new Map<string, AnyTaskHandler>([
   [
@@ -52,9 +54,15 @@ export const copyHandlers: ReadonlyMap<string, AnyTaskHandler> = new Map<string,
         if (slow) await sleep(Number(slow[1]), undefined, { signal: io.ctx.signal });
         if (text.startsWith('FAIL') && index === 1)
           throw new MediaflowError('MEDIA_UNREADABLE', 'part 1 cannot be read');
+        const outage = /^OUTAGE (\d+)/.exec(text);
+        if (outage && index === 0 && (outages.get(io.job.id) ?? 0) < Number(outage[1])) {
+          outages.set(io.job.id, (outages.get(io.job.id) ?? 0) + 1);
+          throw new MediaflowError('STORAGE_UNAVAILABLE', 'storage is away (injected)');
+        }
         if (text.startsWith('FLAKY') && index === 0 && !flaky.has(io.job.id)) {
           flaky.add(io.job.id);
-          throw new MediaflowError('STORAGE_UNAVAILABLE', 'transient');
+          // Retryable but not an outage (those are waited out without spending attempts).
+          throw new MediaflowError('INTERNAL', 'transient');
         }
         const out = path.join(io.ctx.scratchDir, `part-${index}.txt`);
         fs.writeFileSync(out, `${index}:${text}`);

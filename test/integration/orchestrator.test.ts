@@ -111,6 +111,14 @@ describe('orchestrator on the embedded store', () => {
     },
   );
 
+  it('waits out a storage outage longer than its attempts without spending them', async () => {
+    await app.store.putBytes(input, 'outage.jpg', 'OUTAGE 5');
+    const outcome = await eventFor('outage.jpg');
+    const [job] = await waitForJobs(app.jobs, [(outcome as { jobId: string }).jobId]);
+    expect(job!.state).toBe('succeeded');
+    expect(job!.tasks['part-0']!.attempts).toBe(1);
+  });
+
   it('retries a transient failure and still succeeds', async () => {
     await app.store.putBytes(input, 'flaky.jpg', 'FLAKY');
     const outcome = await eventFor('flaky.jpg');

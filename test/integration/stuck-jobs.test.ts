@@ -69,7 +69,7 @@ describe('stuck jobs: a lost enqueue is recovered', () => {
           new BullmqRunner(hooks, {
             redisUrl,
             queuePrefix: prefix,
-            retry: { attempts: 3, backoffMs: 20 },
+            retry: { attempts: 3, backoffMs: 20, outageBudgetMs: 60_000 },
             consume: { concurrency: 2 },
             onError: () => {},
           }),
@@ -212,5 +212,13 @@ describe('stuck jobs: a lost enqueue is recovered', () => {
     expect(await listKeys(app, output, `${root}${orphan}/`)).toEqual([]);
     expect(await listKeys(app, output, `${root}${jobId}/`)).not.toEqual([]);
     expect((await finished(jobId)).state).toBe('succeeded');
+  });
+
+  it('an outage longer than the attempts does not fail the task, nor spend attempts', async () => {
+    const source = await upload('h-outage.jpg', 'OUTAGE 5');
+    const { jobId } = (await app.orchestrator.submit(source)) as { jobId: string };
+    const job = await finished(jobId);
+    expect(job.state).toBe('succeeded');
+    expect(job.tasks['part-0']).toMatchObject({ state: 'succeeded', attempts: 1 });
   });
 });
