@@ -20,6 +20,9 @@ export default defineConfig({
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
+    // The embedded S3 server's default port is fixed for users; test files run side by side, so
+    // every CLI they spawn picks a free one (it inherits this environment).
+    env: { MEDIAFLOW_EMBEDDED_S3_PORT: '0' },
     projects: [
       // Pure logic: no Redis, ffmpeg, storage or network (`npm run test:unit`).
       {

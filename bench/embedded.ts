@@ -21,6 +21,7 @@ export async function benchApp(
     MEDIAFLOW_DATA_DIR: dataDir,
     MEDIAFLOW_SCRATCH_DIR: path.join(dataDir, 'scratch'),
     MEDIAFLOW_LOG_LEVEL: 'warn',
+    MEDIAFLOW_EMBEDDED_S3_PORT: '0',
     ...env,
   });
   const app = await createApp(config, createLogger(config.logLevel));

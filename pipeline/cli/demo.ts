@@ -12,6 +12,7 @@ import { contentTypeFor } from '../storage/content-type.js';
 import { listenToEmbeddedEvents } from '../triggers/embedded-events.js';
 import { EXIT } from './exit-codes.js';
 import { JobProgressBars } from './progress.js';
+import { embeddedS3Line } from './embedded-banner.js';
 
 /** Media files shipped in samples/ (sub-folders hold assets such as the watermark logo). */
 export function listSamples(dir: string): string[] {
@@ -60,8 +61,7 @@ export async function runDemo(
       },
     );
     process.stderr.write(
-      `mediaflow demo: embedded S3 at ${app.embedded.endpoint}, uploading ${files.length} ` +
-        `samples to s3://${config.buckets.input}/\n`,
+      `mediaflow demo: ${embeddedS3Line(app, config)}; uploading ${files.length} samples\n`,
     );
 
     const keys = files.map((file) => `samples/${path.basename(file)}`);
@@ -96,6 +96,9 @@ export async function runDemo(
     bars.stop();
     printOutcomes(finished, config.buckets.output);
     const ok = finished.every((j) => j.state === 'succeeded');
+    // The jobs are kept in the data folder: serve shows them, with players and downloads.
+    const dashboard = `http://${config.api.host}:${config.api.port}/`;
+    process.stdout.write(`\nbrowse the results: npx mediaflow serve -> ${dashboard}\n`);
     if (!ok && logFile) process.stderr.write(`details: ${logFile}\n`);
     return ok ? EXIT.OK : EXIT.JOB_FAILED;
   } finally {

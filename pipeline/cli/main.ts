@@ -70,7 +70,11 @@ export function buildProgram(): Command {
       outputError: (text, write) => write(`mediaflow: ${text.replace(/^error: /, '')}`),
     })
     .option('--version', 'print the versions of mediaflow and of the ffmpeg/ffprobe it would use')
+    // A word that names no command reaches this action: say so, in one line with the hint.
+    .allowExcessArguments()
     .action(async (options: { version?: boolean }) => {
+      const [word] = program.args;
+      if (word) program.error(`unknown command '${word}'`, { exitCode: EXIT.USAGE });
       if (!options.version) program.help({ error: true });
       const { runVersion } = await import('./version.js');
       process.exitCode = await runVersion(loadConfig());

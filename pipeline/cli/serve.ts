@@ -19,6 +19,7 @@ import { startWatchdog } from '../jobs/watchdog.js';
 import { reloadPresets } from '../presets/reload.js';
 import { startScheduler } from '../schedules/start.js';
 import { startTriggers } from '../triggers/start.js';
+import { embeddedS3Line } from './embedded-banner.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
 /** A running `mediaflow serve`: the app, its API, and the way to stop both. */
@@ -138,10 +139,11 @@ export async function startServe(
  */
 export async function runServe(config: Config, log: Logger): Promise<ExitCode> {
   const handle = await startServe(config, log);
-  const where = handle.app.embedded ? `, embedded S3 at ${handle.app.embedded.endpoint}` : '';
+  if (handle.app.embedded)
+    process.stderr.write(`mediaflow: ${embeddedS3Line(handle.app, config)}\n`);
   const mode = config.redisUrl ? 'distributed' : 'embedded';
   process.stderr.write(
-    `mediaflow: API and dashboard on ${handle.url}/${where} (${mode}; ` +
+    `mediaflow: API and dashboard on ${handle.url}/ (${mode}; ` +
       `${config.api.apiKeys.length ? 'API keys required' : 'no API keys: loopback only'})\n`,
   );
 

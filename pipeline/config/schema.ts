@@ -56,8 +56,11 @@ export const envSchema = z.object({
   MEDIAFLOW_OUTPUT_PREFIX: z.string().default(''),
   /** The embedded store's data folder. */
   MEDIAFLOW_DATA_DIR: z.string().min(1).default('.mediaflow'),
-  /** The embedded store's port; 0 picks a free one. */
-  MEDIAFLOW_EMBEDDED_S3_PORT: port.default(0),
+  /**
+   * The embedded store's port: fixed by default (s3rver's own 4568), so S3 clients configured once
+   * keep working across restarts; 0 picks a free one (the tests do).
+   */
+  MEDIAFLOW_EMBEDDED_S3_PORT: port.default(4568),
   /** Local scratch space for media functions (one private folder per task). */
   MEDIAFLOW_SCRATCH_DIR: z.string().min(1).default(path.join(os.tmpdir(), 'mediaflow')),
   /** Tasks run at once per process (p-queue) or per worker (BullMQ). */

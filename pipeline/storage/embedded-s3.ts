@@ -1,5 +1,7 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import { MediaflowError } from '../../functions/errors.js';
 import S3rver from 's3rver';
 
 /** Credentials s3rver accepts; it checks signatures, so clients must sign with these. */
@@ -30,6 +32,8 @@ export async function startEmbeddedS3(options: {
     directory,
     vhostBuckets: false,
   });
+  // s3rver reports a taken port as an unhandled 'error' event (a crash), so it is checked first.
+  if (options.port !== 0) await assertPortFree(options.port);
   const { port } = await server.run();
   return {
     endpoint: `http://127.0.0.1:${port}`,
@@ -39,4 +43,24 @@ export async function startEmbeddedS3(options: {
     },
     close: () => server.close(),
   };
+}
+
+async function assertPortFree(port: number): Promise<void> {
+  const probe = net.createServer();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      probe.once('error', reject);
+      probe.listen(port, '127.0.0.1', () => resolve());
+    });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'error';
+    throw new MediaflowError(
+      'CONFIG_INVALID',
+      `The embedded S3 server cannot listen on 127.0.0.1:${port} (${code}); set ` +
+        'MEDIAFLOW_EMBEDDED_S3_PORT to a free port (0 picks one)',
+      { cause: error },
+    );
+  } finally {
+    await new Promise<void>((resolve) => probe.close(() => resolve()));
+  }
 }

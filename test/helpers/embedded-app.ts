@@ -23,6 +23,7 @@ export async function startEmbeddedApp(
     MEDIAFLOW_INPUT_BUCKET: `in-${id}`,
     MEDIAFLOW_OUTPUT_BUCKET: `out-${id}`,
     MEDIAFLOW_TASK_BACKOFF_MS: '5',
+    MEDIAFLOW_EMBEDDED_S3_PORT: '0',
     MEDIAFLOW_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...env,
   });

@@ -78,9 +78,16 @@ describe('mediaflow exit codes', () => {
       early?: boolean;
       /** Lines allowed on stderr besides the error (progress lines, the log hint). */
       lines?: number;
+      stdout?: RegExp;
     };
     const cases: Case[] = [
       { args: ['--help'], code: EXIT.OK, stderr: /^$/ },
+      {
+        args: ['--version'],
+        code: EXIT.OK,
+        stderr: /^$/,
+        stdout: /^mediaflow \d+\.\d+\.\d+\nffmpeg \S+.*\nffprobe /,
+      },
       { args: ['jobs', '--api', url], code: EXIT.OK, stderr: /^no jobs$/ },
       { args: ['retry', '--failed', '--api', url], code: EXIT.OK, stderr: /^retried 0 failed/ },
       {
@@ -142,12 +149,20 @@ describe('mediaflow exit codes', () => {
         code: EXIT.CONFIG,
         stderr: /^mediaflow: CONFIG_INVALID: .*MEDIAFLOW_PORT/,
       },
+      // serve is a daemon: its logs belong on stderr, so only warnings are asked for here.
       {
         args: ['serve', '--port', busyPort],
+        env: { MEDIAFLOW_LOG_LEVEL: 'warn' },
         code: EXIT.CONFIG,
         stderr: new RegExp(
           `^mediaflow: CONFIG_INVALID: Cannot listen on 127.0.0.1:${busyPort} \\(EADDRINUSE\\)`,
         ),
+      },
+      {
+        args: ['serve', '--port', '0'],
+        env: { MEDIAFLOW_EMBEDDED_S3_PORT: busyPort, MEDIAFLOW_LOG_LEVEL: 'warn' },
+        code: EXIT.CONFIG,
+        stderr: /^mediaflow: CONFIG_INVALID: The embedded S3 server cannot listen on .*EADDRINUSE/,
       },
       {
         args: ['process', 'samples/photo.jpg'],
@@ -199,6 +214,7 @@ describe('mediaflow exit codes', () => {
         code: c.code,
         stderr: expect.stringMatching(c.stderr),
       });
+      if (c.stdout) expect(res.stdout, label).toMatch(c.stdout);
       // Human output only: never a pino JSON line, never the whole help after an error.
       expect(res.stderr, label).not.toContain('{"level"');
       const lines = res.stderr.trim() ? res.stderr.trim().split('\n') : [];

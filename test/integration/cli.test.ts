@@ -153,5 +153,12 @@ describe('mediaflow CLI', () => {
         'hls/master\\.m3u8',
     );
     expect(run.stdout).toMatch(master);
+    // It says where the store is, how to log in to it, and how to look at the results.
+    expect(run.stderr).toMatch(
+      /embedded S3 at http:\/\/127\.0\.0\.1:\d+ \(access key S3RVER, secret/,
+    );
+    expect(run.stdout.trim().split('\n').at(-1)).toBe(
+      'browse the results: npx mediaflow serve -> http://127.0.0.1:8080/',
+    );
   });
 });

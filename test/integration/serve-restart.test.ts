@@ -18,6 +18,7 @@ describe('embedded serve across a restart', () => {
     MEDIAFLOW_DATA_DIR: dataDir,
     MEDIAFLOW_SCRATCH_DIR: path.join(dataDir, 'scratch'),
     MEDIAFLOW_PORT: '0',
+    MEDIAFLOW_EMBEDDED_S3_PORT: '0',
     MEDIAFLOW_WORKER_CONCURRENCY: '1',
     MEDIAFLOW_LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
   });

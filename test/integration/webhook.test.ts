@@ -158,6 +158,7 @@ describe('job notifications end to end (embedded app, real s3rver, real receiver
       MEDIAFLOW_INPUT_BUCKET: `in-${id}`,
       MEDIAFLOW_OUTPUT_BUCKET: `out-${id}`,
       MEDIAFLOW_TASK_BACKOFF_MS: '5',
+      MEDIAFLOW_EMBEDDED_S3_PORT: '0',
       MEDIAFLOW_NOTIFY_URLS: `${server.url}/ok,${server.url}/down`,
       MEDIAFLOW_NOTIFY_SECRET: SECRET,
       MEDIAFLOW_LOG_LEVEL: 'silent',
