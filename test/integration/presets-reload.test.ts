@@ -18,8 +18,8 @@ describe('presets reload on SIGHUP', () => {
     ((await (await fetch(`${api}/v1/presets`)).json()) as { presets: { name: string }[] }).presets
       .map((p) => p.name)
       .filter((n) => n.startsWith('custom-'));
-  const waitFor = async (condition: () => Promise<boolean> | boolean) => {
-    for (let i = 0; i < 200; i++) {
+  const waitFor = async (condition: () => Promise<boolean> | boolean, timeoutMs = 30_000) => {
+    for (const end = Date.now() + timeoutMs; Date.now() < end; ) {
       if (await condition()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -41,7 +41,8 @@ describe('presets reload on SIGHUP', () => {
     });
     serve.stdout!.on('data', (d) => (output += d));
     serve.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => /API and dashboard on/.test(output));
+    // Start-up probes ffmpeg and the sandbox: slow beside other tests on a small machine.
+    await waitFor(() => /API and dashboard on/.test(output), 90_000);
     api = /on (http:\/\/[^/\s]+)\//.exec(output)![1]!;
   });
   afterAll(async () => {
