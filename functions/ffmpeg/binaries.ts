@@ -123,7 +123,8 @@ async function resolveUncached(overrides: BinaryOverrides): Promise<Binaries> {
     },
   ];
   const [ffmpeg, ffprobe] = await Promise.all(specs.map((spec) => choose(spec, searchPath, env)));
-  if (!ffmpeg || !ffprobe) throw new Error('unreachable: two specs, two answers');
+  if (!ffmpeg || !ffprobe)
+    throw new MediaflowError('INTERNAL', 'unreachable: two specs, two answers');
   const warnings: string[] = [];
   for (const chosen of [ffmpeg, ffprobe]) {
     if (!isOutdated(chosen.version)) continue;
