@@ -31,10 +31,13 @@ export interface Config {
     shutdownGraceMs: number;
     outageBudgetMs: number;
   };
+  audio: {
+    /** Integrated loudness target (LUFS) of audio presets that do not set their own. */
+    loudnessLufs: number;
+  };
   video: {
     segmentSeconds: number;
     maxSegments: number;
-    loudnessLufs: number;
     /** Task slots across the fleet; pieces are sized to it (about three per slot). */
     taskSlots: number;
     /** Seconds of pre-roll per piece after the first (0: none). */
@@ -145,10 +148,10 @@ function resolve(env: Env): Config {
       shutdownGraceMs: env.MEDIAFLOW_SHUTDOWN_GRACE_S * 1000,
       outageBudgetMs: env.MEDIAFLOW_OUTAGE_BUDGET_S * 1000,
     },
+    audio: { loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS },
     video: {
       segmentSeconds: env.MEDIAFLOW_SEGMENT_SECONDS,
       maxSegments: env.MEDIAFLOW_MAX_SEGMENTS,
-      loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS,
       taskSlots: env.MEDIAFLOW_TASK_SLOTS ?? env.MEDIAFLOW_WORKER_CONCURRENCY,
       prerollSeconds: env.MEDIAFLOW_PREROLL_SECONDS,
     },

@@ -1,5 +1,6 @@
 import { MediaflowError } from '../../functions/errors.js';
 import { renditionLabel } from '../../functions/video/language.js';
+import { loudnormStage } from './audio-workflow.js';
 import { planTask, resultOf, type TaskKind } from './task-kinds.js';
 import type { JobSpec, TaskResult, TaskSpec, Workflow } from './types.js';
 import type { ProbeTaskResult } from './video-results.js';
@@ -134,24 +135,6 @@ function cmafAudio(
       }),
     ];
   });
-}
-
-/** An audio preset: probe, then loudness-normalised encodes. */
-export const audioWorkflow: Workflow = {
-  kind: 'audio',
-  stageWeights: [1, 9],
-  next(_job, done: Readonly<Record<string, TaskResult>>) {
-    const probe = resultOf(done, 'probe', 'probe');
-    if (!probe) return [planTask('probe', 'probe', {})];
-    return loudnormStage(probe, done);
-  },
-};
-
-function loudnormStage(
-  probe: ProbeTaskResult,
-  done: Readonly<Record<string, TaskResult>>,
-): TaskSpec[] {
-  return done['loudnorm'] ? [] : [planTask('loudnorm', 'loudnorm', { media: probe.media })];
 }
 
 /** The result of a task the plan already waited for: its absence is a bug, said plainly. */

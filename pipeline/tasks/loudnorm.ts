@@ -2,7 +2,7 @@ import path from 'node:path';
 import { normalizeLoudness } from '../../functions/audio/loudnorm.js';
 import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
-import { audioPreset } from './video-preset.js';
+import { audioPreset } from './audio-preset.js';
 
 /** Loudness-normalised audio outputs (two-pass EBU R128) for audio-only sources. */
 export const loudnormHandler = defineTask({

@@ -1,5 +1,5 @@
 import { MediaflowError } from '../../functions/errors.js';
-import type { AudioPreset, VideoPreset } from '../presets/schema.js';
+import type { VideoPreset } from '../presets/schema.js';
 import type { TaskIO } from './handler.js';
 
 /** The job's preset, asserted to be the kind a task belongs to. */
@@ -8,19 +8,4 @@ export function videoPreset(io: TaskIO): VideoPreset {
   if (preset.kind !== 'video')
     throw new MediaflowError('INTERNAL', `video task in a ${preset.kind} job`);
   return preset;
-}
-
-/** An audio preset, or the defaults of one when an audio-only file arrived under a video preset. */
-export function audioPreset(
-  io: TaskIO,
-): Pick<AudioPreset, 'formats' | 'bitrateKbps'> & { loudnessLufs: number } {
-  const preset = io.job.preset;
-  const lufs = io.config.video.loudnessLufs;
-  if (preset.kind === 'audio')
-    return {
-      formats: preset.formats,
-      bitrateKbps: preset.bitrateKbps,
-      loudnessLufs: preset.loudnessLufs ?? lufs,
-    };
-  return { formats: ['aac', 'mp3', 'opus'], bitrateKbps: 128, loudnessLufs: lufs };
 }

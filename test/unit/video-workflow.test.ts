@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { JobSpec, TaskResult } from '../../pipeline/plan/types.js';
-import { audioWorkflow, videoWorkflow } from '../../pipeline/plan/video-workflow.js';
+import { audioWorkflow } from '../../pipeline/plan/audio-workflow.js';
+import { videoWorkflow } from '../../pipeline/plan/video-workflow.js';
 import { presetSchema } from '../../pipeline/presets/schema.js';
 
 const job = { id: 'j1', preset: presetSchema.parse({ name: 'video', kind: 'video' }) } as JobSpec;
