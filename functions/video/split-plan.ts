@@ -13,6 +13,8 @@ export interface SplitPlanOptions {
   maxSegments: number;
   /** Task slots that will transcode the pieces; unset: size by `segmentSeconds` alone. */
   slots?: number | undefined;
+  /** The HLS segment length: cuts prefer keyframes on its grid (see `planSplit`). */
+  alignSeconds?: number | undefined;
 }
 
 /**
@@ -52,16 +54,31 @@ export function planSplit(
   if (duration < 2 * target * 0.95 || options.maxSegments === 1)
     return { cuts: [], targetSeconds: target };
 
+  const usable = (time: number, last: number) =>
+    // Every piece is at least `target` long, so the count stays within maxSegments; the tail is
+    // left at least half a segment, else it becomes a tiny extra piece.
+    time - last >= target - 1e-6 && duration - time >= target / 2;
   const cuts: number[] = [];
   let last = 0;
-  for (const time of keyframes) {
-    if (time <= last) continue;
-    // Every piece is at least `target` long, so the count stays within maxSegments.
-    if (time - last < target - 1e-6) continue;
-    // Leave the tail at least half a segment, else it becomes a tiny extra piece.
-    if (duration - time < target / 2) break;
-    cuts.push(time);
-    last = time;
+  for (let i = 0; i < keyframes.length; i++) {
+    const time = keyframes[i]!;
+    if (time <= last || time - last < target - 1e-6) continue;
+    if (!usable(time, last)) break;
+    // A cut off the HLS grid adds a keyframe one encode of the whole source would not have
+    // (measured +5% bytes on a 5 s clip cut once): a keyframe on the grid up to one target
+    // further is taken instead (pieces only grow, so the count stays within maxSegments).
+    const align = options.alignSeconds;
+    const onGrid = (t: number) =>
+      align !== undefined && Math.abs(t / align - Math.round(t / align)) * align < 0.02;
+    let cut = time;
+    if (align !== undefined && !onGrid(time)) {
+      const better = keyframes
+        .slice(i + 1)
+        .find((t) => t <= time + target && onGrid(t) && usable(t, last));
+      if (better !== undefined) cut = better;
+    }
+    cuts.push(cut);
+    last = cut;
   }
   return { cuts, targetSeconds: target };
 }

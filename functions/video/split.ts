@@ -49,6 +49,8 @@ export interface SplitOptions {
   maxSegments: number;
   /** Task slots that will transcode the pieces (see `planSplit`). */
   slots?: number | undefined;
+  /** The HLS segment length: cuts prefer keyframes on its grid (see `planSplit`). */
+  alignSeconds?: number | undefined;
   /** Seconds of pre-roll for each piece after the first; 0 or unset: none. */
   prerollSeconds?: number | undefined;
 }

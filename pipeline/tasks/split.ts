@@ -4,6 +4,7 @@ import type { SegmentRef } from '../plan/video-results.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
+import { videoPreset } from './video-preset.js';
 
 /** Cuts the source's video into keyframe-aligned pieces and stores them for the transcode tasks. */
 export const splitHandler = defineTask({
@@ -20,6 +21,7 @@ export const splitHandler = defineTask({
         maxSegments: io.config.video.maxSegments,
         slots: io.config.video.taskSlots,
         prerollSeconds: io.config.video.prerollSeconds,
+        alignSeconds: videoPreset(io).hlsSegmentSeconds,
       },
       io.ctx,
     );

@@ -323,6 +323,17 @@ describe('packets and split planning', () => {
       planSplit(keys, 40, { segmentSeconds: 6, maxSegments: 200, slots: 16 }).targetSeconds,
     ).toBe(6);
   });
+  it('prefers cuts on the HLS grid up to one target further', () => {
+    const keys = [0, 0.8, 1.6, 2.4, 3.2, 4.0, 4.8];
+    expect(planSplit(keys, 5.5, { segmentSeconds: 2, maxSegments: 50 }).cuts).toEqual([2.4]);
+    expect(
+      planSplit(keys, 5.5, { segmentSeconds: 2, maxSegments: 50, alignSeconds: 2 }).cuts,
+    ).toEqual([4]);
+    const every = [0, 1.5, 3, 4.5, 6, 7.5, 9, 10.5];
+    expect(
+      planSplit(every, 12, { segmentSeconds: 3, maxSegments: 50, alignSeconds: 2 }).cuts,
+    ).toEqual([6, 9]);
+  });
   it('does not leave a tiny last piece', () => {
     expect(planSplit([0, 4, 8, 11.5], 12, { segmentSeconds: 4, maxSegments: 100 }).cuts).toEqual([
       4, 8,
