@@ -11,6 +11,8 @@ import { finishCmafRendition, safeName, type CmafRendition } from './cmaf-rendit
 import { readAvcCodecString } from './codec-string.js';
 import { parseMediaPlaylist } from './hls-playlist.js';
 import { measureOutput, type OutputMeasure } from './measure.js';
+import { scanVideoPackets } from './packets.js';
+import { checkJoins, type PieceEnds, type SeamRecord } from './seam-qc.js';
 
 export interface MergeInput {
   /** Rendition name (`720p`); names the outputs. */
@@ -18,7 +20,14 @@ export interface MergeInput {
   width: number;
   height: number;
   /** This rendition's encoded pieces in order, each with its exact duration from the split. */
-  pieces: ReadonlyArray<{ file: string; duration: number }>;
+  pieces: ReadonlyArray<{
+    file: string;
+    duration: number;
+    /** Frames of the piece, for seam QC (checked when every piece has it). */
+    frameCount?: number;
+    /** SSIM of the piece's first and last frames (seam QC, recorded per join). */
+    ends?: PieceEnds;
+  }>;
   /** The whole source's audio (.m4a from encodeAudio), or null for silent output. */
   audioFile: string | null;
   hlsSegmentSeconds: number;
@@ -62,6 +71,8 @@ export interface MergedRendition {
   /** The CMAF facts (segments with decode times, I-frame playlist), for `cmaf` packaging. */
   cmaf: CmafRendition | null;
   frameRate: number | null;
+  /** Seam QC of each join (pieces that carried frame counts), for the manifest. */
+  seams: SeamRecord[] | null;
   wallMs: number;
 }
 
@@ -137,6 +148,7 @@ export async function mergeRendition(
         `The merged ${name} MP4 has no H.264 configuration record.`,
       );
     const { peak, average } = hlsBitrates(hlsSegments);
+    const seams = await seamQc(input, mp4File, options.tools, ctx);
     ctx.onProgress(1);
     return {
       rendition: input.rendition,
@@ -152,12 +164,39 @@ export async function mergeRendition(
       codecs: input.audioFile && !cmaf ? `${avc},mp4a.40.2` : avc,
       cmaf: fragmented,
       frameRate: mp4.fps,
+      seams,
       wallMs,
     };
   } finally {
     // The links are only needed by ffmpeg; the encoded pieces themselves belong to the caller.
     await fs.rm(partsDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Seam QC of the merged MP4: its frame count is the pieces' sum and every join is one frame
+ * interval wide, else the merge fails (a lost or doubled frame at a join is a defect, not a
+ * quality trade-off). Null when there are no joins or the pieces carry no frame counts.
+ */
+async function seamQc(
+  input: MergeInput,
+  mp4File: string,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<SeamRecord[] | null> {
+  const counted = input.pieces.flatMap((p) =>
+    p.frameCount ? [{ duration: p.duration, frameCount: p.frameCount, ends: p.ends }] : [],
+  );
+  if (input.pieces.length < 2 || counted.length !== input.pieces.length) return null;
+  const { seams, problem } = checkJoins(
+    await scanVideoPackets(mp4File, 'mp4', tools, ctx),
+    counted,
+  );
+  if (problem)
+    throw new MediaflowError('FFMPEG_FAILED', `Seam check of ${input.rendition}: ${problem}.`);
+  const visible = seams.filter((s) => !s.ok);
+  if (visible.length) ctx.log.warn({ rendition: input.rendition, seams: visible }, 'visible seams');
+  return seams;
 }
 
 /**

@@ -11,6 +11,7 @@ import type { Rendition } from './ladder.js';
 import type { Rotation } from './media-info.js';
 import { scanVideoPackets } from './packets.js';
 import { prerollPieceFile, type Preroll } from './seam-preroll.js';
+import { measurePieceEnds, type PieceEnds } from './seam-qc.js';
 import type { VideoSegment } from './split.js';
 
 export interface TranscodeOptions {
@@ -25,6 +26,13 @@ export interface TranscodeOptions {
   /** HLS segment length; keyframes are forced at every multiple of it on the output timeline. */
   hlsSegmentSeconds: number;
   encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>>;
+  /**
+   * Measure the SSIM of the top rung's first and last frames against the piece (seam QC; pieces of
+   * a split source only: a whole source has no joins). The top rung only: its decode is the cost
+   * (about 3% of the encode each for the source and the output, measured on the 1080p ladder),
+   * and a cold start shows on every rung alike, most on the one held at its cap.
+   */
+  measureEnds?: boolean;
   /** x264 threads for each rendition, in the order of `renditions` (overrides encoder.threads). */
   threadsPerRendition?: readonly number[];
   watermark?: WatermarkSpec;
@@ -37,7 +45,15 @@ export interface TranscodedSegment {
   start: number;
   duration: number;
   /** One MP4 (video only) per rendition, in the order of `renditions`. */
-  outputs: Array<{ rendition: string; width: number; height: number; file: string; bytes: number }>;
+  outputs: Array<{
+    rendition: string;
+    width: number;
+    height: number;
+    file: string;
+    bytes: number;
+    /** SSIM of its first and last frames against the source (when `measureEnds`). */
+    ends?: PieceEnds;
+  }>;
   wallMs: number;
 }
 
@@ -110,12 +126,34 @@ export async function transcodeSegment(
       return { rendition: o.name, width: o.width, height: o.height, file: o.file, bytes: size };
     }),
   );
+  const ends = options.measureEnds
+    ? await measurePieceEnds(
+        {
+          file: segment.file,
+          format: segment.format,
+          rotate: segment.format === 'nut',
+          rotation: options.rotation,
+        },
+        segment.timing,
+        segment.frameCount,
+        outputs.slice(0, 1),
+        options.tools,
+        ctx,
+      ).catch((error: unknown) => {
+        ctx.log.warn({ segment: segment.index, error: String(error) }, 'seam QC not measured');
+        return undefined;
+      })
+    : undefined;
   ctx.onProgress(1);
   return {
     index: segment.index,
     start: segment.start,
     duration: segment.duration,
-    outputs: sized,
+    // An end that could not be measured (NaN) is left out rather than recorded as a number.
+    outputs: sized.map((o, i) => {
+      const e = ends?.[i];
+      return e && Number.isFinite(e.head) && Number.isFinite(e.tail) ? { ...o, ends: e } : o;
+    }),
     wallMs,
   };
 }

@@ -14,6 +14,11 @@ export interface Manifest {
   preset: string;
   completedAt: string;
   outputs: OutputRecord[];
+  /**
+   * Seam QC of a chunked video, by rendition: every join's frame gap and the SSIM of the frames on
+   * either side (see functions/video/seam-qc.ts). Absent when nothing was joined.
+   */
+  seams?: Record<string, unknown[]>;
 }
 
 export function buildManifest(
@@ -24,6 +29,11 @@ export function buildManifest(
   const outputs = Object.values(results)
     .flatMap((r) => r.outputs ?? [])
     .sort((a, b) => a.key.localeCompare(b.key));
+  const seams = Object.values(results).flatMap((r) =>
+    Array.isArray(r['seams']) && typeof r['variant'] === 'object' && r['variant'] !== null
+      ? [[String((r['variant'] as { name: unknown }).name), r['seams'] as unknown[]] as const]
+      : [],
+  );
   return {
     version: 1,
     jobId: spec.id,
@@ -31,6 +41,7 @@ export function buildManifest(
     preset: spec.preset.name,
     completedAt: completedAt.toISOString(),
     outputs,
+    ...(seams.length ? { seams: Object.fromEntries(seams) } : {}),
   };
 }
 

@@ -4,7 +4,9 @@ import {
   audioRenditionSchema,
   mediaSchema,
   outputSchema,
+  pieceEndsSchema,
   renditionSchema,
+  seamSchema,
   segmentSchema,
   variantSchema,
 } from './task-schemas.js';
@@ -46,8 +48,12 @@ export const TaskKinds = {
       /** Transcode tasks in this stage (absent in jobs planned before it existed). */
       stageTasks: z.number().int().positive().optional(),
     }),
-    /** Encoded piece name under scratch, by rendition name. */
-    result: z.object({ files: z.record(z.string(), z.string()) }),
+    result: z.object({
+      /** Encoded piece name under scratch, by rendition name. */
+      files: z.record(z.string(), z.string()),
+      /** Seam QC: SSIM of the first and last frames, by rendition (pieces of a split source). */
+      ends: z.record(z.string(), pieceEndsSchema).optional(),
+    }),
   },
   audio: {
     params: z.object({
@@ -79,9 +85,24 @@ export const TaskKinds = {
     params: z.object({
       rendition: renditionSchema,
       audio: z.string().nullable(),
-      pieces: z.array(z.object({ name: z.string(), duration: z.number().positive() })).min(1),
+      pieces: z
+        .array(
+          z.object({
+            name: z.string(),
+            duration: z.number().positive(),
+            // Seam QC inputs (absent in jobs planned before they existed).
+            frameCount: z.number().int().positive().optional(),
+            ends: pieceEndsSchema.optional(),
+          }),
+        )
+        .min(1),
     }),
-    result: z.object({ variant: variantSchema, outputs }),
+    result: z.object({
+      variant: variantSchema,
+      outputs,
+      /** Seam QC of each join, recorded in the manifest. */
+      seams: z.array(seamSchema).optional(),
+    }),
   },
   master: {
     params: z.object({

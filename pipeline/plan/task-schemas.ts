@@ -8,6 +8,7 @@ import type {
   VideoStreamInfo,
 } from '../../functions/video/media-info.js';
 import type { OutputRecord } from './types.js';
+import type { PieceEnds, SeamRecord } from '../../functions/video/seam-qc.js';
 
 /**
  * Schemas for the values tasks hand each other through stored params and results. Each is tied
@@ -175,6 +176,22 @@ export const outputSchema = z.object({
   format: z.string().optional(),
 }) satisfies z.ZodType<OutputRecord>;
 
+/** Seam QC: SSIM of a piece's first and last frames against the source. */
+export const pieceEndsSchema = z.object({
+  head: z.number(),
+  tail: z.number(),
+}) satisfies z.ZodType<PieceEnds>;
+
+/** Seam QC of one join of a chunked rendition (see functions/video/seam-qc.ts). */
+export const seamSchema = z.object({
+  join: z.number().int().positive(),
+  at: z.number(),
+  gapFrames: z.number(),
+  ssimBefore: z.number().nullable(),
+  ssimAfter: z.number().nullable(),
+  ok: z.boolean(),
+}) satisfies z.ZodType<SeamRecord>;
+
 /**
  * `satisfies` accepts a schema that leaves out an optional field; these fail to compile when a
  * media type gains a field its schema lacks (or the other way round).
@@ -192,5 +209,7 @@ const sameKeys: [
   SameKeys<z.infer<typeof renditionSchema>, Rendition>,
   SameKeys<z.infer<typeof frameTiming>, FrameTiming>,
   SameKeys<z.infer<typeof outputSchema>, OutputRecord>,
-] = [true, true, true, true, true, true, true];
+  SameKeys<z.infer<typeof pieceEndsSchema>, PieceEnds>,
+  SameKeys<z.infer<typeof seamSchema>, SeamRecord>,
+] = [true, true, true, true, true, true, true, true, true];
 void sameKeys;

@@ -75,10 +75,18 @@ export const videoWorkflow: Workflow = {
           planTask(id, 'merge', {
             rendition,
             audio,
-            pieces: split.segments.map((s) => ({
-              name: pieceName(done, transcodeTaskId(s.index), rendition.name),
-              duration: s.duration,
-            })),
+            pieces: split.segments.map((s) => {
+              const ends = finished(done, transcodeTaskId(s.index), 'transcode').ends?.[
+                rendition.name
+              ];
+              return {
+                name: pieceName(done, transcodeTaskId(s.index), rendition.name),
+                duration: s.duration,
+                // Seam QC: the merge checks frames at each join and records both sides' SSIM.
+                frameCount: s.frameCount,
+                ...(ends ? { ends } : {}),
+              };
+            }),
           }),
         ),
       ];

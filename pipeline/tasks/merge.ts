@@ -20,6 +20,8 @@ export const mergeHandler = defineTask({
       mapConcurrently(pieces, async (piece) => ({
         file: await io.fetchScratch(piece.name),
         duration: piece.duration,
+        ...(piece.frameCount ? { frameCount: piece.frameCount } : {}),
+        ...(piece.ends ? { ends: piece.ends } : {}),
       })),
       audio ? io.fetchScratch(audio) : null,
     ]);
@@ -91,6 +93,6 @@ export const mergeHandler = defineTask({
           }
         : {}),
     };
-    return { variant, outputs };
+    return { variant, outputs, ...(merged.seams ? { seams: merged.seams } : {}) };
   },
 });

@@ -54,6 +54,7 @@ export const transcodeHandler = defineTask({
           renditions,
         }),
         ...(watermark ? { watermark } : {}),
+        measureEnds: segment.name !== null,
       },
       io.ctx,
     );
@@ -62,7 +63,11 @@ export const transcodeHandler = defineTask({
       await io.putScratch(name, o.file);
       return [o.rendition, name] as const;
     });
-    return { files: Object.fromEntries(names) };
+    const ends = encoded.outputs.flatMap((o) => (o.ends ? [[o.rendition, o.ends] as const] : []));
+    return {
+      files: Object.fromEntries(names),
+      ...(ends.length ? { ends: Object.fromEntries(ends) } : {}),
+    };
   },
 });
 

@@ -9,7 +9,7 @@ import { mergeRendition, type MergedRendition } from '../../functions/video/merg
 import { probe } from '../../functions/video/probe.js';
 import { DEFAULT_PREROLL_SECONDS } from '../../functions/video/seam-preroll.js';
 import { splitVideo, type SplitResult } from '../../functions/video/split.js';
-import { transcodeSegment } from '../../functions/video/transcode.js';
+import { transcodeSegment, type TranscodedSegment } from '../../functions/video/transcode.js';
 import { TEST_LIMITS } from './video-fixtures.js';
 
 export interface ChainResult {
@@ -48,6 +48,7 @@ export async function runVideoChain(
       segmentSeconds: options.segmentSeconds,
       maxSegments: 50,
       prerollSeconds: options.prerollSeconds ?? DEFAULT_PREROLL_SECONDS,
+      alignSeconds: options.hlsSeconds,
     },
     ctx,
   );
@@ -64,6 +65,7 @@ export async function runVideoChain(
           fps: info.video!.fps,
           hlsSegmentSeconds: options.hlsSeconds,
           ...(options.watermark ? { watermark: options.watermark } : {}),
+          measureEnds: split.mode === 'split',
         },
         ctx,
       ),
@@ -77,7 +79,12 @@ export async function runVideoChain(
           rendition: r.name,
           width: r.width,
           height: r.height,
-          pieces: encoded.map((e) => ({ file: e.outputs[i]!.file, duration: e.duration })),
+          pieces: encoded.map((e, k) => ({
+            file: e.outputs[i]!.file,
+            duration: e.duration,
+            frameCount: split.segments[k]!.frameCount,
+            ...(e.outputs[i]!.ends ? { ends: e.outputs[i]!.ends } : {}),
+          })),
           audioFile: audio?.file ?? null,
           hlsSegmentSeconds: options.hlsSeconds,
         },
@@ -87,4 +94,38 @@ export async function runVideoChain(
     );
   }
   return { info, ladder, split, audio, merged };
+}
+
+/**
+ * One encode of the whole source with the same function and settings as the chain's pieces (its
+ * one segment is the source itself): the single pass that chunked output is measured against.
+ */
+export async function encodeWhole(
+  tools: MediaTools,
+  source: string,
+  chain: ChainResult,
+  hlsSeconds: number,
+  workDir: string,
+): Promise<TranscodedSegment> {
+  await fs.mkdir(workDir, { recursive: true });
+  const segments = chain.split.segments;
+  return transcodeSegment(
+    {
+      index: 0,
+      file: source,
+      format: chain.info.demuxer,
+      start: 0,
+      duration: chain.split.duration,
+      frameCount: segments.reduce((n, s) => n + s.frameCount, 0),
+      ...(segments[0]!.timing ? { timing: { rate: segments[0]!.timing.rate } } : {}),
+    },
+    {
+      tools,
+      renditions: chain.ladder,
+      rotation: chain.info.video!.rotation,
+      fps: chain.info.video!.fps,
+      hlsSegmentSeconds: hlsSeconds,
+    },
+    quietContext(workDir),
+  );
 }

@@ -2,15 +2,15 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { quietContext } from '../../functions/context.js';
 import type { Binaries } from '../../functions/ffmpeg/binaries.js';
 import type { MediaTools } from '../../functions/ffmpeg/tools.js';
-import { transcodeSegment, type TranscodedSegment } from '../../functions/video/transcode.js';
-import { runVideoChain, type ChainResult } from '../helpers/video-chain.js';
+import type { TranscodedSegment } from '../../functions/video/transcode.js';
+import { encodeWhole, runVideoChain, type ChainResult } from '../helpers/video-chain.js';
 import {
   decodeErrors,
   ffmpeg,
   ffprobeJson,
+  noisyTestsrc,
   streamFacts,
   tempDir,
   testTools,
@@ -121,37 +121,6 @@ function videoBytes(bin: Binaries, file: string): number {
   return packets.reduce((sum, p) => sum + Number(p.size), 0);
 }
 
-/**
- * testsrc2 under temporal noise of strength `alls`, near-lossless, a closed GOP every 2 s: real
- * detail that moves (4: under the 360p cap; 14: held at it).
- */
-function noisySource(file: string, alls: number): void {
-  ffmpeg(tools.binaries, [
-    '-f',
-    'lavfi',
-    '-i',
-    `testsrc2=s=${WIDTH}x${HEIGHT}:r=${FPS}:d=${SECONDS},noise=alls=${alls}:allf=t+u`,
-    '-c:v',
-    'libx264',
-    '-preset',
-    'ultrafast',
-    '-crf',
-    '8',
-    '-pix_fmt',
-    'yuv420p',
-    '-g',
-    String(2 * FPS),
-    '-keyint_min',
-    String(2 * FPS),
-    '-sc_threshold',
-    '0',
-    '-an',
-    '-f',
-    'mp4',
-    file,
-  ]);
-}
-
 let dir: string;
 let tools: MediaTools;
 let source: string;
@@ -165,7 +134,13 @@ beforeAll(async () => {
   dir = await tempDir('parity');
   source = path.join(dir, 'source.mp4');
   // Real detail that moves: testsrc2 under temporal noise, near-lossless, a closed GOP every 2 s.
-  noisySource(source, 4);
+  noisyTestsrc(tools.binaries, source, {
+    width: WIDTH,
+    height: HEIGHT,
+    fps: FPS,
+    seconds: SECONDS,
+    alls: 4,
+  });
   chain = await runVideoChain(tools, source, path.join(dir, 'chunked'), {
     heights: [HEIGHT],
     segmentSeconds: SEGMENT_SECONDS,
@@ -174,28 +149,7 @@ beforeAll(async () => {
   chunkedFile = chain.merged[0]!.mp4File;
 
   // The same function and settings, the whole source as its only segment.
-  const singleDir = path.join(dir, 'single');
-  fs.mkdirSync(singleDir);
-  const whole = chain.split.segments;
-  single = await transcodeSegment(
-    {
-      index: 0,
-      file: source,
-      format: chain.info.demuxer,
-      start: 0,
-      duration: chain.split.duration,
-      frameCount: whole.reduce((n, s) => n + s.frameCount, 0),
-      ...(whole[0]!.timing ? { timing: { rate: whole[0]!.timing.rate } } : {}),
-    },
-    {
-      tools,
-      renditions: chain.ladder,
-      rotation: chain.info.video!.rotation,
-      fps: chain.info.video!.fps,
-      hlsSegmentSeconds: HLS_SECONDS,
-    },
-    quietContext(singleDir),
-  );
+  single = await encodeWhole(tools, source, chain, HLS_SECONDS, path.join(dir, 'single'));
   singleFile = single.outputs[0]!.file;
 }, 300_000);
 
@@ -220,6 +174,18 @@ describe('quality parity: chunked vs single-pass encode', () => {
     expect(a.videoFrames).toBe(SECONDS * FPS);
     expect(b.videoFrames).toBe(SECONDS * FPS);
     expect(Math.abs(a.videoDuration! - b.videoDuration!)).toBeLessThan(0.001);
+  });
+
+  it('records seam QC for every join: one frame interval, SSIM measured on both sides', () => {
+    const seams = chain.merged[0]!.seams!;
+    console.log(`[quality-parity] seams: ${JSON.stringify(seams)}`);
+    expect(seams).toHaveLength(chain.split.segments.length - 1);
+    for (const seam of seams) {
+      expect(seam.gapFrames).toBeCloseTo(1, 2);
+      expect(seam.ssimBefore).toBeGreaterThan(0.9);
+      expect(seam.ssimAfter).toBeGreaterThan(0.9);
+      expect(seam.ok).toBe(true);
+    }
   });
 
   it('is within 1% of the single pass in video bytes', () => {
@@ -288,33 +254,24 @@ describe('quality parity: chunked vs single-pass encode', () => {
   it('on content held at the bitrate cap, stays within 1% of the single pass in video bytes, ' +
     'SSIM 0.002 and PSNR 0.2 dB', async () => {
     const capped = path.join(dir, 'capped.mp4');
-    noisySource(capped, 14);
+    noisyTestsrc(tools.binaries, capped, {
+      width: WIDTH,
+      height: HEIGHT,
+      fps: FPS,
+      seconds: SECONDS,
+      alls: 14,
+    });
     const cappedChain = await runVideoChain(tools, capped, path.join(dir, 'capped-chunked'), {
       heights: [HEIGHT],
       segmentSeconds: SEGMENT_SECONDS,
       hlsSeconds: HLS_SECONDS,
     });
-    fs.mkdirSync(path.join(dir, 'capped-single'));
-    const whole = await transcodeSegment(
-      {
-        index: 0,
-        file: capped,
-        format: cappedChain.info.demuxer,
-        start: 0,
-        duration: cappedChain.split.duration,
-        frameCount: SECONDS * FPS,
-        ...(cappedChain.split.segments[0]!.timing
-          ? { timing: { rate: cappedChain.split.segments[0]!.timing.rate } }
-          : {}),
-      },
-      {
-        tools,
-        renditions: cappedChain.ladder,
-        rotation: 0,
-        fps: FPS,
-        hlsSegmentSeconds: HLS_SECONDS,
-      },
-      quietContext(path.join(dir, 'capped-single')),
+    const whole = await encodeWhole(
+      tools,
+      capped,
+      cappedChain,
+      HLS_SECONDS,
+      path.join(dir, 'capped-single'),
     );
     const a = videoBytes(tools.binaries, cappedChain.merged[0]!.mp4File);
     const b = videoBytes(tools.binaries, whole.outputs[0]!.file);

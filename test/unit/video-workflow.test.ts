@@ -134,7 +134,12 @@ describe('video workflow', () => {
       expect(seen['merge-360p']).toEqual({
         rendition: renditions[1],
         audio: 'audio.m4a',
-        pieces: [0, 1, 2].map((i) => ({ name: `transcode-000${i}-360p.mp4`, duration: 4 })),
+        // Each piece's frame count goes with it, for the merge's seam check.
+        pieces: [0, 1, 2].map((i) => ({
+          name: `transcode-000${i}-360p.mp4`,
+          duration: 4,
+          frameCount: segments[i]!.frameCount,
+        })),
       });
       expect(seen['audio']).toMatchObject({ durationSeconds: 12 });
       expect(seen['master']).toEqual({
