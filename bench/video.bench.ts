@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { resolveBinaries } from '../functions/ffmpeg/binaries.js';
-import { computeLadder } from '../functions/video/ladder.js';
+import { computeLadder, type Rendition } from '../functions/video/ladder.js';
 import { presetSchema } from '../pipeline/presets/schema.js';
-import { plainLadderArgs, runCommand } from './baselines.js';
+import { plainLadderArgs, runCommand, type X264Settings } from './baselines.js';
 import { benchApp, runThroughPipeline } from './embedded.js';
 import { sampleTreeRss, timed, type Row } from './harness.js';
 import { groupStages, projectMakespan, stageWalls } from './makespan.js';
@@ -17,8 +17,8 @@ const RUNS = Number(process.env.BENCH_VIDEO_RUNS ?? 2);
  * The reference clip: 1080p30 with moving detail and a tone, about 12 Mb/s with keyframes every 2
  * s, like a camera's.
  */
-async function referenceClip(ffmpeg: string): Promise<string> {
-  const file = path.join(CACHE, `ref-1080p-${SECONDS}s-12M.mp4`);
+export async function referenceClip(ffmpeg: string, seconds = SECONDS): Promise<string> {
+  const file = path.join(CACHE, `ref-1080p-${seconds}s-12M.mp4`);
   if (fs.existsSync(file)) return file;
   fs.mkdirSync(CACHE, { recursive: true });
   await runCommand(ffmpeg, [
@@ -29,11 +29,11 @@ async function referenceClip(ffmpeg: string): Promise<string> {
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=size=1920x1080:rate=30:duration=${SECONDS},noise=alls=3:allf=t`,
+    `testsrc2=size=1920x1080:rate=30:duration=${seconds},noise=alls=3:allf=t`,
     '-f',
     'lavfi',
     '-i',
-    `sine=frequency=330:sample_rate=48000:duration=${SECONDS}`,
+    `sine=frequency=330:sample_rate=48000:duration=${seconds}`,
     '-c:v',
     'libx264',
     '-preset',
@@ -58,6 +58,25 @@ async function referenceClip(ffmpeg: string): Promise<string> {
   return file;
 }
 
+/** The default video preset's 1080p ladder and x264 settings, for the plain-ffmpeg baseline. */
+export function defaultLadder(): { renditions: Rendition[]; settings: X264Settings } {
+  const preset = presetSchema.parse({ name: 'video', kind: 'video' });
+  if (preset.kind !== 'video') throw new Error('unreachable');
+  const renditions = computeLadder(
+    { displayWidth: 1920, displayHeight: 1080 },
+    { heights: preset.ladder },
+  );
+  return {
+    renditions,
+    settings: {
+      preset: preset.x264Preset,
+      crf: preset.crf,
+      hlsSegmentSeconds: preset.hlsSegmentSeconds,
+      audioBitrateKbps: preset.audioBitrateKbps,
+    },
+  };
+}
+
 /**
  * Issue 3's reference: a 1080p clip through the whole pipeline (upload to finished HLS + MP4
  * ladder, thumbnails, manifest) against the best plain ffmpeg command making the same MP4 ladder
@@ -69,19 +88,7 @@ export default async function run(): Promise<Row[]> {
     ffprobePath: process.env.FFPROBE_PATH,
   });
   const source = await referenceClip(ffmpeg);
-  const preset = presetSchema.parse({ name: 'video', kind: 'video' });
-  if (preset.kind !== 'video') throw new Error('unreachable');
-  const renditions = computeLadder(
-    { displayWidth: 1920, displayHeight: 1080 },
-    { heights: preset.ladder },
-  );
-
-  const settings = {
-    preset: preset.x264Preset,
-    crf: preset.crf,
-    hlsSegmentSeconds: preset.hlsSegmentSeconds,
-    audioBitrateKbps: preset.audioBitrateKbps,
-  };
+  const { renditions, settings } = defaultLadder();
   const app = await benchApp();
   try {
     // Alternating runs, best of each: drift in the machine's load hits both sides alike.
