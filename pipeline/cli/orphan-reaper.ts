@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { removeDeadScratch } from '../tasks/local-scratch.js';
 
 /**
  * Kills media processes left behind by a worker that died without cleaning up (`kill -9`, OOM).
@@ -38,15 +39,22 @@ export function reapOrphans(scratchRoot: string): number[] {
   return killed;
 }
 
-/** Reaps now and every `intervalMs`; returns a function that stops it. */
+/**
+ * Reaps now and every `intervalMs`, then removes the local scratch of dead workers (so a worker
+ * starting on a machine cleans up after one that was `kill -9`'d); returns a stop function.
+ */
 export function startOrphanReaper(
   scratchRoot: string,
   intervalMs: number,
   onReaped: (pids: number[]) => void,
+  onScratchRemoved?: (folders: string[]) => void,
 ): () => void {
   const pass = () => {
     const pids = reapOrphans(scratchRoot);
     if (pids.length) onReaped(pids);
+    // With their processes gone, the dead workers' task folders can go too.
+    const folders = removeDeadScratch(scratchRoot);
+    if (folders.length) onScratchRemoved?.(folders);
   };
   pass();
   const timer = setInterval(pass, intervalMs);

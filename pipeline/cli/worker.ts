@@ -33,8 +33,11 @@ export async function runWorker(
     { signal: stopping.signal },
   ).finally(() => process.off('SIGTERM', stopStart).off('SIGINT', stopStart));
   // Media processes of workers that died on this machine (kill -9) are found and killed.
-  const stopReaper = startOrphanReaper(config.scratchDir, reapIntervalMs, (pids) =>
-    log.warn({ pids }, 'killed media processes orphaned by a dead worker'),
+  const stopReaper = startOrphanReaper(
+    config.scratchDir,
+    reapIntervalMs,
+    (pids) => log.warn({ pids }, 'killed media processes orphaned by a dead worker'),
+    (folders) => log.warn({ folders }, 'removed local scratch of a dead worker'),
   );
   log.info(
     {

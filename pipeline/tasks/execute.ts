@@ -8,6 +8,7 @@ import type { Config } from '../config/load.js';
 import { checkResult } from '../plan/task-kinds.js';
 import type { JobSpec, OutputRecord, TaskResult, TaskSpec } from '../plan/types.js';
 import { contentTypeFor } from '../storage/content-type.js';
+import { taskScratchPrefix } from './local-scratch.js';
 import type { ObjectStore } from '../storage/port.js';
 import type { AnyTaskHandler, TaskIO } from './handler.js';
 
@@ -45,7 +46,7 @@ export async function executeTask(
 
   await fs.promises.mkdir(deps.config.scratchDir, { recursive: true });
   const scratchDir = await fs.promises.mkdtemp(
-    path.join(deps.config.scratchDir, `${job.id}-${task.id}-`),
+    path.join(deps.config.scratchDir, taskScratchPrefix(job.id, task.id)),
   );
   try {
     const scratchWrites: string[] = [];
