@@ -4,39 +4,80 @@ import type { FastifyRequest } from 'fastify';
 import { MediaflowError } from '../../functions/errors.js';
 import { ApiError } from './http-errors.js';
 
+/** Who made a request: a name from the key list, and whether it may see everyone's jobs. */
+export interface Principal {
+  name: string;
+  admin: boolean;
+}
+
+/** Jobs made by bucket events (no caller) belong to this principal; only admins see them. */
+export const STORAGE_PRINCIPAL = 'storage';
+
+/** A name in `name:token` key entries. */
+const PRINCIPAL_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
+
 /**
- * Bearer-token checks for the API (MEDIAFLOW_API_KEYS) and the storage webhook
- * (MEDIAFLOW_WEBHOOK_TOKEN). Tokens are compared by their SHA-256 digests with
+ * Parses MEDIAFLOW_API_KEYS / MEDIAFLOW_ADMIN_KEYS entries: `name:token`, or a bare token, named
+ * `key<position>` (1-based; `admin<position>` for admin keys). An entry whose part before the
+ * first `:` is not a plain name is a bare token that happens to contain `:`.
+ */
+export function parseKeyEntries(
+  entries: readonly string[],
+  admin: boolean,
+): { name: string; token: string; admin: boolean }[] {
+  return entries.map((entry, i) => {
+    const colon = entry.indexOf(':');
+    const name = colon > 0 ? entry.slice(0, colon) : '';
+    if (PRINCIPAL_NAME.test(name) && colon < entry.length - 1)
+      return { name, token: entry.slice(colon + 1), admin };
+    return { name: `${admin ? 'admin' : 'key'}${i + 1}`, token: entry, admin };
+  });
+}
+
+/**
+ * Bearer-token checks for the API (MEDIAFLOW_API_KEYS, MEDIAFLOW_ADMIN_KEYS) and the storage
+ * webhook (MEDIAFLOW_WEBHOOK_TOKEN). Tokens are compared by their SHA-256 digests with
  * `timingSafeEqual`: equal-length inputs, so neither a token's content nor its length leaks
  * through timing, and every configured key is compared (no early exit on the first match).
  */
 export class BearerAuth {
-  private readonly digests: Buffer[];
+  private readonly keys: { digest: Buffer; principal: Principal }[];
 
-  constructor(tokens: readonly string[]) {
-    this.digests = tokens.map(digest);
+  /** `tokens`: key entries (`name:token` or bare); `adminTokens` the same, for admins. */
+  constructor(tokens: readonly string[], adminTokens: readonly string[] = []) {
+    this.keys = [...parseKeyEntries(tokens, false), ...parseKeyEntries(adminTokens, true)].map(
+      (k) => ({ digest: digest(k.token), principal: { name: k.name, admin: k.admin } }),
+    );
+  }
+
+  /** One secret taken as is (the storage webhook's token: no names, a `:` is just a character). */
+  static single(token: string | undefined): BearerAuth {
+    const auth = new BearerAuth([]);
+    if (token)
+      auth.keys.push({ digest: digest(token), principal: { name: 'webhook', admin: false } });
+    return auth;
   }
 
   get enabled(): boolean {
-    return this.digests.length > 0;
+    return this.keys.length > 0;
   }
 
   /**
-   * A stable, non-secret id for the key a request presented (for rate limiting and idempotency
-   * scopes), or undefined when it presented none or a wrong one. The token itself is never kept.
+   * The principal whose key a request presented, or undefined when it presented none or a wrong
+   * one. The token itself is never kept.
    */
-  principal(request: FastifyRequest): string | undefined {
+  principal(request: FastifyRequest): Principal | undefined {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) return undefined;
     const presented = digest(token);
-    let match: Buffer | undefined;
-    for (const candidate of this.digests)
-      if (crypto.timingSafeEqual(candidate, presented)) match = candidate;
-    return match ? `key:${match.subarray(0, 8).toString('hex')}` : undefined;
+    let match: Principal | undefined;
+    for (const key of this.keys)
+      if (crypto.timingSafeEqual(key.digest, presented)) match = key.principal;
+    return match;
   }
 
-  /** Throws 401 unless the request carries one of the tokens; returns its principal id. */
-  require(request: FastifyRequest, realm: string): string {
+  /** Throws 401 unless the request carries one of the tokens; returns its principal. */
+  require(request: FastifyRequest, realm: string): Principal {
     const principal = this.principal(request);
     if (principal) return principal;
     const message = request.headers.authorization

@@ -3,6 +3,7 @@ import type { App } from '../app.js';
 import type { ScheduleView } from '../schedules/port.js';
 import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
 import type { BearerAuth } from './auth.js';
+import type { JobOwners } from './job-owners.js';
 import type { IdempotencyStore } from './idempotency.js';
 import type { ApiMetrics } from './metrics.js';
 import type { EventStream } from './sse.js';
@@ -15,6 +16,8 @@ export interface ApiContext {
   app: App;
   auth: BearerAuth;
   webhookAuth: BearerAuth;
+  /** Which principals submitted each job (they, and admins, may see it). */
+  owners: JobOwners;
   idempotency: IdempotencyStore;
   metrics: ApiMetrics;
   /** Open SSE streams, ended when the server closes so shutdown does not wait on them. */
@@ -35,6 +38,8 @@ declare module 'fastify' {
      * The caller's non-secret id (which API key, or `local` without keys); set by the auth hook.
      */
     principal: string;
+    /** Holds an admin key (MEDIAFLOW_ADMIN_KEYS), or the API runs without keys. */
+    admin: boolean;
   }
 }
 

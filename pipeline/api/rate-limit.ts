@@ -34,7 +34,10 @@ export async function registerRateLimit(
     ...(options.redis
       ? { redis: options.redis as never, nameSpace: 'mediaflow:rate-limit:', skipOnError: true }
       : {}),
-    keyGenerator: (request) => auth.principal(request) ?? `ip:${request.ip}`,
+    keyGenerator: (request) => {
+      const principal = auth.principal(request);
+      return principal ? `principal:${principal.name}` : `ip:${request.ip}`;
+    },
     addHeadersOnExceeding: {
       'x-ratelimit-limit': true,
       'x-ratelimit-remaining': true,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOT_SEGMENT_MESSAGE, hasDotSegment } from '../storage/key-safety.js';
 import { describeIssue } from '../../functions/image/validation-message.js';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { JOB_STATES } from '../jobs/job.js';
@@ -18,7 +19,12 @@ import { outputSchema } from '../plan/task-schemas.js';
  */
 const wellFormed = (s: string) => !/\p{Cs}/u.test(s);
 const WELL_FORMED = 'well-formed Unicode (no unpaired surrogates)';
-const objectKey = z.string().min(1).max(1024).refine(wellFormed, WELL_FORMED);
+const objectKey = z
+  .string()
+  .min(1)
+  .max(1024)
+  .refine(wellFormed, WELL_FORMED)
+  .refine((key) => !hasDotSegment(key), DOT_SEGMENT_MESSAGE);
 const bucket = z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name');
 
 export const submitItemSchema = z.strictObject({ bucket, key: objectKey });
@@ -48,6 +54,7 @@ export const submitBodySchema = z
       .string()
       .max(1024)
       .refine(wellFormed, WELL_FORMED)
+      .refine((prefix) => !hasDotSegment(prefix), DOT_SEGMENT_MESSAGE)
       .optional()
       .describe('Instead of items: every object under this key prefix ("" for the whole bucket).'),
     bucket: bucket
@@ -200,7 +207,8 @@ export const submitItemResultSchema = z.object({
     .string()
     .optional()
     .describe(
-      'Why an item was ignored: output-location, folder-marker, missing, stale, no-route (the ' +
+      'Why an item was ignored: output-location, folder-marker, unsafe-key (a . or .. segment ' +
+        'from an event), missing, stale, no-route (the ' +
         'presets file has routes and none matches).',
     ),
 });

@@ -10,6 +10,7 @@ import type { ScheduleView } from '../schedules/port.js';
 import type { Logger } from '../log.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
 import type { ApiContext, ReadinessCheck } from './context.js';
+import { MemoryJobOwners, type JobOwners } from './job-owners.js';
 import { installErrorHandling, sendError } from './http-errors.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 import { ApiMetrics, type MetricsSources } from './metrics.js';
@@ -31,6 +32,10 @@ export interface ServerOptions extends MetricsSources {
    * Bearer tokens for the API; default MEDIAFLOW_API_KEYS. Empty: no key needed (loopback only).
    */
   apiKeys?: readonly string[];
+  /** Keys (same form) whose holders see every job; default MEDIAFLOW_ADMIN_KEYS. */
+  adminKeys?: readonly string[];
+  /** Who submitted which job; default this process's memory (Redis in distributed `serve`). */
+  owners?: JobOwners;
   /** Bearer token for the storage webhook; default MEDIAFLOW_WEBHOOK_TOKEN. Unset: webhook off. */
   webhookToken?: string;
   /** Most items in one batch (413 beyond). */
@@ -88,12 +93,16 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   // The API speaks JSON only; fastify would otherwise hand text/plain bodies over as strings.
   server.removeContentTypeParser('text/plain');
 
-  const auth = new BearerAuth(options.apiKeys ?? app.config.api.apiKeys);
+  const auth = new BearerAuth(
+    options.apiKeys ?? app.config.api.apiKeys,
+    options.adminKeys ?? app.config.api.adminKeys,
+  );
   const webhookToken = options.webhookToken ?? app.config.api.webhookToken;
   const ctx: ApiContext = {
     app,
     auth,
-    webhookAuth: new BearerAuth(webhookToken ? [webhookToken] : []),
+    webhookAuth: BearerAuth.single(webhookToken),
+    owners: options.owners ?? new MemoryJobOwners(),
     idempotency: options.idempotency ?? new MemoryIdempotencyStore(),
     metrics: new ApiMetrics(app.jobs, options),
     streams: new Set(),
@@ -104,6 +113,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     subscribe: options.subscribe,
   };
   server.decorateRequest('principal', '');
+  server.decorateRequest('admin', false);
   server.addHook('preClose', async () => {
     for (const stream of ctx.streams) stream.close();
   });
@@ -122,10 +132,15 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     if (options.rateLimit !== false)
       await registerRateLimit(scope, auth, options.rateLimit ?? DEFAULT_RATE_LIMIT);
     scope.addHook('preParsing', async (request: FastifyRequest) => {
-      if (auth.enabled) request.principal = auth.require(request, 'mediaflow');
-      else {
+      if (auth.enabled) {
+        const principal = auth.require(request, 'mediaflow');
+        request.principal = principal.name;
+        request.admin = principal.admin;
+      } else {
+        // Without keys the API is one local user's: it sees everything, bucket events included.
         assertLoopbackHostHeader(request);
         request.principal = 'local';
+        request.admin = true;
       }
     });
     await jobRoutes(scope, ctx);

@@ -9,7 +9,11 @@ export interface BatchDeps {
   orchestrator: Orchestrator;
   store: ObjectStore;
   inputBucket: string;
+  /** The buckets a batch may name (MEDIAFLOW_INPUT_BUCKET); any other is a 403. */
+  inputBuckets: readonly string[];
   maxItems: number;
+  /** Called with each job's id before the job is created (the API records its owner there). */
+  onJobId?: (jobId: string) => Promise<void>;
 }
 
 /** Submissions in flight at once: each is a HEAD and a job-store write, so a few overlap well. */
@@ -24,6 +28,15 @@ const SUBMIT_CONCURRENCY = 8;
  */
 export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<SubmitResponse> {
   if (body.preset !== undefined) findPreset(body.preset, deps.orchestrator.presets);
+  // Checked before anything is listed or read: the service's credentials may reach buckets that
+  // belong to other applications.
+  for (const bucket of [body.bucket, ...(body.items ?? []).map((item) => item.bucket)])
+    if (bucket !== undefined && !deps.inputBuckets.includes(bucket))
+      throw new ApiError(
+        'FORBIDDEN',
+        `Bucket ${JSON.stringify(bucket)} is not an input bucket; allowed: ` +
+          deps.inputBuckets.join(', '),
+      );
   const items =
     body.items ?? (await listPrefix(deps, body.bucket ?? deps.inputBucket, body.prefix ?? ''));
   if (items.length > deps.maxItems)
@@ -42,6 +55,7 @@ export async function submitBatch(body: SubmitBody, deps: BatchDeps): Promise<Su
             key: item.key,
             ...(body.preset ? { preset: body.preset } : {}),
             ...(body.force ? { force: true } : {}),
+            ...(deps.onJobId ? { onJobId: deps.onJobId } : {}),
           });
           return outcomes.map((outcome) =>
             outcome.status === 'ignored'

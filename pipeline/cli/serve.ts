@@ -6,6 +6,7 @@ import {
   RedisSubscriptionStore,
 } from '../api/batch-webhooks.js';
 import { RedisIdempotencyStore } from '../api/idempotency.js';
+import { RedisJobOwners } from '../api/job-owners.js';
 import { DEFAULT_RATE_LIMIT } from '../api/rate-limit.js';
 import { buildServer, listen, type ServerOptions } from '../api/server.js';
 import type { App } from '../app.js';
@@ -49,7 +50,7 @@ export async function startServe(
   options: ServerOptions = {},
 ): Promise<ServeHandle> {
   // Refuse an unsafe binding before starting anything.
-  const apiKeys = options.apiKeys ?? config.api.apiKeys;
+  const apiKeys = [...(options.apiKeys ?? config.api.apiKeys), ...config.api.adminKeys];
   assertSafeBinding(config.api.host, apiKeys);
   const app = await appForConfig(config, log);
   const redis = config.redisUrl
@@ -114,6 +115,7 @@ export async function startServe(
       ...(redis
         ? {
             idempotency: new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`),
+            owners: new RedisJobOwners(redis, `${config.queuePrefix}:owners:`),
             rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
           }
         : {}),

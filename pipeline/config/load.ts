@@ -20,7 +20,8 @@ export interface Config {
     connectTimeoutMs: number;
     requestTimeoutMs: number;
   };
-  buckets: { input: string; output: string; outputPrefix: string };
+  /** `input` is the first of `inputs` (MEDIAFLOW_INPUT_BUCKET may list several). */
+  buckets: { input: string; inputs: string[]; output: string; outputPrefix: string };
   embedded: { dataDir: string; port: number };
   scratchDir: string;
   worker: {
@@ -44,7 +45,13 @@ export interface Config {
     prerollSeconds: number;
   };
   limits: MediaLimits;
-  api: { host: string; port: number; apiKeys: string[]; webhookToken: string | undefined };
+  api: {
+    host: string;
+    port: number;
+    apiKeys: string[];
+    adminKeys: string[];
+    webhookToken: string | undefined;
+  };
   notify: { urls: string[]; secret: string | undefined };
   sweepIntervalMs: number;
   watchdog: { intervalMs: number; graceMs: number };
@@ -88,7 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') merged[name] = value;
   const parsed = envSchema.safeParse(merged);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    // The variable's name only: an entry of a comma list (MEDIAFLOW_INPUT_BUCKET.1) is its value.
+    const lines = parsed.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
     throw new MediaflowError('CONFIG_INVALID', `Invalid configuration: ${lines.join('; ')}`);
   }
   return Object.freeze(resolve(parsed.data));
@@ -131,7 +139,8 @@ function resolve(env: Env): Config {
       requestTimeoutMs: env.MEDIAFLOW_S3_REQUEST_TIMEOUT_MS,
     },
     buckets: {
-      input: env.MEDIAFLOW_INPUT_BUCKET,
+      input: env.MEDIAFLOW_INPUT_BUCKET[0]!,
+      inputs: env.MEDIAFLOW_INPUT_BUCKET,
       output: env.MEDIAFLOW_OUTPUT_BUCKET,
       outputPrefix: normalisePrefix(env.MEDIAFLOW_OUTPUT_PREFIX),
     },
@@ -167,6 +176,7 @@ function resolve(env: Env): Config {
       host: env.MEDIAFLOW_HOST,
       port: env.MEDIAFLOW_PORT,
       apiKeys: env.MEDIAFLOW_API_KEYS,
+      adminKeys: env.MEDIAFLOW_ADMIN_KEYS,
       webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN,
     },
     notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },

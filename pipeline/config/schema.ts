@@ -50,7 +50,20 @@ export const envSchema = z.object({
   MEDIAFLOW_S3_SECRET_ACCESS_KEY: z.string().min(1).default('S3RVER'),
   /** Path-style addressing (bucket in the path) is what MinIO and s3rver expect. */
   MEDIAFLOW_S3_FORCE_PATH_STYLE: bool.default(true),
-  MEDIAFLOW_INPUT_BUCKET: bucketName.default('mediaflow-input'),
+  /**
+   * Where uploads arrive: one bucket, or a comma list. The first gets the storage events and the
+   * demo's uploads; a batch may name any of them, and no other.
+   */
+  MEDIAFLOW_INPUT_BUCKET: z
+    .string()
+    .default('mediaflow-input')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(bucketName).min(1, 'at least one bucket')),
   MEDIAFLOW_OUTPUT_BUCKET: bucketName.default('mediaflow-output'),
   /** Where outputs go inside the output bucket; events under it never trigger jobs. */
   MEDIAFLOW_OUTPUT_PREFIX: z.string().default(''),
@@ -184,6 +197,11 @@ export const envSchema = z.object({
    * Media processes in a bubblewrap sandbox (no network, read-only system, scratch the only
    * writable place): `auto` where the host allows it, `required` to refuse to start without.
    */
+  /**
+   * Keys (`name:token` or bare, like MEDIAFLOW_API_KEYS) whose holders see and manage every job,
+   * bucket-event jobs included. Other keys see only the jobs they submitted.
+   */
+  MEDIAFLOW_ADMIN_KEYS: csv.default([]),
   MEDIAFLOW_SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Address-space limit of one media process, in MiB. */
   MEDIAFLOW_MEDIA_MEMORY_MB: positiveInt.default(8192),

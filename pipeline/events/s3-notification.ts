@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DOT_SEGMENT_MESSAGE, hasDotSegment } from '../storage/key-safety.js';
 import { MediaflowError } from '../../functions/errors.js';
 
 /** A change to one object, whatever format announced it. */
@@ -55,6 +56,11 @@ export function parseS3Notification(body: unknown, encoding: KeyEncoding): Stora
   return parsed.data.Records.map((record): StorageEvent => {
     const bucket = record.s3.bucket.name;
     const key = decodeKey(record.s3.object.key, encoding);
+    if (hasDotSegment(key))
+      throw new MediaflowError(
+        'EVENT_INVALID',
+        `Expected ${DOT_SEGMENT_MESSAGE} but received ${JSON.stringify(key.slice(0, 200))}`,
+      );
     if (record.eventName.includes('TestEvent')) return { type: 'test' };
     if (record.eventName.includes('ObjectRemoved')) return { type: 'removed', bucket, key };
     if (!record.eventName.includes('ObjectCreated')) return { type: 'test' };

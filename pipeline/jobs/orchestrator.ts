@@ -5,6 +5,7 @@ import {
   type ErrorRecord,
 } from '../../functions/errors.js';
 import type { Config } from '../config/load.js';
+import { hasDotSegment } from '../storage/key-safety.js';
 import type { Preset } from '../presets/schema.js';
 import type { PresetCatalog } from '../presets/catalog.js';
 import { choosePresets } from '../presets/choose.js';
@@ -30,6 +31,11 @@ export interface SubmitRequest {
   preset?: string;
   /** Redo the work even when it succeeded before (after a preset or a default changed). */
   force?: boolean;
+  /**
+   * Called with each job's id before its record is written (and for existing jobs), so the API
+   * records who asked before anyone can watch the job.
+   */
+  onJobId?: (jobId: string) => Promise<void>;
 }
 
 /**
@@ -47,7 +53,7 @@ export type SubmitOutcome =
     }
   | {
       status: 'ignored';
-      reason: 'output-location' | 'folder-marker' | 'missing' | 'stale' | 'no-route';
+      reason: 'output-location' | 'folder-marker' | 'unsafe-key' | 'missing' | 'stale' | 'no-route';
     };
 
 export interface OrchestratorDeps {
@@ -120,6 +126,8 @@ export class Orchestrator {
       return [{ status: 'ignored', reason: 'output-location' }];
     // Consoles create 'folders' as zero-byte keys ending in '/': not media, whatever the trigger.
     if (request.key.endsWith('/')) return [{ status: 'ignored', reason: 'folder-marker' }];
+    // `.`/`..` segments (from an event or a trigger) never reach storage.
+    if (hasDotSegment(request.key)) return [{ status: 'ignored', reason: 'unsafe-key' }];
     const head = await this.deps.store.head(request.bucket, request.key);
     if (!head) return [{ status: 'ignored', reason: 'missing' }];
     const stale =
@@ -146,7 +154,7 @@ export class Orchestrator {
     }
     const outcomes: SubmitOutcome[] = [];
     for (const preset of choice.presets)
-      outcomes.push(await this.submitJob(source, preset, request.force ?? false));
+      outcomes.push(await this.submitJob(source, preset, request.force ?? false, request.onJobId));
     return outcomes;
   }
 
@@ -154,8 +162,10 @@ export class Orchestrator {
     source: JobSpec['source'],
     preset: Preset,
     force: boolean,
+    onJobId?: (jobId: string) => Promise<void>,
   ): Promise<SubmitOutcome> {
     const id = deriveJobId(source, preset.name, presetFingerprint(preset));
+    await onJobId?.(id);
     const answer = (status: 'created' | 'existing' | 'adopted' | 'reprocessing', state: JobState) =>
       ({ status, jobId: id, state, preset: preset.name }) as const;
     // The common case for a repeated event or a sweep pass: the job exists, so skip the manifest

@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import PQueue from 'p-queue';
+import { DOT_SEGMENT_MESSAGE, hasDotSegment } from './key-safety.js';
 import { MediaflowError } from '../../functions/errors.js';
 import type { ObjectInfo, ObjectStore, PutOptions } from './port.js';
 import { linkedSignal } from './linked-signal.js';
@@ -86,6 +87,7 @@ export class S3Store implements ObjectStore {
   }
 
   async head(bucket: string, key: string): Promise<ObjectInfo | null> {
+    refuseDotSegments(key);
     try {
       const r = await this.send((client) =>
         client.send(new HeadObjectCommand({ Bucket: bucket, Key: key })),
@@ -111,6 +113,7 @@ export class S3Store implements ObjectStore {
     file: string,
     options: { expectEtag?: string; maxBytes?: number; signal?: AbortSignal } = {},
   ): Promise<ObjectInfo> {
+    refuseDotSegments(key);
     const link = linkedSignal(options.signal);
     try {
       return await this.downloadOnce(bucket, key, file, { ...options, signal: link.signal });
@@ -181,6 +184,7 @@ export class S3Store implements ObjectStore {
   }
 
   async upload(bucket: string, key: string, file: string, options: PutOptions = {}): Promise<void> {
+    refuseDotSegments(key);
     const size = (await fs.promises.stat(file)).size;
     try {
       // Small files go in one PUT; large ones as a multipart upload with bounded memory.
@@ -221,6 +225,7 @@ export class S3Store implements ObjectStore {
     body: Buffer | string,
     options: PutOptions = {},
   ): Promise<void> {
+    refuseDotSegments(key);
     try {
       await this.send((client) =>
         client.send(
@@ -233,6 +238,7 @@ export class S3Store implements ObjectStore {
   }
 
   async getBytes(bucket: string, key: string, maxBytes = 64 * 1024 * 1024): Promise<Buffer> {
+    refuseDotSegments(key);
     try {
       const r = await this.send((client) =>
         client.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
@@ -374,4 +380,16 @@ function translate(error: unknown, what: string): MediaflowError {
       ? `${error.name} (${statusOf(error) ?? '?'})`
       : ((error as Error)?.message ?? String(error));
   return new MediaflowError('STORAGE_UNAVAILABLE', `${what} failed: ${detail}`, { cause: error });
+}
+
+/**
+ * The last line of defence for `.`/`..` keys (see key-safety.ts): no request with one leaves this
+ * adapter, whichever caller built the key.
+ */
+function refuseDotSegments(key: string): void {
+  if (hasDotSegment(key))
+    throw new MediaflowError(
+      'REQUEST_INVALID',
+      `Expected ${DOT_SEGMENT_MESSAGE} but received ${JSON.stringify(key.slice(0, 200))}`,
+    );
 }

@@ -100,8 +100,19 @@ describe('auth helpers', () => {
     const auth = new BearerAuth(['first-key', 'second-key']);
     const a = auth.principal(request('Bearer first-key'));
     const b = auth.principal(request('bearer second-key'));
-    expect(a).toMatch(/^key:[0-9a-f]{16}$/);
-    expect(b).not.toBe(a);
+    // Bare tokens are named by position; `name:token` entries by their name.
+    expect(a).toEqual({ name: 'key1', admin: false });
+    expect(b).toEqual({ name: 'key2', admin: false });
+    const named = new BearerAuth(['alice:key-a', 'bob:key-b'], ['ops:key-o', 'bare-admin']);
+    expect(named.principal(request('Bearer key-b'))).toEqual({ name: 'bob', admin: false });
+    expect(named.principal(request('Bearer key-o'))).toEqual({ name: 'ops', admin: true });
+    expect(named.principal(request('Bearer bare-admin'))).toEqual({ name: 'admin2', admin: true });
+    expect(named.principal(request('Bearer alice:key-a'))).toBeUndefined();
+    // A token whose part before ':' is no plain name is a bare token.
+    expect(new BearerAuth(['x/y:z']).principal(request('Bearer x/y:z'))).toEqual({
+      name: 'key1',
+      admin: false,
+    });
     expect(auth.principal(request('Bearer first-ke'))).toBeUndefined();
     expect(auth.principal(request('first-key'))).toBeUndefined();
     expect(auth.principal(request())).toBeUndefined();

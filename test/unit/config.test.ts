@@ -10,8 +10,13 @@ describe('loadConfig', () => {
     expect(config.mode).toEqual({ storage: 'embedded', runner: 'in-process' });
     expect(config.buckets).toEqual({
       input: 'mediaflow-input',
+      inputs: ['mediaflow-input'],
       output: 'mediaflow-output',
       outputPrefix: '',
+    });
+    expect(loadConfig({ MEDIAFLOW_INPUT_BUCKET: 'uploads, avatars' }).buckets).toMatchObject({
+      input: 'uploads',
+      inputs: ['uploads', 'avatars'],
     });
     expect(config.worker.concurrency).toBe(os.availableParallelism());
     expect(Object.isFrozen(config)).toBe(true);

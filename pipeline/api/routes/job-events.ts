@@ -4,7 +4,8 @@ import type { ApiContext } from '../context.js';
 import { jobSummary, jobView } from '../job-view.js';
 import { watchJobs } from '../job-watch.js';
 import { openEventStream, type EventStream } from '../sse.js';
-import { requireJob } from './jobs.js';
+import { mayAccess } from '../job-owners.js';
+import { callerOf, requireJob } from './jobs.js';
 
 /**
  * Progress as Server-Sent Events.
@@ -32,10 +33,15 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
   server.get('/v1/jobs/events', async (request, reply) => {
     const stream = openEventStream(request, reply);
     track(stream);
+    const caller = callerOf(request);
     const stop = watchJobs(
       app.jobs,
       { filter: () => true },
-      (job) => stream.send('job', jobSummary(job)),
+      (job) =>
+        void mayAccess(ctx.owners, job.spec.id, caller).then(
+          (ok) => ok && stream.send('job', jobSummary(job)),
+          onError(stream),
+        ),
       onError(stream),
     );
     stream.onClose(stop);
@@ -43,7 +49,7 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
 
   server.get<{ Params: { id: string } }>('/v1/jobs/:id/events', async (request, reply) => {
     const id = request.params.id;
-    await requireJob(ctx, id);
+    await requireJob(ctx, id, request);
     const stream = openEventStream(request, reply);
     track(stream);
     const deliver = (job: Parameters<typeof jobView>[0]) => {

@@ -9,6 +9,7 @@ import { fingerprintOf, scopedKey } from '../idempotency.js';
 import { jobSummary, jobView } from '../job-view.js';
 import { listQuerySchema, parseInput, submitBodySchema, type SubmitBody } from '../schemas.js';
 import { submitBatch } from '../submit-batch.js';
+import { mayAccess } from '../job-owners.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -24,37 +25,33 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
         'Expected no webhookUrl: this server was built without per-batch webhooks',
       );
     const header = request.headers['idempotency-key'];
-    if (header === undefined) return reply.code(202).send(await runBatch(ctx, body));
+    if (header === undefined) return reply.code(202).send(await runBatch(ctx, body, request));
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
       throw new MediaflowError(
         'REQUEST_INVALID',
         'Expected 1-255 visible ASCII characters for the Idempotency-Key header',
       );
     }
-    return idempotent(ctx, request, reply, header, () => runBatch(ctx, body));
+    return idempotent(ctx, request, reply, header, () => runBatch(ctx, body, request));
   });
 
   server.get('/v1/jobs', async (request) => {
     const query = parseInput(listQuerySchema, request.query, 'query');
-    const page = await app.jobs.list({
-      limit: query.limit,
-      ...(query.state ? { state: query.state } : {}),
-      ...(query.cursor ? { cursor: query.cursor } : {}),
-    });
+    const page = await visiblePage(ctx, request, query);
     return { jobs: page.jobs.map(jobSummary), nextCursor: page.nextCursor };
   });
 
   server.get<{ Params: { id: string } }>('/v1/jobs/:id', async (request) =>
-    jobView(await requireJob(ctx, request.params.id)),
+    jobView(await requireJob(ctx, request.params.id, request)),
   );
 
   server.delete<{ Params: { id: string } }>('/v1/jobs/:id', async (request) => {
-    await requireJob(ctx, request.params.id);
+    await requireJob(ctx, request.params.id, request);
     return jobView(await app.orchestrator.cancel(request.params.id));
   });
 
   server.post<{ Params: { id: string } }>('/v1/jobs/:id/retry', async (request, reply) => {
-    const job = await requireJob(ctx, request.params.id);
+    const job = await requireJob(ctx, request.params.id, request);
     if (job.state !== 'failed' && job.state !== 'cancelled')
       throw new ApiError(
         'JOB_STATE_CONFLICT',
@@ -64,19 +61,63 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
   });
 }
 
-/** A job by id from the URL; 404 for ids that cannot exist as well as for unknown ones. */
-export async function requireJob(ctx: ApiContext, id: string): Promise<JobRecord> {
+/**
+ * A job by id from the URL that the caller may see; 404 for ids that cannot exist, unknown ones,
+ * and other principals' jobs alike (a 403 would confirm that the job exists).
+ */
+export async function requireJob(
+  ctx: ApiContext,
+  id: string,
+  request: FastifyRequest,
+): Promise<JobRecord> {
   const job = JOB_ID_PATTERN.test(id) ? await ctx.app.jobs.get(id) : null;
-  if (!job) throw new MediaflowError('JOB_NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 64))}`);
+  if (!job || !(await mayAccess(ctx.owners, job.spec.id, callerOf(request))))
+    throw new MediaflowError('JOB_NOT_FOUND', `No job ${JSON.stringify(id.slice(0, 64))}`);
   return job;
 }
 
-async function runBatch(ctx: ApiContext, body: SubmitBody) {
+export function callerOf(request: FastifyRequest): { name: string; admin: boolean } {
+  return { name: principalOf(request), admin: request.admin };
+}
+
+/** Store pages read per listing for a non-admin before answering with what was found. */
+const MAX_PAGES_SCANNED = 20;
+
+async function visiblePage(
+  ctx: ApiContext,
+  request: FastifyRequest,
+  query: { limit: number; state?: JobRecord['state'] | undefined; cursor?: string | undefined },
+): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
+  const read = (cursor: string | undefined, limit: number) =>
+    ctx.app.jobs.list({
+      limit,
+      ...(query.state ? { state: query.state } : {}),
+      ...(cursor ? { cursor } : {}),
+    });
+  if (request.admin) return read(query.cursor, query.limit);
+  const caller = callerOf(request);
+  const jobs: JobRecord[] = [];
+  let cursor = query.cursor;
+  // Each read asks only for the jobs still missing, so no page is cut short and the store's
+  // cursor always resumes right after the last job looked at.
+  for (let pages = 0; pages < MAX_PAGES_SCANNED && jobs.length < query.limit; pages++) {
+    const page = await read(cursor, query.limit - jobs.length);
+    for (const job of page.jobs)
+      if (await mayAccess(ctx.owners, job.spec.id, caller)) jobs.push(job);
+    cursor = page.nextCursor ?? undefined;
+    if (!cursor) break;
+  }
+  return { jobs, nextCursor: cursor ?? null };
+}
+
+async function runBatch(ctx: ApiContext, body: SubmitBody, request: FastifyRequest) {
   const result = await submitBatch(body, {
     orchestrator: ctx.app.orchestrator,
     store: ctx.app.store,
     inputBucket: ctx.app.config.buckets.input,
+    inputBuckets: ctx.app.config.buckets.inputs,
     maxItems: ctx.maxBatchItems,
+    onJobId: (id) => ctx.owners.add(id, principalOf(request)),
   });
   if (body.webhookUrl && ctx.subscribe && result.jobIds.length)
     await ctx.subscribe(result.jobIds, body.webhookUrl);

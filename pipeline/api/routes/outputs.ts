@@ -26,7 +26,7 @@ export async function outputRoutes(server: FastifyInstance, ctx: ApiContext): Pr
   server.get<{ Params: { id: string; '*': string } }>(
     '/v1/jobs/:id/outputs/*',
     async (request, reply) => {
-      const job = await requireJob(ctx, request.params.id);
+      const job = await requireJob(ctx, request.params.id, request);
       const relative = request.params['*'];
       const key = job.spec.outputPrefix + relative;
       if (!relative || !(await access.allowed(job)).has(key))
