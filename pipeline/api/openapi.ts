@@ -89,6 +89,48 @@ export function buildOpenApi(options: {
     security: [{ apiKey: [] }],
     paths: {
       ...presetPaths(presets, error),
+      '/v1/uploads/{name}': {
+        put: {
+          summary: "Upload a file to the input bucket (the dashboard's Upload button)",
+          description:
+            'The body (any media type) is streamed, refused past MEDIAFLOW_MAX_INPUT_BYTES, and ' +
+            'stored as `uploads/<name>` in the input bucket; its upload event then starts the ' +
+            'job, as for any upload.',
+          parameters: [
+            {
+              name: 'name',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[\\w][\\w .()+-]{0,199}$' },
+            },
+          ],
+          requestBody: {
+            required: true,
+            content: { '*/*': { schema: { type: 'string', format: 'binary' } } },
+          },
+          responses: {
+            201: {
+              description: 'Stored; the job follows from the upload event.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      bucket: { type: 'string' },
+                      key: { type: 'string' },
+                      bytes: { type: 'integer' },
+                    },
+                    required: ['bucket', 'key', 'bytes'],
+                  },
+                },
+              },
+            },
+            400: error('Not a usable file name, or an empty body (REQUEST_INVALID).'),
+            413: error('Larger than MEDIAFLOW_MAX_INPUT_BYTES (PAYLOAD_TOO_LARGE).'),
+            ...common,
+          },
+        },
+      },
       '/v1/overview': {
         get: {
           summary: 'Jobs per state, queue depth, running tasks, realtime factor',

@@ -20,6 +20,7 @@ import { jobEventRoutes } from './routes/job-events.js';
 import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { overviewRoutes } from './routes/overview.js';
+import { uploadRoutes } from './routes/uploads.js';
 import { outputRoutes } from './routes/outputs.js';
 import { presetRoutes } from './routes/presets.js';
 import { s3EventRoutes } from './routes/s3-events.js';
@@ -149,6 +150,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     await scheduleRoutes(scope, ctx);
     await presetRoutes(scope, ctx);
     await overviewRoutes(scope, ctx);
+    await uploadRoutes(scope, ctx);
   });
 
   return server;

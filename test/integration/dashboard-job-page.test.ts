@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../pipeline/app.js';
 import { buildServer } from '../../pipeline/api/server.js';
+import { startTriggers } from '../../pipeline/triggers/start.js';
 import { API_KEY, auth } from '../helpers/api-server.js';
 import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 import { copyHandlers, copyWorkflow } from '../helpers/copy-workflow.js';
@@ -25,13 +26,16 @@ describe.skipIf(!hasChromium)('job page in headless Chromium', () => {
   let base: string;
   let browser: Browser;
   let page: Page;
+  let stopTriggers: (() => Promise<void>) | undefined;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
     app = await startEmbeddedApp(
       { handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]) },
-      { MEDIAFLOW_WORKER_CONCURRENCY: '2' },
+      { MEDIAFLOW_WORKER_CONCURRENCY: '2', MEDIAFLOW_MAX_INPUT_BYTES: String(64 * 1024) },
     );
+    // Upload events start jobs, as in `serve`.
+    stopTriggers = startTriggers(app).stop;
     server = await buildServer(app, { apiKeys: [API_KEY], rateLimit: false });
     base = await server.listen({ host: '127.0.0.1', port: 0 });
     browser = await launchChromium();
@@ -46,6 +50,7 @@ describe.skipIf(!hasChromium)('job page in headless Chromium', () => {
     );
   });
   afterAll(async () => {
+    await stopTriggers?.();
     await browser?.close();
     await server?.close();
     await app?.close();
@@ -199,6 +204,41 @@ describe.skipIf(!hasChromium)('job page in headless Chromium', () => {
     await expect
       .poll(() => page.locator('#notice').textContent())
       .toBe('Retried 0 of 1 failed jobs (1 with permanent errors left alone)');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('Upload: into the input bucket; its event starts the job, which the page opens', async () => {
+    await page.goto(`${base}/#/`);
+    await page.setInputFiles('#upload-file', {
+      name: 'my clip?.jpg',
+      mimeType: 'image/jpeg',
+      buffer: Buffer.from('SLOW 10 uploaded through the dashboard'),
+    });
+    await page.waitForURL(/#\/jobs\/j[0-9a-f]{24}$/, { timeout: 15_000 });
+    const id = /#\/jobs\/(j[0-9a-f]{24})$/.exec(page.url())![1]!;
+    expect(await follows(id, (s) => s === 'succeeded')).toBe('succeeded');
+    expect((await app.jobs.get(id))!.spec.source).toMatchObject({
+      bucket: app.config.buckets.input,
+      key: 'uploads/my clip_.jpg',
+    });
+
+    // Streamed and size-limited: past MEDIAFLOW_MAX_INPUT_BYTES it is refused, and nothing lands.
+    const tooBig = await server.inject({
+      method: 'PUT',
+      url: '/v1/uploads/big.jpg',
+      headers: { ...auth(), 'content-type': 'image/jpeg' },
+      payload: Buffer.alloc(65 * 1024),
+    });
+    expect(tooBig.statusCode).toBe(413);
+    expect(tooBig.json().error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(await app.store.head(app.config.buckets.input, 'uploads/big.jpg')).toBeNull();
+    const bad = await server.inject({
+      method: 'PUT',
+      url: '/v1/uploads/..%2Fescape.jpg',
+      headers: { ...auth(), 'content-type': 'image/jpeg' },
+      payload: 'x',
+    });
+    expect(bad.statusCode).toBe(400);
     expect(pageErrors).toEqual([]);
   });
 });

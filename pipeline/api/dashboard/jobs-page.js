@@ -16,6 +16,7 @@ import {
 } from '/assets/dom.js';
 import { operatorStrip, retryAllFailed } from '/assets/operator.js';
 import { readEvents } from '/assets/sse.js';
+import { uploadButton } from '/assets/upload.js';
 import { submitForm } from '/assets/submit-form.js';
 
 const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
@@ -71,6 +72,7 @@ export function renderJobs(view, filter) {
       el('label', {}, 'State ', select),
       el('label', {}, 'Search ', search),
       retryFailed,
+      uploadButton(),
     ),
     submitForm(),
     el(
@@ -177,9 +179,10 @@ function emptyState() {
       el(
         'li',
         {},
-        'Upload a file to the input bucket (any S3 client, or ',
+        'Upload a file: the Upload button above (or drop it on this page), or any S3 client ',
+        'to the input bucket (',
         code('mediaflow demo'),
-        ').',
+        ' does that with samples/).',
       ),
       el(
         'li',

@@ -22,6 +22,7 @@ const FILES: Record<string, { file: string; type: string }> = {
       'operator',
       'timeline',
       'outputs',
+      'upload',
       'submit-form',
     ].map((name) => [
       `/assets/${name}.js`,
