@@ -330,12 +330,26 @@ describe('API edges', () => {
 });
 
 describe('readiness with storage down', () => {
-  it('answers /readyz 503 once the storage server is gone', async () => {
+  it('answers /readyz 503 once the storage server is gone (after its 2 s cache)', async () => {
     const ctx = await startApiApp();
     try {
-      expect((await ctx.server.inject({ url: '/readyz' })).statusCode).toBe(200);
+      // Probes share one round of checks for 2 s: five probes, one ping per bucket.
+      const store = ctx.app.store as { ping: typeof ctx.app.store.ping };
+      const ping = store.ping.bind(ctx.app.store);
+      let pings = 0;
+      store.ping = (bucket) => {
+        pings++;
+        return ping(bucket);
+      };
+      for (let i = 0; i < 5; i++)
+        expect((await ctx.server.inject({ url: '/readyz' })).statusCode).toBe(200);
+      expect(pings).toBe(2);
       await ctx.app.embedded!.close();
-      const res = await ctx.server.inject({ url: '/readyz' });
+      let res = await ctx.server.inject({ url: '/readyz' });
+      for (let i = 0; i < 60 && res.statusCode === 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        res = await ctx.server.inject({ url: '/readyz' });
+      }
       expect(res.statusCode).toBe(503);
       expect(res.json()).toEqual({ status: 'unavailable', checks: { storage: { ok: false } } });
       expect((await ctx.server.inject({ url: '/healthz' })).statusCode).toBe(200);

@@ -4,11 +4,16 @@ import type { ApiContext, ReadinessCheck } from '../context.js';
 
 /** A dependency that does not answer within this is as good as down for a readiness probe. */
 const CHECK_TIMEOUT_MS = 3000;
+/** How long one round of readiness checks answers every probe. */
+const READY_CACHE_MS = 2000;
+
+type CheckResult = { ok: boolean; error?: string };
 
 /**
  * `/healthz`: the process is up (liveness; never checks dependencies, so an outage elsewhere does
  * not get healthy pods restarted). `/readyz`: storage (both buckets) and every extra check, such
  * as Redis in distributed mode, answer; 503 otherwise, so a load balancer stops sending traffic.
+ * Results are reused for 2 s, so probes do not each cost a storage round trip.
  * It also lists each broker consumer's state and counts.
  */
 export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -25,12 +30,25 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
 
   // The probe is public, so it names the failing dependency but keeps its error (addresses,
   // credentials in a URL) for the log.
-  server.get('/readyz', async (request, reply) => {
-    const results = await Promise.all(
+  // Probes come every few seconds from every balancer and kubelet: the checks' results are shared
+  // for READY_CACHE_MS (one storage and Redis round per period, however many probes), and probes
+  // arriving while a round runs wait for it rather than start another.
+  let cached: { at: number; results: Promise<(readonly [string, CheckResult])[]> } | undefined;
+  const checkAll = () => {
+    if (cached && Date.now() - cached.at < READY_CACHE_MS) return cached.results;
+    const results = Promise.all(
       Object.entries(checks).map(async ([name, check]) => [name, await run(check)] as const),
     );
-    for (const [name, r] of results)
-      if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
+    cached = { at: Date.now(), results };
+    return results;
+  };
+
+  server.get('/readyz', async (request, reply) => {
+    const fresh = !cached || Date.now() - cached.at >= READY_CACHE_MS;
+    const results = await checkAll();
+    if (fresh)
+      for (const [name, r] of results)
+        if (r.error) request.log.warn({ check: name, err: r.error }, 'readiness check failed');
     const ok = results.every(([, r]) => r.ok);
     // Versions tell an attacker which decoder bugs to try, so only callers with a key see them
     // (without keys the API serves loopback only).
@@ -56,7 +74,7 @@ export async function healthRoutes(server: FastifyInstance, ctx: ApiContext): Pr
   });
 }
 
-async function run(check: ReadinessCheck): Promise<{ ok: boolean; error?: string }> {
+async function run(check: ReadinessCheck): Promise<CheckResult> {
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
