@@ -1,13 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { decodeBase, type Derivative, type DerivativeJob } from './derivatives.js';
+import { decodeBase, type Derivative, type DerivativeRequest } from './derivatives.js';
 import { applyEncoder, outputName } from './encoders.js';
 import { throwIfAborted, toImageError } from './image-errors.js';
 import { overlayInput, watermarkOverlay } from './watermark.js';
 
 /** What {@link makeAnimatedWebp} needs: one animated WebP per width. */
-export type AnimatedJob = DerivativeJob;
+export type AnimatedRequest = DerivativeRequest;
 
 /**
  * Animated sources (GIF or WebP with more than one frame) keep their animation in the WebP
@@ -22,15 +22,15 @@ export type AnimatedJob = DerivativeJob;
  *
  * Writes one animated WebP per width.
  */
-export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> {
+export async function makeAnimatedWebp(request: AnimatedRequest): Promise<Derivative[]> {
   const results: Derivative[] = [];
   // Timing survives the trip through raw pixels only if passed on explicitly.
-  const { delay, loop } = await readTiming(job.file);
-  for (const width of [...job.widths].reverse()) {
-    throwIfAborted(job.signal);
-    const file = path.join(job.outDir, outputName(width, 'webp'));
+  const { delay, loop } = await readTiming(request.file);
+  for (const width of [...request.widths].reverse()) {
+    throwIfAborted(request.signal);
+    const file = path.join(request.outDir, outputName(width, 'webp'));
     try {
-      const frames = await decodeBase(job.file, width, job.pixelLimit, true);
+      const frames = await decodeBase(request.file, width, request.pixelLimit, true);
       const { width: outWidth, pageHeight = frames.info.height, pages = 1, channels } = frames.info;
       const image = sharp(frames.data, {
         raw: {
@@ -40,8 +40,8 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
           pageHeight,
         },
       });
-      const overlay = job.watermark
-        ? await watermarkOverlay(job.watermark, outWidth, pageHeight)
+      const overlay = request.watermark
+        ? await watermarkOverlay(request.watermark, outWidth, pageHeight)
         : undefined;
       if (overlay) {
         // composite() draws once on the whole strip of frames; a frame-sized tile repeats it on
@@ -59,7 +59,7 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
           .toBuffer();
         image.composite([{ input: tile, tile: true, gravity: 'northwest' }]);
       }
-      const info = await applyEncoder(image.withIccProfile('srgb'), 'webp', job.quality, {
+      const info = await applyEncoder(image.withIccProfile('srgb'), 'webp', request.quality, {
         delay,
         loop,
       }).toFile(file);
@@ -71,7 +71,7 @@ export async function makeAnimatedWebp(job: AnimatedJob): Promise<Derivative[]> 
         bytes: (await stat(file)).size,
         frames: pages,
       };
-      job.onOutput(derivative);
+      request.onOutput(derivative);
       results.push(derivative);
     } catch (error) {
       throw toImageError(error, true);

@@ -20,7 +20,7 @@ export interface Derivative {
 }
 
 /** What both the still and the animated paths need; built by process-image.ts. */
-export interface DerivativeJob {
+export interface DerivativeRequest {
   file: string;
   /** Ascending, already planned against the source width (see ladder.ts). */
   widths: number[];
@@ -33,7 +33,7 @@ export interface DerivativeJob {
   onOutput: (derivative: Derivative) => void;
 }
 
-export interface StillJob extends DerivativeJob {
+export interface StillRequest extends DerivativeRequest {
   formats: OutputFormat[];
 }
 
@@ -49,19 +49,19 @@ export type Raw = { data: Buffer; info: OutputInfo };
  * sRGB ICC profile and no other metadata: no EXIF, GPS, XMP or IPTC.
  * For an animated source this is the first frame.
  */
-export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]> {
-  const widest = job.widths[job.widths.length - 1]!;
-  const base = await decodeBase(job.file, widest, job.pixelLimit);
+export async function makeStillDerivatives(request: StillRequest): Promise<Derivative[]> {
+  const widest = request.widths[request.widths.length - 1]!;
+  const base = await decodeBase(request.file, widest, request.pixelLimit);
   // Every level first (resizes from memory take milliseconds), then every encode at once, widest
-  // first: the 1920 px AVIF is the longest single job, and starting it first keeps all cores busy
-  // to the end instead of idling while one width's slowest encoder finishes. libuv's thread pool
-  // bounds how many run together.
+  // first: the 1920 px AVIF is the longest single encode, and starting it first keeps all cores
+  // busy to the end instead of idling while one width's slowest encoder finishes. libuv's thread
+  // pool bounds how many run together.
   const levels: { width: number; image: Sharp }[] = [];
-  for (const width of [...job.widths].reverse()) {
-    throwIfAborted(job.signal);
+  for (const width of [...request.widths].reverse()) {
+    throwIfAborted(request.signal);
     const level = width === base.info.width ? base : await resizeRaw(base, width);
-    const overlay = job.watermark
-      ? await watermarkOverlay(job.watermark, level.info.width, level.info.height)
+    const overlay = request.watermark
+      ? await watermarkOverlay(request.watermark, level.info.width, level.info.height)
       : undefined;
     const image = sharp(level.data, { raw: rawOf(level.info) }).timeout({
       seconds: PIPELINE_TIMEOUT_SECONDS,
@@ -69,15 +69,15 @@ export async function makeStillDerivatives(job: StillJob): Promise<Derivative[]>
     if (overlay) image.composite([overlayInput(overlay)]);
     levels.push({ width, image });
   }
-  throwIfAborted(job.signal);
+  throwIfAborted(request.signal);
   const encodes = levels.flatMap(({ width, image }) =>
-    job.formats.map((format) => encode(image.clone(), width, format, job)),
+    request.formats.map((format) => encode(image.clone(), width, format, request)),
   );
   // Settle all before failing, so nothing is still writing when the caller removes the folder.
   const settled = await Promise.allSettled(encodes);
   const failed = settled.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
-  throwIfAborted(job.signal);
+  throwIfAborted(request.signal);
   return settled.map((r) => (r as PromiseFulfilledResult<Derivative>).value);
 }
 
@@ -85,11 +85,13 @@ async function encode(
   image: Sharp,
   width: number,
   format: OutputFormat,
-  job: StillJob,
+  request: StillRequest,
 ): Promise<Derivative> {
-  const file = path.join(job.outDir, outputName(width, format));
+  const file = path.join(request.outDir, outputName(width, format));
   try {
-    const info = await applyEncoder(image.withIccProfile('srgb'), format, job.quality).toFile(file);
+    const info = await applyEncoder(image.withIccProfile('srgb'), format, request.quality).toFile(
+      file,
+    );
     const derivative: Derivative = {
       file,
       width: info.width,
@@ -98,7 +100,7 @@ async function encode(
       bytes: (await stat(file)).size,
       frames: 1,
     };
-    job.onOutput(derivative);
+    request.onOutput(derivative);
     return derivative;
   } catch (error) {
     throw toImageError(error, false);
