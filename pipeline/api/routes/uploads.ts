@@ -34,8 +34,8 @@ export async function uploadRoutes(server: FastifyInstance, ctx: ApiContext): Pr
         if (!NAME.test(name))
           throw new MediaflowError(
             'REQUEST_INVALID',
-            `Expected a file name (letters, digits, spaces, . _ ( ) + -, at most 200) but received ` +
-              `${JSON.stringify(name.slice(0, 64))}`,
+            'Expected a file name (letters, digits, spaces, . _ ( ) + -, at most 200) ' +
+              `but received ${JSON.stringify(name.slice(0, 64))}`,
           );
         const declared = Number(request.headers['content-length'] ?? Number.NaN);
         if (declared > limit) throw tooLarge(limit);
