@@ -81,8 +81,10 @@ describe('mediaflow CLI', () => {
       const dir = path.join(out, 'portrait.mp4');
       const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
       expect(manifest.jobId).toBe(byName['portrait.mp4']!.jobId);
+      // Keys end in <preset>/<job id>/ (versioned outputs); process copies what follows it.
+      const own = `/video/${manifest.jobId}/`;
       for (const o of manifest.outputs)
-        expect(fs.statSync(path.join(dir, o.key.slice(o.key.indexOf('/video/') + 7))).size).toBe(
+        expect(fs.statSync(path.join(dir, o.key.slice(o.key.indexOf(own) + own.length))).size).toBe(
           o.bytes,
         );
 
