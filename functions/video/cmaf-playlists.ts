@@ -104,3 +104,28 @@ export function hlsBitrates(segments: ReadonlyArray<{ duration: number; bytes: n
   const average = duration > 0 ? (bytes * 8) / duration : 0;
   return { peak: Math.ceil(Math.max(peak, average)), average: Math.ceil(average) };
 }
+
+/** A WebVTT subtitle playlist with one segment, the whole file, as long as the video. */
+export function buildSubtitlePlaylist(uri: string, durationSeconds: number): string {
+  if (!SAFE_URI.test(uri))
+    throw new RangeError(
+      `Expected a file name for a segment uri but received ${JSON.stringify(uri)}`,
+    );
+  const version = playlistVersion({
+    floatDurations: true,
+    byteRanges: false,
+    iFramesOnly: false,
+    map: false,
+  });
+  const lines = [
+    '#EXTM3U',
+    `#EXT-X-VERSION:${version}`,
+    `#EXT-X-TARGETDURATION:${targetDuration([durationSeconds])}`,
+    '#EXT-X-MEDIA-SEQUENCE:0',
+    '#EXT-X-PLAYLIST-TYPE:VOD',
+    `#EXTINF:${durationSeconds.toFixed(6)},`,
+    uri,
+    '#EXT-X-ENDLIST',
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -35,9 +35,20 @@ export interface DashAdaptationSet {
   representations: readonly DashRepresentation[];
 }
 
+/** A WebVTT subtitle track: one file for the whole presentation. */
+export interface DashTextSet {
+  id: string;
+  /** Relative to the MPD. */
+  url: string;
+  bandwidth: number;
+  lang?: string;
+  label?: string;
+}
+
 export interface MpdOptions {
   durationSeconds: number;
   adaptationSets: readonly DashAdaptationSet[];
+  textSets?: readonly DashTextSet[];
 }
 
 const SAFE_ID = /^[A-Za-z0-9_-]+$/;
@@ -142,6 +153,21 @@ export function buildMpd(options: MpdOptions): string {
       );
     for (const rep of set.representations) lines.push(...representation(rep));
     lines.push('    </AdaptationSet>');
+  });
+  (options.textSets ?? []).forEach((text, i) => {
+    if (!SAFE_ID.test(text.id) || !/^[A-Za-z0-9_./-]+$/.test(text.url) || text.url.includes('..'))
+      throw new RangeError(`Expected a relative subtitle file but received ${text.url}`);
+    const id = options.adaptationSets.length + i;
+    lines.push(
+      `    <AdaptationSet id="${id}" contentType="text" mimeType="text/vtt"` +
+        `${text.lang ? ` lang="${escapeXml(text.lang)}"` : ''}>`,
+      ...(text.label ? [`      <Label>${escapeXml(text.label)}</Label>`] : []),
+      `      <Role schemeIdUri="${ROLE_SCHEME}" value="subtitle"/>`,
+      `      <Representation id="${text.id}" bandwidth="${Math.ceil(text.bandwidth)}">`,
+      `        <BaseURL>${text.url}</BaseURL>`,
+      '      </Representation>',
+      '    </AdaptationSet>',
+    );
   });
   lines.push('  </Period>', '</MPD>');
   return `${lines.join('\n')}\n`;

@@ -61,6 +61,18 @@ export interface AudioStreamInfo {
   bitRate: number | null;
 }
 
+/** Subtitle codecs that are text, which WebVTT can carry; any other is a bitmap (PGS, DVB). */
+const TEXT_SUBTITLES = new Set(['subrip', 'srt', 'ass', 'ssa', 'mov_text', 'webvtt', 'text']);
+
+export interface SubtitleStreamInfo {
+  index: number;
+  codec: string;
+  language: string | null;
+  title: string | null;
+  /** Text (convertible to WebVTT) rather than pictures. */
+  text: boolean;
+}
+
 export interface MediaInfo {
   /** ffprobe's format name list, e.g. `mov,mp4,m4a,3gp,3g2,mj2`. */
   formatName: string;
@@ -78,6 +90,8 @@ export interface MediaInfo {
   audio: AudioStreamInfo | null;
   /** Every usable audio stream, the first being `audio` (absent in results stored before). */
   audioStreams?: AudioStreamInfo[];
+  /** Every subtitle stream, text or bitmap (absent in results stored before). */
+  subtitleStreams?: SubtitleStreamInfo[];
   /** Seconds (pts, as ffprobe reports them) of video keyframes; only when asked for. */
   keyframeTimes?: number[];
 }
@@ -246,5 +260,14 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     video,
     audio,
     audioStreams,
+    subtitleStreams: streams
+      .filter((s) => s.codec_type === 'subtitle')
+      .map((s) => ({
+        index: s.index ?? 0,
+        codec: s.codec_name ?? 'unknown',
+        language: languageTag(s.tags?.language),
+        title: s.tags?.title?.trim() || null,
+        text: TEXT_SUBTITLES.has(s.codec_name ?? ''),
+      })),
   };
 }

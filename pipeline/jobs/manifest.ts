@@ -19,6 +19,8 @@ export interface Manifest {
    * either side (see functions/video/seam-qc.ts). Absent when nothing was joined.
    */
   seams?: Record<string, unknown[]>;
+  /** Source streams not made into outputs, and why (bitmap subtitles, say). */
+  skipped?: Array<{ stream: number; codec: string; reason: string }>;
 }
 
 export function buildManifest(
@@ -34,6 +36,9 @@ export function buildManifest(
       ? [[String((r['variant'] as { name: unknown }).name), r['seams'] as unknown[]] as const]
       : [],
   );
+  const skipped = Object.values(results).flatMap(
+    (r) => (r['skipped'] as Manifest['skipped'] | undefined) ?? [],
+  );
   return {
     version: 1,
     jobId: spec.id,
@@ -42,6 +47,7 @@ export function buildManifest(
     completedAt: completedAt.toISOString(),
     outputs,
     ...(seams.length ? { seams: Object.fromEntries(seams) } : {}),
+    ...(skipped.length ? { skipped } : {}),
   };
 }
 

@@ -8,6 +8,8 @@ import {
   renditionSchema,
   seamSchema,
   segmentSchema,
+  skippedStreamSchema,
+  subtitleRenditionSchema,
   variantSchema,
 } from './task-schemas.js';
 import type { TaskResult, TaskSpec } from './types.js';
@@ -77,6 +79,15 @@ export const TaskKinds = {
     }),
     result: z.object({ rendition: audioRenditionSchema, outputs }),
   },
+  /** Text subtitle streams as WebVTT renditions; bitmap ones reported as skipped. */
+  subtitles: {
+    params: z.object({ media: mediaSchema, durationSeconds: z.number().positive() }),
+    result: z.object({
+      subtitles: z.array(subtitleRenditionSchema),
+      skipped: z.array(skippedStreamSchema),
+      outputs,
+    }),
+  },
   thumbnails: {
     params: z.object({ media: mediaSchema }),
     result: z.object({ outputs }),
@@ -108,6 +119,7 @@ export const TaskKinds = {
     params: z.object({
       variants: z.array(variantSchema).min(1),
       audio: z.array(audioRenditionSchema).default([]),
+      subtitles: z.array(subtitleRenditionSchema).default([]),
     }),
     result: z.object({ outputs }),
   },

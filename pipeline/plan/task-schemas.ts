@@ -76,6 +76,17 @@ export const mediaSchema = z.object({
   video: videoStream.nullable(),
   audio: audioStream.nullable(),
   audioStreams: z.array(audioStream).optional(),
+  subtitleStreams: z
+    .array(
+      z.object({
+        index: z.number().int().nonnegative(),
+        codec: z.string(),
+        language: z.string().nullable(),
+        title: z.string().nullable(),
+        text: z.boolean(),
+      }),
+    )
+    .optional(),
 }) satisfies z.ZodType<ProbedMedia>;
 
 export const renditionSchema = z.object({
@@ -213,3 +224,20 @@ const sameKeys: [
   SameKeys<z.infer<typeof seamSchema>, SeamRecord>,
 ] = [true, true, true, true, true, true, true, true, true];
 void sameKeys;
+
+/** A text subtitle stream as a WebVTT rendition (one segment: the whole file). */
+export const subtitleRenditionSchema = z.object({
+  /** Folder relative to the master playlist, holding `subs.vtt` and `index.m3u8`. */
+  folder: z.string(),
+  language: z.string().nullable(),
+  label: z.string(),
+  /** Bits per second of the WebVTT file over the video's length. */
+  bandwidth: z.number().nonnegative(),
+});
+
+/** A source stream not made into a rendition, and why (listed in the manifest). */
+export const skippedStreamSchema = z.object({
+  stream: z.number().int().nonnegative(),
+  codec: z.string(),
+  reason: z.string(),
+});

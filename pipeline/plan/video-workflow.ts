@@ -33,9 +33,11 @@ export const videoWorkflow: Workflow = {
       segment,
     }));
     const audioTasks = audioEncodes(job, probe);
+    const subtitles = isCmaf(job) && (probe.media.subtitleStreams?.length ?? 0) > 0;
     if (
       transcodes.some((t) => !done[t.id]) ||
       audioTasks.some((a) => !done[a.id]) ||
+      (subtitles && !done['subtitles']) ||
       !done['thumbnails']
     ) {
       return [
@@ -54,6 +56,14 @@ export const videoWorkflow: Workflow = {
             ...(a.stream ? { stream: a.stream } : {}),
           }),
         ),
+        ...(subtitles
+          ? [
+              planTask('subtitles', 'subtitles', {
+                media: probe.media,
+                durationSeconds: split.duration,
+              }),
+            ]
+          : []),
         planTask('thumbnails', 'thumbnails', { media: probe.media }),
       ];
     }
@@ -95,7 +105,8 @@ export const videoWorkflow: Workflow = {
     if (!done['master']) {
       const variants = merges.map((m) => finished(done, m.id, 'merge').variant);
       const audio = audioRenditions.map((a) => finished(done, a.id, 'audio-rendition').rendition);
-      return [planTask('master', 'master', { variants, audio })];
+      const texts = resultOf(done, 'subtitles', 'subtitles')?.subtitles ?? [];
+      return [planTask('master', 'master', { variants, audio, subtitles: texts })];
     }
     return [];
   },

@@ -12,6 +12,7 @@ import { defineTask } from './handler.js';
 import { videoPreset } from './video-preset.js';
 
 const AUDIO_GROUP = 'audio';
+const SUBTITLES_GROUP = 'subs';
 
 /**
  * Writes the HLS master playlist over every rendition, and with CMAF packaging the DASH MPD over
@@ -19,25 +20,40 @@ const AUDIO_GROUP = 'audio';
  */
 export const masterHandler = defineTask({
   kind: 'master',
-  async run({ variants, audio }, io) {
+  async run({ variants, audio, subtitles }, io) {
     const preset = videoPreset(io);
     if (!preset.hls) return { outputs: [] };
     const cmaf = variants.every((v) => v.cmaf);
     const text = cmaf
       ? buildMasterPlaylist(
-          variants.map((v) => cmafVariant(v, audio)),
+          variants.map((v) => ({
+            ...cmafVariant(v, audio),
+            ...(subtitles.length ? { subtitlesGroup: SUBTITLES_GROUP } : {}),
+          })),
           {
-            media: audio.map(
-              (a, i): MasterMedia => ({
-                type: 'AUDIO',
-                groupId: AUDIO_GROUP,
-                name: a.label,
-                ...(a.language ? { language: a.language } : {}),
-                isDefault: i === 0,
-                channels: a.channels,
-                uri: `${a.folder}/index.m3u8`,
-              }),
-            ),
+            media: [
+              ...audio.map(
+                (a, i): MasterMedia => ({
+                  type: 'AUDIO',
+                  groupId: AUDIO_GROUP,
+                  name: a.label,
+                  ...(a.language ? { language: a.language } : {}),
+                  isDefault: i === 0,
+                  channels: a.channels,
+                  uri: `${a.folder}/index.m3u8`,
+                }),
+              ),
+              ...subtitles.map(
+                (t): MasterMedia => ({
+                  type: 'SUBTITLES',
+                  groupId: SUBTITLES_GROUP,
+                  name: t.label,
+                  ...(t.language ? { language: t.language } : {}),
+                  isDefault: false,
+                  uri: `${t.folder}/index.m3u8`,
+                }),
+              ),
+            ],
           },
         )
       : buildMasterPlaylist(variants.map((v) => ({ ...v, frameRate: v.frameRate || null })));
@@ -48,7 +64,19 @@ export const masterHandler = defineTask({
     ];
     if (cmaf && preset.dash) {
       const mpd = path.join(io.ctx.scratchDir, 'manifest.mpd');
-      await fs.writeFile(mpd, buildMpd(mpdOptions(variants, audio)));
+      await fs.writeFile(
+        mpd,
+        buildMpd({
+          ...mpdOptions(variants, audio),
+          textSets: subtitles.map((t) => ({
+            id: t.folder,
+            url: `${t.folder}/subs.vtt`,
+            bandwidth: t.bandwidth,
+            label: t.label,
+            ...(t.language ? { lang: t.language } : {}),
+          })),
+        }),
+      );
       const durationSeconds = presentationSeconds(variants);
       outputs.push(
         await io.putOutput('hls/manifest.mpd', mpd, { role: 'dash-manifest', durationSeconds }),

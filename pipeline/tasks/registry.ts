@@ -8,6 +8,7 @@ import { masterHandler } from './master.js';
 import { mergeHandler } from './merge.js';
 import { probeHandler } from './probe.js';
 import { splitHandler } from './split.js';
+import { subtitlesHandler } from './subtitles.js';
 import { thumbnailsHandler } from './thumbnails.js';
 import { transcodeHandler } from './transcode.js';
 
@@ -21,6 +22,7 @@ const BY_KIND: { [K in TaskKind]: TaskHandler<TaskParams<K>, TaskResultOf<K>> } 
   transcode: transcodeHandler,
   merge: mergeHandler,
   master: masterHandler,
+  subtitles: subtitlesHandler,
   thumbnails: thumbnailsHandler,
   loudnorm: loudnormHandler,
 };

@@ -120,4 +120,21 @@ describe('audio languages as renditions', () => {
     ]);
     expect(mpd).toContain('<Label>Commentaire</Label>');
   });
+
+  it('makes the text subtitle stream a WebVTT rendition in HLS and DASH', () => {
+    const { master } = readHlsTree(path.join(out, 'hls/master.m3u8'));
+    const variant = master.variants.find((v) => !v.isIFrameOnly)!;
+    expect(
+      variant.subtitles.map((t) => ({ language: t.language, name: t.name, uri: t.uri })),
+    ).toEqual([{ language: 'fr', name: 'French', uri: 'subs-0/index.m3u8' }]);
+    const vtt = fs.readFileSync(path.join(out, 'hls/subs-0/subs.vtt'), 'utf8');
+    expect(vtt.split('\n').slice(0, 2)).toEqual([
+      'WEBVTT',
+      'X-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000',
+    ]);
+    expect(vtt).toContain('00:00.500 --> 00:02.000\nBonjour');
+    const mpd = fs.readFileSync(path.join(out, 'hls/manifest.mpd'), 'utf8');
+    expect(mpd).toMatch(/<AdaptationSet [^>]*contentType="text" mimeType="text\/vtt" lang="fr">/);
+    expect(mpd).toContain('<BaseURL>subs-0/subs.vtt</BaseURL>');
+  });
 });

@@ -2,12 +2,15 @@ import * as HLS from 'hls-parser';
 import { describe, expect, it } from 'vitest';
 import {
   buildMediaPlaylist,
+  buildSubtitlePlaylist,
   playlistVersion,
   targetDuration,
 } from '../../functions/video/cmaf-playlists.js';
 import { buildMpd, timelineEntries } from '../../functions/video/dash-mpd.js';
 import { languageTag, renditionLabel } from '../../functions/video/language.js';
 import { buildMasterPlaylist } from '../../functions/video/master-playlist.js';
+import { parseFfprobeJson } from '../../functions/video/media-info.js';
+import { withTimestampMap } from '../../functions/video/subtitles.js';
 
 HLS.setOptions({ strictMode: true, silent: true });
 
@@ -196,5 +199,30 @@ describe('rendition languages and names', () => {
     expect(renditionLabel({ language: 'de' }, 1)).toBe('German');
     expect(renditionLabel({ language: null }, 0)).toBe('Audio');
     expect(renditionLabel({}, 2)).toBe('Audio 3');
+  });
+});
+
+describe('subtitle streams', () => {
+  it('tells text subtitles from bitmap ones, and maps WebVTT to media time 0', () => {
+    const info = parseFfprobeJson(
+      {
+        format: { format_name: 'matroska,webm', duration: '3' },
+        streams: [
+          { index: 0, codec_type: 'video', codec_name: 'h264', width: 64, height: 64 },
+          { index: 1, codec_type: 'subtitle', codec_name: 'subrip', tags: { language: 'fre' } },
+          { index: 2, codec_type: 'subtitle', codec_name: 'hdmv_pgs_subtitle' },
+        ],
+      },
+      1000,
+    );
+    expect(info.subtitleStreams).toEqual([
+      { index: 1, codec: 'subrip', language: 'fr', title: null, text: true },
+      { index: 2, codec: 'hdmv_pgs_subtitle', language: null, title: null, text: false },
+    ]);
+    expect(withTimestampMap('WEBVTT\n\n00:00.500 --> 00:01.000\nhi\n')).toBe(
+      'WEBVTT\nX-TIMESTAMP-MAP=MPEGTS:0,LOCAL:00:00:00.000\n\n00:00.500 --> 00:01.000\nhi\n',
+    );
+    const playlist = HLS.parse(buildSubtitlePlaylist('subs.vtt', 12.4)) as HLS.types.MediaPlaylist;
+    expect(playlist).toMatchObject({ targetDuration: 12, endlist: true });
   });
 });

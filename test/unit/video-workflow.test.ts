@@ -145,6 +145,7 @@ describe('video workflow', () => {
       expect(seen['master']).toEqual({
         variants: [variant('720p'), variant('360p')],
         audio: [audioRendition],
+        subtitles: [],
       });
     },
   );
@@ -172,7 +173,11 @@ describe('video workflow', () => {
     const seen: Record<string, Record<string, unknown>> = {};
     const stages = runToEnd(answerTwoRenditions(seen), true, ts);
     expect(stages[3]).toEqual(['merge-720p', 'merge-360p']);
-    expect(seen['master']).toEqual({ variants: [variant('720p'), variant('360p')], audio: [] });
+    expect(seen['master']).toEqual({
+      variants: [variant('720p'), variant('360p')],
+      audio: [],
+      subtitles: [],
+    });
   });
 
   it('sends an audio-only source down the loudness path', () => {
