@@ -27,7 +27,7 @@ export interface DistributedOptions extends Pick<AppOverrides, 'handlers' | 'wor
    * Run tasks and stages in this process (`mediaflow worker`); default false (`mediaflow serve`).
    */
   consume?: boolean;
-  /** Lock and stall settings for a consumer; the defaults are explained in bullmq-worker.ts. */
+  /** Lock and stall settings for a consumer; the defaults are explained in bullmq-consumer.ts. */
   lock?: NonNullable<BullmqRunnerOptions['consume']>['lock'];
 }
 

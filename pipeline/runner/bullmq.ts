@@ -15,7 +15,7 @@ import {
   type StageData,
   type TaskData,
 } from './bullmq-keys.js';
-import { BACKOFF_TYPE, BullmqConsumer, type ConsumerOptions } from './bullmq-worker.js';
+import { BACKOFF_TYPE, BullmqConsumer, type ConsumerOptions } from './bullmq-consumer.js';
 
 export interface BullmqRunnerOptions {
   redisUrl: string;

@@ -46,8 +46,8 @@ describe('architecture', () => {
   it('keeps each outside system behind its one adapter', () => {
     expect(importers(/^@aws-sdk\//)).toEqual(['pipeline/storage/s3-store.ts']);
     expect(importers(/^bullmq$/)).toEqual([
+      'pipeline/runner/bullmq-consumer.ts',
       'pipeline/runner/bullmq-schedules.ts',
-      'pipeline/runner/bullmq-worker.ts',
       'pipeline/runner/bullmq.ts',
     ]);
     expect(importers(/^amqplib$/)).toEqual(['pipeline/triggers/amqp-consumer.ts']);
@@ -85,7 +85,7 @@ describe('architecture', () => {
     // RangeError stays for a pure function's preconditions (a caller's bug, which plans rule out).
     // BullMQ records a failure as an Error's message; the worker encodes the MediaflowError's
     // record into it, and the parent decodes it back.
-    const allowed = new Set(['pipeline/runner/bullmq-worker.ts']);
+    const allowed = new Set(['pipeline/runner/bullmq-consumer.ts']);
     const offenders = [...graph.keys()]
       .filter((file) => !allowed.has(file))
       .flatMap((file) =>
