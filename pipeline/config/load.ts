@@ -51,6 +51,7 @@ export interface Config {
     apiKeys: string[];
     adminKeys: string[];
     webhookToken: string | undefined;
+    sseStreamsPerKey: number;
   };
   notify: { urls: string[]; secret: string | undefined };
   sweepIntervalMs: number;
@@ -176,6 +177,7 @@ function resolve(env: Env): Config {
       host: env.MEDIAFLOW_HOST,
       port: env.MEDIAFLOW_PORT,
       apiKeys: env.MEDIAFLOW_API_KEYS,
+      sseStreamsPerKey: env.MEDIAFLOW_SSE_STREAMS_PER_KEY,
       adminKeys: env.MEDIAFLOW_ADMIN_KEYS,
       webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN,
     },

@@ -187,6 +187,8 @@ export const envSchema = z.object({
    * (backoff with jitter, at most 10 s apart), counted from the first; 0 turns it off.
    */
   MEDIAFLOW_OUTAGE_BUDGET_S: nonNegativeInt.default(120),
+  /** Event streams (SSE) one API key may hold open at once, per serve process; 429 beyond. */
+  MEDIAFLOW_SSE_STREAMS_PER_KEY: positiveInt.default(16),
   // ---- Untrusted uploads: the media tools (issue 12) ----
   /**
    * Run an ffmpeg/ffprobe older than 4.4 (e.g. the bundled 2018 build) with a warning instead of

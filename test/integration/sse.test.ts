@@ -160,4 +160,28 @@ describe('job progress over SSE', () => {
     expect(res.status).toBe(404);
     expect(((await res.json()) as { error: { code: string } }).error.code).toBe('JOB_NOT_FOUND');
   });
+
+  it('caps the event streams one key holds open (429), and frees a slot on close', async () => {
+    const cap = ctx.app.config.api.sseStreamsPerKey;
+    const controllers = Array.from({ length: cap }, () => new AbortController());
+    const held = await Promise.all(
+      controllers.map((c) =>
+        fetch(`${base}/v1/jobs/events`, { headers: auth(), signal: c.signal }),
+      ),
+    );
+    expect(held.map((r) => r.status)).toEqual(new Array(cap).fill(200));
+    const over = await fetch(`${base}/v1/jobs/events`, { headers: auth() });
+    expect(over.status).toBe(429);
+    expect(over.headers.get('retry-after')).toBe('5');
+    expect(((await over.json()) as { error: { code: string } }).error.code).toBe('RATE_LIMITED');
+    controllers[0]!.abort();
+    let again = await fetch(`${base}/v1/jobs/events`, { headers: auth() });
+    for (let i = 0; i < 50 && again.status === 429; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await fetch(`${base}/v1/jobs/events`, { headers: auth() });
+    }
+    expect(again.status).toBe(200);
+    await again.body?.cancel();
+    for (const c of controllers) c.abort();
+  });
 });

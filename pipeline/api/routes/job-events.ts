@@ -1,6 +1,7 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isFinal } from '../../jobs/job.js';
 import type { ApiContext } from '../context.js';
+import { ApiError } from '../http-errors.js';
 import { jobSummary, jobView } from '../job-view.js';
 import { watchJobs } from '../job-watch.js';
 import { openEventStream, type EventStream } from '../sse.js';
@@ -21,9 +22,32 @@ import { callerOf, requireJob } from './jobs.js';
  */
 export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { app } = ctx;
-  const track = (stream: EventStream) => {
+  // Each stream holds a connection and a store subscription: a key gets a bounded number at once
+  // (per process), and one more is 429 until one closes.
+  const cap = app.config.api.sseStreamsPerKey;
+  const open = new Map<string, number>();
+  const admit = (request: FastifyRequest) => {
+    const name = callerOf(request).name;
+    const held = open.get(name) ?? 0;
+    if (held >= cap)
+      throw new ApiError(
+        'RATE_LIMITED',
+        `At most ${cap} event streams per API key at once; close one or retry later`,
+        { 'retry-after': '5' },
+      );
+    open.set(name, held + 1);
+    return () => {
+      const left = (open.get(name) ?? 1) - 1;
+      if (left > 0) open.set(name, left);
+      else open.delete(name);
+    };
+  };
+  const track = (stream: EventStream, release: () => void) => {
     ctx.streams.add(stream);
-    stream.onClose(() => ctx.streams.delete(stream));
+    stream.onClose(() => {
+      ctx.streams.delete(stream);
+      release();
+    });
   };
   const onError = (stream: EventStream) => (error: unknown) => {
     app.log.warn({ err: error }, 'job event stream failed');
@@ -31,8 +55,9 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
   };
 
   server.get('/v1/jobs/events', async (request, reply) => {
-    const stream = openEventStream(request, reply);
-    track(stream);
+    const release = admit(request);
+    const stream = opened(() => openEventStream(request, reply), release);
+    track(stream, release);
     const caller = callerOf(request);
     const stop = watchJobs(
       app.jobs,
@@ -50,8 +75,9 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
   server.get<{ Params: { id: string } }>('/v1/jobs/:id/events', async (request, reply) => {
     const id = request.params.id;
     await requireJob(ctx, id, request);
-    const stream = openEventStream(request, reply);
-    track(stream);
+    const release = admit(request);
+    const stream = opened(() => openEventStream(request, reply), release);
+    track(stream, release);
     const deliver = (job: Parameters<typeof jobView>[0]) => {
       stream.send('job', jobView(job));
       if (isFinal(job.state)) {
@@ -68,4 +94,14 @@ export async function jobEventRoutes(server: FastifyInstance, ctx: ApiContext): 
     );
     stream.onClose(stop);
   });
+}
+
+/** Opens a stream, giving its admission back if opening fails. */
+function opened(open: () => EventStream, release: () => void): EventStream {
+  try {
+    return open();
+  } catch (error) {
+    release();
+    throw error;
+  }
 }
