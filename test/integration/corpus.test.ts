@@ -247,9 +247,32 @@ function framesAtRate(bin: Binaries, file: string, fps: number): number {
   return (result.stdout ?? '').split('\n').filter((l) => /^\d+,/.test(l)).length;
 }
 
+/** The first video stream's matrix as ffprobe reads its tags (`unknown` when untagged). */
+function colorSpace(bin: Binaries, file: string): string {
+  const { streams } = ffprobeJson<{ streams: Array<{ color_space?: string }> }>(bin, [
+    '-select_streams',
+    'v:0',
+    '-show_entries',
+    'stream=color_space',
+    file,
+  ]);
+  return streams[0]?.color_space ?? 'unknown';
+}
+
+/**
+ * Scaler options that bring a BT.601-tagged source into the matrix of a BT.709-tagged output, so
+ * that planes are compared in the same colour space (a correct conversion alone costs ~6 dB).
+ */
+function matrixTo(bin: Binaries, output: string, source: string): string {
+  const sd = ['smpte170m', 'bt470bg'].includes(colorSpace(bin, source));
+  return sd && colorSpace(bin, output) === 'bt709'
+    ? ':in_color_matrix=bt601:out_color_matrix=bt709'
+    : '';
+}
+
 /**
  * Per-frame PSNR (dB) of an output against the source decoded by ffmpeg in one pass, at the
- * output's size (and rate, when the output was resampled).
+ * output's size (and rate, when the output was resampled) and in the output's tagged matrix.
  */
 function psnrPerFrame(
   bin: Binaries,
@@ -261,7 +284,7 @@ function psnrPerFrame(
 ): number[] {
   const reference = [
     ...(fps ? [`fps=${fps}`] : []),
-    `scale=${size.width}:${size.height}:flags=bicubic`,
+    `scale=${size.width}:${size.height}:flags=bicubic${matrixTo(bin, output, source)}`,
     'format=yuv420p',
   ].join(',');
   const result = spawnSync(
@@ -339,6 +362,8 @@ async function singlePassReference(
       renditions: [top],
       rotation: probed.media.video!.rotation,
       fps: probed.media.video!.fps,
+      // As the transcode task does: HDR tone-mapped, SD matrices converted to BT.709.
+      color: probed.media.video!.color,
       hlsSegmentSeconds: job.spec.preset.hlsSegmentSeconds,
       encoder: { preset: job.spec.preset.x264Preset, crf: job.spec.preset.crf },
     },
