@@ -92,6 +92,7 @@ export async function startServe(
       secret: config.notify.secret,
       log,
       retry: { attempts: 5, backoffMs: config.worker.backoffMs },
+      untrusted: { allowPrivate: config.notify.allowPrivate },
     }),
     log,
   });

@@ -53,7 +53,12 @@ export interface Config {
     webhookToken: string | undefined;
     sseStreamsPerKey: number;
   };
-  notify: { urls: string[]; secret: string | undefined };
+  notify: {
+    urls: string[];
+    secret: string | undefined;
+    /** Per-batch webhookUrls may resolve to loopback/private addresses (local development). */
+    allowPrivate: boolean;
+  };
   sweepIntervalMs: number;
   watchdog: { intervalMs: number; graceMs: number };
   minioListen: boolean;
@@ -181,7 +186,11 @@ function resolve(env: Env): Config {
       adminKeys: env.MEDIAFLOW_ADMIN_KEYS,
       webhookToken: env.MEDIAFLOW_WEBHOOK_TOKEN,
     },
-    notify: { urls: env.MEDIAFLOW_NOTIFY_URLS, secret: env.MEDIAFLOW_NOTIFY_SECRET },
+    notify: {
+      urls: env.MEDIAFLOW_NOTIFY_URLS,
+      secret: env.MEDIAFLOW_NOTIFY_SECRET,
+      allowPrivate: env.MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE,
+    },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
     watchdog: {
       intervalMs: env.MEDIAFLOW_WATCHDOG_INTERVAL_S * 1000,

@@ -204,6 +204,11 @@ export const envSchema = z.object({
    * bucket-event jobs included. Other keys see only the jobs they submitted.
    */
   MEDIAFLOW_ADMIN_KEYS: csv.default([]),
+  /**
+   * Let per-batch webhookUrls reach loopback, private, link-local and similar addresses. For local
+   * development only: otherwise any API caller could make mediaflow POST into your network.
+   */
+  MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
   MEDIAFLOW_SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Address-space limit of one media process, in MiB. */
   MEDIAFLOW_MEDIA_MEMORY_MB: positiveInt.default(8192),

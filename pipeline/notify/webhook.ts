@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import { resolveDestination } from './destination.js';
+import { postPinned } from './pinned-post.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type RetryPolicy } from '../runner/port.js';
 import { CLOUDEVENTS_CONTENT_TYPE } from './cloudevents.js';
@@ -47,6 +49,22 @@ export interface WebhookOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   log: { warn(o: object, m?: string): void };
+  /**
+   * For URLs that API callers chose: resolve and refuse private destinations (unless
+   * `allowPrivate`), connect to the checked address, and sign with a key bound to the URL
+   * (see `subscriptionKey`), so a signature captured at one URL does not verify for another.
+   * Unset: operator-configured URLs, signed with the secret itself.
+   */
+  untrusted?: { allowPrivate: boolean };
+}
+
+/**
+ * The signing key of a caller-chosen webhook URL: HMAC-SHA256 of the URL keyed with the notify
+ * secret. The receiver's key for its URL can be derived by the operator; a delivery captured at one
+ * URL does not verify with another URL's key, nor with the notify secret.
+ */
+export function subscriptionKey(secret: string, url: string): string {
+  return crypto.createHmac('sha256', secret).update(`mediaflow-webhook:${url}`).digest('hex');
 }
 
 /** What became of one delivery. */
@@ -84,23 +102,34 @@ export class WebhookSender {
           'user-agent': 'mediaflow-webhook',
         };
         // Signed per attempt, so a retry carries a fresh timestamp within the receiver's tolerance.
-        if (this.options.secret)
+        const { secret, untrusted } = this.options;
+        if (secret)
           headers[SIGNATURE_HEADER] = signPayload(
-            this.options.secret,
+            untrusted ? subscriptionKey(secret, url) : secret,
             body,
             Math.floor(Date.now() / 1000),
           );
         const timeout = AbortSignal.timeout(this.timeoutMs);
-        const response = await this.fetch(url, {
-          method: 'POST',
-          headers,
-          body,
-          signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
-          redirect: 'error',
-        });
-        status = response.status;
-        await response.body?.cancel().catch(() => {});
-        if (response.ok) return { url, ok: true, attempts: attempt, status };
+        const both = signal ? AbortSignal.any([signal, timeout]) : timeout;
+        if (untrusted) {
+          // Checked at every attempt; a refused destination is final, not retried.
+          retryable = false;
+          const destination = await resolveDestination(url, untrusted.allowPrivate);
+          retryable = true;
+          status = await postPinned(destination, headers, body, both);
+        } else {
+          const response = await this.fetch(url, {
+            method: 'POST',
+            headers,
+            body,
+            signal: both,
+            redirect: 'manual',
+          });
+          status = response.status;
+          await response.body?.cancel().catch(() => {});
+        }
+        if (status >= 200 && status < 300) return { url, ok: true, attempts: attempt, status };
+        // A redirect is refused (it could lead anywhere), and so not retried either.
         retryable = status === 408 || status === 429 || status >= 500;
       } catch (error) {
         if (signal?.aborted)

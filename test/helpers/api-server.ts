@@ -12,10 +12,11 @@ export const WEBHOOK_TOKEN = 'test-webhook-token-0123456789';
 export async function startApiApp(
   options: ServerOptions = {},
   overrides: AppOverrides = {},
+  env: Record<string, string> = {},
 ): Promise<{ app: App & { dataDir: string }; server: FastifyInstance; close(): Promise<void> }> {
   const app = await startEmbeddedApp(
     { handlers: copyHandlers, workflows: new Map([['image', copyWorkflow]]), ...overrides },
-    { MEDIAFLOW_WORKER_CONCURRENCY: '2' },
+    { MEDIAFLOW_WORKER_CONCURRENCY: '2', ...env },
   );
   const server = await buildServer(app, {
     apiKeys: [API_KEY],

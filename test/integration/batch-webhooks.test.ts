@@ -8,7 +8,12 @@ import {
   MemorySubscriptionStore,
   RedisSubscriptionStore,
 } from '../../pipeline/api/batch-webhooks.js';
-import { verifySignature, SIGNATURE_HEADER, WebhookSender } from '../../pipeline/notify/webhook.js';
+import {
+  SIGNATURE_HEADER,
+  subscriptionKey,
+  verifySignature,
+  WebhookSender,
+} from '../../pipeline/notify/webhook.js';
 import { auth, startApiApp, waitForEnd } from '../helpers/api-server.js';
 
 const SECRET = 'batch-webhook-secret';
@@ -29,6 +34,8 @@ describe('per-batch webhooks', () => {
       secret: SECRET,
       log: { warn: () => {} },
       retry: { attempts: 2, backoffMs: 10 },
+      // The receiver is on loopback: allowed here as MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE allows it.
+      untrusted: { allowPrivate: true },
     });
 
   beforeAll(async () => {
@@ -43,7 +50,11 @@ describe('per-batch webhooks', () => {
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     let hooks!: BatchWebhooks;
-    ctx = await startApiApp({ subscribe: (ids, u) => hooks.subscribe(ids, u) });
+    ctx = await startApiApp(
+      { subscribe: (ids, u) => hooks.subscribe(ids, u) },
+      {},
+      { MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE: 'true' },
+    );
     hooks = new BatchWebhooks({
       jobs: ctx.app.jobs,
       subscriptions: new MemorySubscriptionStore(),
@@ -89,7 +100,13 @@ describe('per-batch webhooks', () => {
       type: 'io.mediaflow.job.completed',
       data: { jobId: ok, state: 'succeeded' },
     });
-    expect(verifySignature(SECRET, done!.signature, done!.body)).toBe(true);
+    // Signed with a key bound to this URL: it does not verify with the notify secret itself, nor
+    // with another URL's key, so a delivery captured elsewhere proves nothing here.
+    expect(verifySignature(subscriptionKey(SECRET, url), done!.signature, done!.body)).toBe(true);
+    expect(verifySignature(SECRET, done!.signature, done!.body)).toBe(false);
+    expect(
+      verifySignature(subscriptionKey(SECRET, `${url}-other`), done!.signature, done!.body),
+    ).toBe(false);
     expect(JSON.parse((await eventsFor(bad, 1))[0]!.body)).toMatchObject({
       type: 'io.mediaflow.job.failed',
       data: { state: 'failed', error: { code: 'MEDIA_UNREADABLE' } },

@@ -10,6 +10,7 @@ import { jobSummary, jobView } from '../job-view.js';
 import { listQuerySchema, parseInput, submitBodySchema, type SubmitBody } from '../schemas.js';
 import { submitBatch } from '../submit-batch.js';
 import { mayAccess } from '../job-owners.js';
+import { resolveDestination } from '../../notify/destination.js';
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -24,6 +25,8 @@ export async function jobRoutes(server: FastifyInstance, ctx: ApiContext): Promi
         'REQUEST_INVALID',
         'Expected no webhookUrl: this server was built without per-batch webhooks',
       );
+    // Refused before anything is submitted: resolved, and no private destination (SSRF).
+    if (body.webhookUrl) await resolveDestination(body.webhookUrl, app.config.notify.allowPrivate);
     const header = request.headers['idempotency-key'];
     if (header === undefined) return reply.code(202).send(await runBatch(ctx, body, request));
     if (typeof header !== 'string' || !IDEMPOTENCY_KEY.test(header)) {
