@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
+import { completeOperations } from './openapi-operations.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
 import { overviewSchema } from './routes/overview.js';
 import { schedulePaths } from './openapi-schedules.js';
@@ -55,9 +56,16 @@ export function buildOpenApi(options: {
   const codes = [...Object.entries(ERROR_CODES), ...Object.entries(HTTP_ERROR_CODES)]
     .map(([code, c]) => `| \`${code}\` | ${c.status} | ${c.summary} |`)
     .join('\n');
-  return {
+  const doc = {
     openapi: '3.1.0',
+    servers: [
+      {
+        url: 'http://127.0.0.1:8080',
+        description: '`mediaflow serve` with the default MEDIAFLOW_HOST and MEDIAFLOW_PORT',
+      },
+    ],
     info: {
+      contact: { name: 'mediaflow maintainers' },
       title: 'mediaflow',
       version: options.version,
       description: [
@@ -340,4 +348,6 @@ export function buildOpenApi(options: {
       },
     },
   };
+  const tags = completeOperations(doc.paths as Record<string, Record<string, Json>>);
+  return { ...doc, tags };
 }
