@@ -17,39 +17,42 @@ export function playerFor(job) {
 export async function renderOutputs(job, section) {
   const images = job.outputs.filter((o) => o.contentType.startsWith('image/')).slice(0, 24);
   const manifest = el('pre', { id: 'manifest' }, 'loading…');
+  // replaceChildren would print a null as text: absent parts are dropped first.
   section.replaceChildren(
-    el('h3', {}, 'Outputs'),
-    images.length
-      ? el(
-          'div',
-          { class: 'outputs' },
-          images.map((o) => imageFigure(o)),
-        )
-      : null,
-    el(
-      'table',
-      { id: 'output-list' },
+    ...[
+      el('h3', {}, 'Outputs'),
+      images.length
+        ? el(
+            'div',
+            { class: 'outputs' },
+            images.map((o) => imageFigure(o)),
+          )
+        : null,
       el(
-        'tbody',
-        {},
-        job.outputs
-          .filter((o) => o.role !== 'hls-segment' && o.role !== 'dash-segment')
-          .map((o) =>
-            el(
-              'tr',
-              {},
-              el('td', { class: 'key' }, download(o, o.key.slice(job.outputPrefix.length))),
-              el('td', {}, o.role),
-              el('td', {}, bytes(o.bytes)),
-              el('td', {}, o.width ? `${o.width}×${o.height}` : ''),
-              el('td', {}, STREAMING.test(o.key) ? copyUrl(o.url) : null),
+        'table',
+        { id: 'output-list' },
+        el(
+          'tbody',
+          {},
+          job.outputs
+            .filter((o) => o.role !== 'hls-segment' && o.role !== 'dash-segment')
+            .map((o) =>
+              el(
+                'tr',
+                {},
+                el('td', { class: 'key' }, download(o, o.key.slice(job.outputPrefix.length))),
+                el('td', {}, o.role),
+                el('td', {}, bytes(o.bytes)),
+                el('td', {}, o.width ? `${o.width}×${o.height}` : ''),
+                el('td', {}, STREAMING.test(o.key) ? copyUrl(o.url) : null),
+              ),
             ),
-          ),
+        ),
       ),
-    ),
-    segmentsLine(job),
-    el('h3', {}, 'Manifest'),
-    manifest,
+      segmentsLine(job),
+      el('h3', {}, 'Manifest'),
+      manifest,
+    ].filter(Boolean),
   );
   if (job.manifestUrl)
     manifest.textContent = JSON.stringify(await (await api(job.manifestUrl)).json(), null, 2);
