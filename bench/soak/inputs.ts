@@ -47,8 +47,9 @@ async function tinyImage(seed: number): Promise<Buffer> {
 
 /**
  * N uploads: two corrupt files (random bytes named .mp4, and a video cut short before its
- * frames: its index comes last), then videos, images and audio in turn. Media is made once per variant and reused under
- * different keys: a job is per key, and tiny inputs keep 20 uploads within minutes on 2 cores.
+ * frames: its index comes last), then videos, images and audio in turn. Media is made once per
+ * variant and reused under different keys: a job is per key, and tiny inputs keep 20 uploads
+ * within minutes on 2 cores.
  */
 export async function makeInputs(count: number): Promise<SoakInput[]> {
   const videos = [0, 1, 2, 3].map(tinyVideo);
