@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 /**
  * The object-storage port. Everything in mediaflow reaches storage through this interface; only
  * the S3 adapter imports the AWS SDK, so MinIO, AWS and the embedded s3rver share one code path.
@@ -34,6 +35,16 @@ export interface ObjectStore {
   upload(bucket: string, key: string, file: string, options?: PutOptions): Promise<void>;
   putBytes(bucket: string, key: string, body: Buffer | string, options?: PutOptions): Promise<void>;
   getBytes(bucket: string, key: string, maxBytes?: number): Promise<Buffer>;
+  /**
+   * Streams an object, or the inclusive byte range of it, straight from storage (an S3 Range
+   * request): nothing is buffered or copied, whatever the size. With `expectEtag`, fails with
+   * SOURCE_CHANGED when the object is no longer that version.
+   */
+  getStream(
+    bucket: string,
+    key: string,
+    options?: { range?: { start: number; end: number }; expectEtag?: string },
+  ): Promise<Readable>;
   list(bucket: string, prefix: string): AsyncIterable<ObjectInfo>;
   delete(bucket: string, keys: string[]): Promise<void>;
   /** Removes every object under a prefix; returns how many were removed. */

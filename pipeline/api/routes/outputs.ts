@@ -1,6 +1,3 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { contentTypeFor } from '../../storage/content-type.js';
 import type { ApiContext } from '../context.js';
@@ -8,17 +5,12 @@ import { ApiError } from '../http-errors.js';
 import { OutputAccess } from '../output-access.js';
 import { requireJob } from './jobs.js';
 
-/** Objects up to this size are read into memory; bigger ones go through a temporary file. */
-const IN_MEMORY_BYTES = 16 * 1024 * 1024;
-
 /**
  * `GET /v1/jobs/:id/outputs/<key relative to the job's output prefix>`: streams one of the job's
  * outputs from the output bucket (for the dashboard's player and images). Only keys the job
  * produced are served (see OutputAccess). Single byte ranges are honoured, so browsers can seek
  * in MP4s. Responses carry a sandboxing CSP: outputs are media, never pages to run.
- *
- * The storage port reads whole objects (into memory or a file); a ranged streaming read in the
- * port would avoid the temporary file for big MP4s.
+ * Bodies stream from storage with S3 Range requests (see ObjectStore.getStream).
  */
 export async function outputRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
   const access = new OutputAccess(ctx.app.store);
@@ -58,21 +50,13 @@ export async function outputRoutes(server: FastifyInstance, ctx: ApiContext): Pr
       reply.header('content-length', String(Math.max(0, end - start + 1)));
       if (request.method === 'HEAD') return reply.send();
 
-      if (head.size <= IN_MEMORY_BYTES) {
-        const bytes = await ctx.app.store.getBytes(job.spec.outputBucket, key, IN_MEMORY_BYTES);
-        return reply.send(bytes.subarray(start, end + 1));
-      }
-      const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'mediaflow-output-'));
-      const file = path.join(dir, 'object');
-      const cleanup = () => void fs.promises.rm(dir, { recursive: true, force: true });
-      try {
-        await ctx.app.store.download(job.spec.outputBucket, key, file, { expectEtag: head.etag });
-      } catch (error) {
-        cleanup();
-        throw error;
-      }
-      const stream = fs.createReadStream(file, { start, end });
-      stream.on('close', cleanup);
+      // Straight from storage, ranged there: constant memory and no temporary copy, even for
+      // a 1-byte range of a multi-gigabyte MP4 or many slow readers at once.
+      if (head.size === 0) return reply.send(Buffer.alloc(0));
+      const stream = await ctx.app.store.getStream(job.spec.outputBucket, key, {
+        range: { start, end },
+        expectEtag: head.etag,
+      });
       return reply.send(stream);
     },
   );
