@@ -148,9 +148,12 @@ async function soak(cluster: Cluster, store: S3Store, inputs: SoakInput[]): Prom
     if (allEnded(inputs, jobs)) break;
     await sleep(3000);
   }
-  jobs = await listJobs(cluster);
+  jobs = await persist('job list', () => listJobs(cluster), 60_000);
   const views = new Map<string, JobSeen>();
-  for (const job of jobs) views.set(job.id, (await api(cluster, `/v1/jobs/${job.id}`)) as JobSeen);
+  for (const job of jobs) {
+    const view = await persist(`job ${job.id}`, () => api(cluster, `/v1/jobs/${job.id}`), 60_000);
+    views.set(job.id, view as JobSeen);
+  }
 
   // Scratch of ended jobs is swept by serve's watchdog: give it a few rounds.
   const scratchPrefix = '.mediaflow-scratch/';
