@@ -36,6 +36,29 @@ export function mergeTaskStatus(stored: TaskStatus | undefined, next: TaskStatus
   };
 }
 
+/** A task that has ended: only a retry of its job (which resets it first) runs it again. */
+export function isTaskEnded(state: TaskState): boolean {
+  return state === 'succeeded' || state === 'failed' || state === 'cancelled';
+}
+
+/**
+ * Whether a task status write may apply. A write that says the task is queued or running is
+ * stale once the task has ended (a replayed or killed attempt reporting late) or once its job has
+ * ended or is being ended (final state, or an error recorded): a retry or redo resets the tasks
+ * and reopens the job before any task runs again, so the write that reopens a task never meets
+ * either. Ending writes always apply: a task's real end may arrive after its job's. Every store
+ * applies this rule (the Redis store in SET_TASK), and the conformance suite checks it.
+ */
+export function taskWriteApplies(
+  job: { state: JobState; error?: unknown },
+  stored: TaskStatus | undefined,
+  next: TaskStatus,
+): boolean {
+  if (isTaskEnded(next.state)) return true;
+  if (isFinal(job.state) || job.error !== undefined) return false;
+  return !stored || !isTaskEnded(stored.state);
+}
+
 /** A job as stored and shown: its spec, its live state, and (when done) its outputs or error. */
 export interface JobRecord {
   spec: JobSpec;

@@ -1,7 +1,14 @@
 import { EventEmitter } from 'node:events';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
-import { isFinal, mergeTaskStatus, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
+import {
+  isFinal,
+  mergeTaskStatus,
+  taskWriteApplies,
+  type JobEvent,
+  type JobRecord,
+  type TaskStatus,
+} from './job.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /**
@@ -51,6 +58,7 @@ export class MemoryJobStore implements JobStore {
 
   async setTask(id: string, taskId: string, status: TaskStatus): Promise<void> {
     const job = this.require(id);
+    if (!taskWriteApplies(job, job.tasks[taskId], status)) return;
     const merged = mergeTaskStatus(job.tasks[taskId], structuredClone(status));
     job.tasks[taskId] = merged;
     job.updatedAt = new Date().toISOString();

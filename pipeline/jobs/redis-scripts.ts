@@ -82,16 +82,20 @@ return 1
 /**
  * KEYS: job, tasks, activity. ARGV: id, channel, taskId, status JSON, updatedAt, now (ms). One
  * hash field per task: workers never overwrite each other's. The stored `order` and `startedAt`
- * are kept (mergeTaskStatus in job.ts).
+ * are kept (mergeTaskStatus in job.ts), and a stale queued/running write is refused
+ * (taskWriteApplies in job.ts). Returns 0 missing, 1 applied, 2 refused.
  */
 export const SET_TASK = `${ACTIVITY}
+local function ended(s) return s == 'succeeded' or s == 'failed' or s == 'cancelled' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
-touch(KEYS[3], ARGV[1], state, ARGV[6])
 local status = ARGV[4]
+local reopens = not ended(cjson.decode(status)['state'])
+if reopens and (ended(state) or redis.call('HEXISTS', KEYS[1], 'error') == 1) then return 2 end
 local raw = redis.call('HGET', KEYS[2], ARGV[3])
 if raw then
   local stored = cjson.decode(raw)
+  if reopens and ended(stored['state']) then return 2 end
   if stored['order'] ~= nil or stored['startedAt'] ~= nil then
     local merged = cjson.decode(status)
     if stored['order'] ~= nil then merged['order'] = stored['order'] end
@@ -99,6 +103,7 @@ if raw then
     status = cjson.encode(merged)
   end
 end
+touch(KEYS[3], ARGV[1], state, ARGV[6])
 redis.call('HSET', KEYS[2], ARGV[3], status)
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1])

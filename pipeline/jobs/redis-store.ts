@@ -118,7 +118,7 @@ export class RedisJobStore implements JobStore {
         String(Date.now()),
       ],
     );
-    if (done !== 1) throw notFound(id);
+    if (done === 0) throw notFound(id);
   }
 
   async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {

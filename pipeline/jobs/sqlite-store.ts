@@ -4,7 +4,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
-import { isFinal, mergeTaskStatus, type JobEvent, type JobRecord, type TaskStatus } from './job.js';
+import {
+  isFinal,
+  mergeTaskStatus,
+  taskWriteApplies,
+  type JobEvent,
+  type JobRecord,
+  type TaskStatus,
+} from './job.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /** The embedded store's file in the data folder. */
@@ -133,7 +140,9 @@ export class SqliteJobStore implements JobStore {
       const stored = this.db
         .prepare('SELECT status FROM tasks WHERE job = ? AND task = ?')
         .get(id, taskId) as { status: string } | undefined;
-      const next = mergeTaskStatus(stored ? JSON.parse(stored.status) : undefined, status);
+      const previous: TaskStatus | undefined = stored ? JSON.parse(stored.status) : undefined;
+      if (!taskWriteApplies(current, previous, status)) return null;
+      const next = mergeTaskStatus(previous, status);
       this.putTask(id, taskId, next);
       const record = { ...current, updatedAt: new Date().toISOString() };
       this.db
@@ -141,7 +150,7 @@ export class SqliteJobStore implements JobStore {
         .run(JSON.stringify(record), isFinal(record.state) ? null : Date.now(), id);
       return next;
     })();
-    this.emit({ type: 'task', jobId: id, taskId, status: merged });
+    if (merged) this.emit({ type: 'task', jobId: id, taskId, status: merged });
   }
 
   async setTaskProgress(id: string, taskId: string, progress: number): Promise<void> {

@@ -269,6 +269,52 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       });
     });
 
+    it('refuses a late queued or running write once the task or its job has ended', async () => {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      await store.create(job);
+      const id = job.spec.id;
+      const task = (state: TaskStatus['state'], attempts = 1): TaskStatus => ({
+        ...running(attempts),
+        state,
+        ...(state === 'succeeded' ? { progress: 1 } : {}),
+      });
+      await store.setState(id, { state: 'running', stage: 1 });
+      await store.setTask(id, 'a', task('running'));
+      await store.setTask(id, 'b', task('running'));
+      // A replayed attempt succeeded; the killed one's start arrives after it.
+      await store.setTask(id, 'a', task('succeeded', 2));
+      await store.setTask(id, 'a', task('running'));
+      await store.setTask(id, 'a', task('queued'));
+      expect((await store.get(id))!.tasks.a).toEqual(task('succeeded', 2));
+      // The job ends; a task still running in it may end late, but never starts again.
+      await store.setTask(id, 'b', task('succeeded'));
+      await store.setState(id, { state: 'succeeded' });
+      await store.setTask(id, 'b', task('running', 2));
+      await store.setTask(id, 'c', task('queued'));
+      expect((await store.get(id))!.tasks).toEqual({
+        a: task('succeeded', 2),
+        b: task('succeeded'),
+      });
+      // A job being ended (its error recorded) takes no new start either; ends still land.
+      const failing = jobRecord('2026-01-01T00:00:00.000Z', { state: 'running', stage: 1 });
+      await store.create(failing);
+      const fid = failing.spec.id;
+      await store.setTask(fid, 'x', task('running'));
+      const error = { code: 'JOB_STALLED' as const, message: 'stalled', retryable: true };
+      expect(await store.setState(fid, { error }, 'open')).toBe(true);
+      await store.setTask(fid, 'y', task('running'));
+      await store.setTask(fid, 'x', task('cancelled'));
+      await store.setState(fid, { state: 'failed' });
+      await store.setTask(fid, 'x', task('running', 2));
+      expect((await store.get(fid))!.tasks).toEqual({ x: task('cancelled') });
+      // A retry reopens the job and resets its tasks, as the orchestrator does: they run again.
+      await store.resetTasks(fid, ['x']);
+      await store.setState(fid, { state: 'queued', outputs: [], error: undefined });
+      await store.setTask(fid, 'x', task('queued', 0));
+      await store.setTask(fid, 'x', task('running'));
+      expect((await store.get(fid))!.tasks).toEqual({ x: task('running') });
+    });
+
     it('merges results, and forgets the results and statuses of reset tasks only', async () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       await store.create(job);
