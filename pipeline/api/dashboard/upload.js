@@ -38,9 +38,11 @@ export function uploadButton() {
 async function upload(file) {
   const name = safeName(file.name) || 'upload';
   let key = null;
+  let done = false;
   // Listening before the upload: the job can start before the upload's answer arrives.
   const opened = (job) => {
-    if (key && job.source.key === key) {
+    if (key && !done && job.source?.key === key) {
+      done = true;
       stream.stop();
       location.hash = `#/jobs/${job.id}`;
     }
@@ -62,9 +64,14 @@ async function upload(file) {
     ).json();
     key = stored.key;
     say(`Uploaded ${stored.key}: waiting for the upload event to start its job…`);
-    const page = await apiJson('/v1/jobs?limit=20');
-    const job = page.jobs.find((j) => j.source.key === key);
-    if (job) opened(job);
+    // The job may have started (or ended) before the key was known: look in the list too,
+    // until the stream or the list finds it.
+    for (let i = 0; i < 60 && !done; i++) {
+      const page = await apiJson('/v1/jobs?limit=20');
+      const job = page.jobs.find((j) => j.source?.key === key);
+      if (job) opened(job);
+      else await new Promise((resolve) => setTimeout(resolve, 500));
+    }
   } catch (error) {
     stream.stop();
     say(error.message);

@@ -6,7 +6,9 @@ import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance } from 'fastify';
 import { MediaflowError } from '../../../functions/errors.js';
 import { contentTypeFor } from '../../storage/content-type.js';
-import type { ApiContext } from '../context.js';
+import { principalOf, type ApiContext } from '../context.js';
+import { submitBodySchema } from '../schemas.js';
+import { submitBatch } from '../submit-batch.js';
 import { ApiError } from '../http-errors.js';
 
 /** Where uploads through the API land in the input bucket. */
@@ -16,8 +18,9 @@ const NAME = /^[\w][\w .()+-]{0,199}$/;
 /**
  * `PUT /v1/uploads/:name`: the dashboard's Upload button. The body streams to a private temp
  * file (never held in memory), is refused past MEDIAFLOW_MAX_INPUT_BYTES, and is then written to
- * the input bucket as `uploads/<name>`. The job starts from the bucket's upload event, as for any
- * upload (embedded events, a MinIO webhook or listen, the sweep), not from this route.
+ * the input bucket as `uploads/<name>`. The route then submits the object for the uploader, so
+ * the job is theirs (a bucket event alone makes jobs of the `storage` principal, which only
+ * admins see); the upload's bucket event finds the same job, since ids derive from the source.
  */
 export async function uploadRoutes(server: FastifyInstance, ctx: ApiContext): Promise<void> {
   const { app } = ctx;
@@ -59,6 +62,14 @@ export async function uploadRoutes(server: FastifyInstance, ctx: ApiContext): Pr
           const key = UPLOAD_PREFIX + name;
           const bucket = app.config.buckets.input;
           await app.store.upload(bucket, key, file, { contentType: contentTypeFor(name) });
+          await submitBatch(submitBodySchema.parse({ items: [{ bucket, key }] }), {
+            orchestrator: app.orchestrator,
+            store: app.store,
+            inputBucket: bucket,
+            inputBuckets: app.config.buckets.inputs,
+            maxItems: 1,
+            onJobId: (id) => ctx.owners.add(id, principalOf(request)),
+          });
           return reply.code(201).send({ bucket, key, bytes: size });
         } finally {
           await fs.promises.rm(dir, { recursive: true, force: true });
