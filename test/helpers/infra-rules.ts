@@ -17,6 +17,7 @@ import {
   ROOT,
   shellExpand,
 } from './infra-checks.js';
+import { checkMinioCredentials } from './infra-minio-credentials.js';
 
 /**
  * The rules the deployment files must keep. Each takes parsed files and returns problems (empty:
@@ -323,15 +324,22 @@ export function checkCompose(compose: Record<string, any>, cli: CliSurface): str
       problems.push(`compose: ${name} MEDIAFLOW_S3_ENDPOINT does not point at ${minio}:9000`);
   }
 
-  // MinIO: credentials shared with mediaflow, a webhook target at the API with its token and a
-  // queue dir.
+  // MinIO: mediaflow as a limited user made by setup, never root; a webhook target at the API with
+  // its token and a queue dir.
   const minioSvc = services[minio]!;
   const minioEnv = serviceEnv(minioSvc);
-  if (
-    apiEnv.MEDIAFLOW_S3_ACCESS_KEY_ID !== minioEnv.MINIO_ROOT_USER ||
-    apiEnv.MEDIAFLOW_S3_SECRET_ACCESS_KEY !== minioEnv.MINIO_ROOT_PASSWORD
-  )
-    problems.push("compose: mediaflow S3 credentials differ from MinIO's");
+  const setupEnv = serviceEnv(services[setup]!);
+  const script = shellExpand(commandOf(services[setup]!).join(' '), setupEnv);
+  problems.push(
+    ...checkMinioCredentials({
+      mediaflow: { [api]: apiEnv, [worker]: workerEnv },
+      minioEnv,
+      setupName: setup,
+      setupScript: script,
+      setupVolumes: services[setup]!.volumes ?? [],
+      buckets: { input: apiEnv.MEDIAFLOW_INPUT_BUCKET!, output: apiEnv.MEDIAFLOW_OUTPUT_BUCKET! },
+    }),
+  );
   const ids = Object.keys(minioEnv)
     .map((k) => /^MINIO_NOTIFY_WEBHOOK_ENABLE_(\w+)$/.exec(k)?.[1])
     .filter(Boolean) as string[];
@@ -367,8 +375,6 @@ export function checkCompose(compose: Record<string, any>, cli: CliSurface): str
     problems.push('compose: MinIO console (:9001) must be exposed');
 
   // Setup: both buckets made, the put event routed to the target, on the input bucket only.
-  const setupEnv = serviceEnv(services[setup]!);
-  const script = shellExpand(commandOf(services[setup]!).join(' '), setupEnv);
   for (const bucket of [apiEnv.MEDIAFLOW_INPUT_BUCKET, apiEnv.MEDIAFLOW_OUTPUT_BUCKET]) {
     if (!new RegExp(`mc mb [^\\n]*local/${bucket}"?(\\s|$)`).test(script))
       problems.push(`compose: ${setup} does not create bucket ${bucket}`);

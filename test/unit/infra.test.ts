@@ -16,6 +16,7 @@ import {
   ROOT,
   unknownEnvVars,
 } from '../helpers/infra-checks.js';
+import { checkPolicy } from '../helpers/infra-minio-credentials.js';
 import { checkCompose, checkDockerfile, checkK8s } from '../helpers/infra-rules.js';
 
 /**
@@ -236,11 +237,53 @@ describe('the checks catch planted mistakes', () => {
         ]),
       /put event/,
     ],
+    [
+      'mediaflow on MinIO root credentials (the old demo)',
+      (c) => {
+        for (const svc of [c.services.api, c.services.worker]) {
+          svc.environment.MEDIAFLOW_S3_ACCESS_KEY_ID = c.services.minio.environment.MINIO_ROOT_USER;
+          svc.environment.MEDIAFLOW_S3_SECRET_ACCESS_KEY =
+            c.services.minio.environment.MINIO_ROOT_PASSWORD;
+        }
+      },
+      /api uses MinIO's root user[\s\S]*api gets MinIO's root password/,
+    ],
+    [
+      'a worker handed the root password variable',
+      (c) =>
+        (c.services.worker.environment.MINIO_ROOT_PASSWORD =
+          c.services.minio.environment.MINIO_ROOT_PASSWORD),
+      /worker gets MinIO's root credentials \(MINIO_ROOT_PASSWORD\)/,
+    ],
+    [
+      'no policy attached to the user',
+      (c) =>
+        (c.services.setup.command = [
+          String(c.services.setup.command[0]).replace(/mc admin policy attach/, 'true'),
+        ]),
+      /must attach policy mediaflow to user mediaflow/,
+    ],
   ];
   it.each(composeCases)('compose: %s', (_name, mutate, expected) => {
     const c = clone(compose());
     mutate(c);
     expect(checkCompose(c, EXPECTED_CLI).join('\n')).toMatch(expected);
+  });
+
+  it.each([
+    ['all buckets', (p: any) => (p.Statement[2].Resource = ['arn:aws:s3:::*']), /arn:aws:s3:::\*/],
+    ['a wildcard action', (p: any) => p.Statement[0].Action.push('s3:*'), /wildcard action s3:\*/],
+    [
+      'no delete on outputs',
+      (p: any) => (p.Statement[2].Action = ['s3:GetObject', 's3:PutObject']),
+      /does not allow s3:DeleteObject on arn:aws:s3:::mediaflow-output\/\*/,
+    ],
+  ])('MinIO policy: %s', (_name, mutate, expected) => {
+    const policy = JSON.parse(readText(path.join(INFRA, 'minio-mediaflow-policy.json')));
+    const buckets = { input: 'mediaflow-input', output: 'mediaflow-output' };
+    expect(checkPolicy(policy, buckets)).toEqual([]);
+    mutate(policy);
+    expect(checkPolicy(policy, buckets).join('\n')).toMatch(expected);
   });
 
   const k8sCases: [string, (docs: K8sDoc[]) => void, RegExp][] = [
