@@ -121,6 +121,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   server.addHook('onClose', async () => ctx.metrics.close());
 
   // Public: probes, metrics, docs, dashboard shell, and the webhook (which has its own token).
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits async plugins (register's contract)
   await server.register(async (scope) => {
     await healthRoutes(scope, ctx);
     await metricsRoutes(scope, ctx);
@@ -129,6 +130,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   });
 
   // The API: rate limited, then authenticated before the body is read.
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits async plugins (register's contract)
   await server.register(async (scope) => {
     if (options.rateLimit !== false)
       await registerRateLimit(scope, auth, options.rateLimit ?? DEFAULT_RATE_LIMIT);

@@ -27,6 +27,7 @@ export async function uploadRoutes(server: FastifyInstance, ctx: ApiContext): Pr
   const limit = app.config.limits.maxInputBytes;
   // In a scope of its own: any media type passes here as an unparsed stream, and the other
   // routes keep refusing what is not JSON.
+  // biome-ignore lint/nursery/noMisusedPromises: Fastify awaits async plugins (register's contract)
   await server.register(async (scope) => {
     scope.addContentTypeParser('*', (_request, payload, done) => done(null, payload));
     scope.put<{ Params: { name: string } }>(
