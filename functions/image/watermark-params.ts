@@ -1,17 +1,8 @@
 import { z } from 'zod';
+import { WATERMARK_POSITIONS } from '../ffmpeg/args/watermark.js';
 
-/** The nine places a watermark can sit, named like the lead's preset schema. */
-export const anchorSchema = z.enum([
-  'top-left',
-  'top',
-  'top-right',
-  'left',
-  'center',
-  'right',
-  'bottom-left',
-  'bottom',
-  'bottom-right',
-]);
+/** The nine places a watermark can sit: the same names the ffmpeg overlay builder takes. */
+export const anchorSchema = z.enum(WATERMARK_POSITIONS);
 export type Anchor = z.infer<typeof anchorSchema>;
 
 // Everything is relative to the output so one setting looks the same on every width of the ladder.
