@@ -101,13 +101,16 @@ export function jobProgress(job: Pick<JobRecord, 'spec' | 'state' | 'stage' | 't
 }
 
 /**
- * A task's state as it may be shown: a task still queued or running in a job that failed or was
- * cancelled was stopped with it (or its worker died and never said so), so it shows cancelled. A
- * task's view never contradicts its job's end, whatever write arrives late.
+ * A task's state as it may be shown. A task still queued or running in a job that failed or was
+ * cancelled was stopped with it (or its worker died and never said so), so it shows cancelled. In
+ * a job that succeeded every task's result was recorded, so an open task there succeeded and only
+ * its last status write was lost (a worker killed between the two). A task's view never
+ * contradicts its job's end, whatever write arrives late.
  */
 export function settledTaskState(jobState: JobState, taskState: TaskState): TaskState {
-  const ended = jobState === 'failed' || jobState === 'cancelled';
-  return ended && (taskState === 'queued' || taskState === 'running') ? 'cancelled' : taskState;
+  if (taskState !== 'queued' && taskState !== 'running') return taskState;
+  if (jobState === 'succeeded') return 'succeeded';
+  return jobState === 'failed' || jobState === 'cancelled' ? 'cancelled' : taskState;
 }
 
 /** Announced to listeners (SSE, notifications) whenever a job or one of its tasks changes. */

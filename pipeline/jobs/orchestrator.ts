@@ -424,6 +424,7 @@ export class Orchestrator {
       await this.removeScratch(job).catch((error: unknown) =>
         this.deps.log.warn({ jobId: job.spec.id, err: toErrorRecord(error) }, 'scratch left over'),
       );
+      await this.settleTasks(job.spec.id, 'succeeded');
       // Before the job shows succeeded, so whoever sees that finds current.json up to date.
       const retract = await publishCurrent(this.deps.store, job.spec, this.deps.log);
       if (
@@ -492,16 +493,26 @@ export class Orchestrator {
       );
       return;
     }
-    // Tasks stopped with the job (or whose worker died) say so in the record too.
-    const latest = await this.deps.jobs.get(id);
-    for (const [taskId, task] of Object.entries(latest?.tasks ?? {})) {
-      const settled = settledTaskState(state, task.state);
-      if (settled !== task.state)
-        await this.deps.jobs.setTask(id, taskId, { ...task, state: settled });
-    }
+    await this.settleTasks(id, state);
     await this.deps.jobs.setState(id, { state, outputs: [] });
     this.deps.log.warn({ jobId: id, code: error.code, message: error.message }, `job ${state}`);
     await this.announce(id);
+  }
+
+  /**
+   * Records each task still open as the job's end makes it (`settledTaskState`), so the stored
+   * record agrees with what the API shows: tasks stopped with a failed job, or whose last status
+   * write was lost in a job that succeeded.
+   */
+  private async settleTasks(id: string, jobState: JobState): Promise<void> {
+    const latest = await this.deps.jobs.get(id);
+    const endedAt = new Date().toISOString();
+    for (const [taskId, task] of Object.entries(latest?.tasks ?? {})) {
+      const settled = settledTaskState(jobState, task.state);
+      if (settled === task.state) continue;
+      const progress = settled === 'succeeded' ? 1 : task.progress;
+      await this.deps.jobs.setTask(id, taskId, { ...task, state: settled, progress, endedAt });
+    }
   }
 
   private async removeScratch(job: JobRecord): Promise<void> {

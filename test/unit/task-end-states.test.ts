@@ -16,13 +16,16 @@ describe('a killed task and the end of its job', () => {
     expect(decodeError(encodeError(ours))).toEqual(ours);
   });
 
-  it('shows open tasks of a failed or cancelled job as cancelled, and nothing else changes', () => {
+  it('settles open tasks to match the end of their job: cancelled, or succeeded', () => {
     for (const job of ['failed', 'cancelled'] as const) {
       expect(settledTaskState(job, 'running')).toBe('cancelled');
       expect(settledTaskState(job, 'queued')).toBe('cancelled');
       expect(settledTaskState(job, 'failed')).toBe('failed');
       expect(settledTaskState(job, 'succeeded')).toBe('succeeded');
     }
+    // A succeeded job had every task's result: an open task there lost only its last write.
+    expect(settledTaskState('succeeded', 'running')).toBe('succeeded');
+    expect(settledTaskState('succeeded', 'queued')).toBe('succeeded');
     expect(settledTaskState('running', 'running')).toBe('running');
     expect(settledTaskState('queued', 'queued')).toBe('queued');
     const status = { kind: 'part', stage: 2, progress: 0.4, attempts: 1 };
