@@ -3,30 +3,44 @@ import type { JobStore } from '../jobs/store.js';
 import { endKind, jobCloudEvent } from '../notify/cloudevents.js';
 import type { DeliveryResult } from '../notify/webhook.js';
 
+/** A URL that wants to hear about a job, and the principal whose batch asked for it. */
+export interface Subscription {
+  url: string;
+  owner: string;
+}
+
 /**
  * Which URLs want to hear about which jobs, from batches' `webhookUrl`. A port with memory and
  * Redis adapters, since in distributed mode any API process may see a job end.
  */
 export interface SubscriptionStore {
-  add(jobIds: string[], url: string): Promise<void>;
+  add(jobIds: string[], subscription: Subscription): Promise<void>;
   /**
    * Removes and returns a job's subscribers. Atomic: when several API processes see the same job
-   * end, each URL is handed to exactly one of them, so it is notified once.
+   * end, each subscription is handed to exactly one of them, so it is notified once.
    */
-  take(jobId: string): Promise<string[]>;
+  take(jobId: string): Promise<Subscription[]>;
+}
+
+/** One string per subscription, so a set holds each (owner, URL) pair once. */
+const encode = (s: Subscription) => JSON.stringify([s.owner, s.url]);
+function decode(member: string): Subscription {
+  const [owner, url] = JSON.parse(member) as [string, string];
+  return { owner, url };
 }
 
 export class MemorySubscriptionStore implements SubscriptionStore {
-  private readonly urls = new Map<string, Set<string>>();
+  private readonly members = new Map<string, Set<string>>();
 
-  async add(jobIds: string[], url: string): Promise<void> {
-    for (const id of jobIds) this.urls.set(id, (this.urls.get(id) ?? new Set()).add(url));
+  async add(jobIds: string[], subscription: Subscription): Promise<void> {
+    for (const id of jobIds)
+      this.members.set(id, (this.members.get(id) ?? new Set()).add(encode(subscription)));
   }
 
-  async take(jobId: string): Promise<string[]> {
-    const urls = [...(this.urls.get(jobId) ?? [])];
-    this.urls.delete(jobId);
-    return urls;
+  async take(jobId: string): Promise<Subscription[]> {
+    const members = [...(this.members.get(jobId) ?? [])];
+    this.members.delete(jobId);
+    return members.map(decode);
   }
 }
 
@@ -49,23 +63,30 @@ export class RedisSubscriptionStore implements SubscriptionStore {
     private readonly prefix = 'mediaflow:subscriptions:',
   ) {}
 
-  async add(jobIds: string[], url: string): Promise<void> {
+  async add(jobIds: string[], subscription: Subscription): Promise<void> {
     for (const id of jobIds) {
-      await this.redis.sadd(this.prefix + id, url);
+      await this.redis.sadd(this.prefix + id, encode(subscription));
       await this.redis.pexpire(this.prefix + id, SUBSCRIPTION_TTL_MS);
     }
   }
 
-  async take(jobId: string): Promise<string[]> {
-    return this.redis.spop(this.prefix + jobId, 1000);
+  async take(jobId: string): Promise<Subscription[]> {
+    return (await this.redis.spop(this.prefix + jobId, 1000)).map(decode);
   }
 }
 
 export interface BatchWebhooksDeps {
   jobs: JobStore;
   subscriptions: SubscriptionStore;
-  /** Signs and retries deliveries (pipeline/notify's WebhookSender). */
-  sender: { deliver(url: string, event: unknown): Promise<DeliveryResult> };
+  /** Signs, retries and paces deliveries per owner (pipeline/notify's WebhookSender). */
+  sender: {
+    deliver(
+      url: string,
+      event: unknown,
+      signal?: AbortSignal,
+      owner?: string,
+    ): Promise<DeliveryResult>;
+  };
   log: { warn(o: object, m?: string): void };
   source?: string;
 }
@@ -86,8 +107,8 @@ export class BatchWebhooks {
     });
   }
 
-  async subscribe(jobIds: string[], url: string): Promise<void> {
-    await this.deps.subscriptions.add(jobIds, url);
+  async subscribe(jobIds: string[], url: string, owner: string): Promise<void> {
+    await this.deps.subscriptions.add(jobIds, { url, owner });
     // A job may have ended before its subscription was stored: its end event is gone.
     for (const id of jobIds) {
       const job = await this.deps.jobs.get(id);
@@ -107,14 +128,16 @@ export class BatchWebhooks {
   }
 
   private async announce(jobId: string): Promise<void> {
-    const urls = await this.deps.subscriptions.take(jobId);
-    if (urls.length === 0) return;
+    const subscriptions = await this.deps.subscriptions.take(jobId);
+    if (subscriptions.length === 0) return;
     const job = await this.deps.jobs.get(jobId);
     if (!job) return;
     const event = jobCloudEvent(job, endKind(job.state), {
       source: this.deps.source ?? '/mediaflow/jobs',
     });
-    await Promise.all(urls.map((url) => this.deps.sender.deliver(url, event)));
+    await Promise.all(
+      subscriptions.map((s) => this.deps.sender.deliver(s.url, event, undefined, s.owner)),
+    );
   }
 
   private track(work: Promise<unknown>): void {

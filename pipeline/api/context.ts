@@ -28,8 +28,10 @@ export interface ApiContext {
   consumers: () => ConsumerSnapshot[];
   /** The schedules with their last and next runs (none unless `serve` runs a scheduler). */
   schedules: () => Promise<ScheduleView[]>;
-  /** Registers a per-batch webhook for jobs; absent when no notifier is wired. */
-  subscribe: ((jobIds: string[], webhookUrl: string) => Promise<void>) | undefined;
+  /** Registers a principal's per-batch webhook for jobs; absent when no notifier is wired. */
+  subscribe:
+    | ((jobIds: string[], webhookUrl: string, principal: string) => Promise<void>)
+    | undefined;
 }
 
 declare module 'fastify' {

@@ -52,7 +52,7 @@ export interface ServerOptions extends MetricsSources {
   /** The schedules with their last and next runs, for GET /v1/schedules. */
   schedules?: () => Promise<ScheduleView[]>;
   /** Registers a batch's `webhookUrl` for its jobs; without it such batches are refused. */
-  subscribe?: (jobIds: string[], webhookUrl: string) => Promise<void>;
+  subscribe?: (jobIds: string[], webhookUrl: string, principal: string) => Promise<void>;
   /** Logger for requests; default the app's. Authorization headers are redacted either way. */
   log?: Logger;
 }

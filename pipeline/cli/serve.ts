@@ -13,6 +13,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config/load.js';
 import { appForConfig } from '../distributed-app.js';
 import type { Logger } from '../log.js';
+import { DeliveryLimiter } from '../notify/delivery-limiter.js';
 import { WebhookSender } from '../notify/webhook.js';
 import { scratchRoot } from '../jobs/output-layout.js';
 import { sweepScratch } from '../jobs/scratch-sweep.js';
@@ -93,6 +94,7 @@ export async function startServe(
       log,
       retry: { attempts: 5, backoffMs: config.worker.backoffMs },
       untrusted: { allowPrivate: config.notify.allowPrivate },
+      limiter: new DeliveryLimiter(config.notify.perPrincipal),
     }),
     log,
   });
@@ -112,7 +114,7 @@ export async function startServe(
       readiness: app.readiness,
       consumers: triggers.consumers,
       schedules: () => scheduler.list(),
-      subscribe: (jobIds, url) => webhooks.subscribe(jobIds, url),
+      subscribe: (jobIds, url, principal) => webhooks.subscribe(jobIds, url, principal),
       ...(redis
         ? {
             idempotency: new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`),

@@ -5,6 +5,7 @@ import { MediaflowError } from '../../functions/errors.js';
 import type { ProbeLimits } from '../../functions/video/limits.js';
 import { BUILTIN_CATALOG, type PresetCatalog } from '../presets/catalog.js';
 import { loadPresetsFile } from '../presets/load-file.js';
+import type { DeliveryLimits } from '../notify/delivery-limiter.js';
 import { envSchema, type Env } from './schema.js';
 
 /** The resolved, frozen configuration: no `undefined` for anything that has a default. */
@@ -58,6 +59,8 @@ export interface Config {
     secret: string | undefined;
     /** Per-batch webhookUrls may resolve to loopback/private addresses (local development). */
     allowPrivate: boolean;
+    /** How fast, and how many at once, one principal's per-batch webhooks are delivered. */
+    perPrincipal: DeliveryLimits;
   };
   sweepIntervalMs: number;
   watchdog: { intervalMs: number; graceMs: number };
@@ -190,6 +193,13 @@ function resolve(env: Env): Config {
       urls: env.MEDIAFLOW_NOTIFY_URLS,
       secret: env.MEDIAFLOW_NOTIFY_SECRET,
       allowPrivate: env.MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE,
+      perPrincipal: {
+        perMinute: env.MEDIAFLOW_WEBHOOK_DELIVERIES_PER_MINUTE,
+        // A minute's worth may go at once after a quiet spell, at most 4 in flight.
+        burst: Math.min(env.MEDIAFLOW_WEBHOOK_DELIVERIES_PER_MINUTE, 60),
+        maxInFlight: 4,
+        maxQueued: env.MEDIAFLOW_WEBHOOK_QUEUE_PER_KEY,
+      },
     },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
     watchdog: {

@@ -196,10 +196,6 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_FFMPEG_ALLOW_OUTDATED: bool.default(false),
   /**
-   * Media processes in a bubblewrap sandbox (no network, read-only system, scratch the only
-   * writable place): `auto` where the host allows it, `required` to refuse to start without.
-   */
-  /**
    * Keys (`name:token` or bare, like MEDIAFLOW_API_KEYS) whose holders see and manage every job,
    * bucket-event jobs included. Other keys see only the jobs they submitted.
    */
@@ -209,6 +205,17 @@ export const envSchema = z.object({
    * development only: otherwise any API caller could make mediaflow POST into your network.
    */
   MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE: bool.default(false),
+  /**
+   * Per-batch webhook attempts (retries included) one API principal may start per minute: a batch
+   * of a thousand jobs pointed at a failing URL is paced, not an amplifier.
+   */
+  MEDIAFLOW_WEBHOOK_DELIVERIES_PER_MINUTE: positiveInt.default(120),
+  /** Per-batch webhook deliveries one principal may have waiting; more are dropped and logged. */
+  MEDIAFLOW_WEBHOOK_QUEUE_PER_KEY: positiveInt.default(2000),
+  /**
+   * Media processes in a bubblewrap sandbox (no network, read-only system, scratch the only
+   * writable place): `auto` where the host allows it, `required` to refuse to start without.
+   */
   MEDIAFLOW_SANDBOX: z.enum(['auto', 'required', 'off']).default('auto'),
   /** Address-space limit of one media process, in MiB. */
   MEDIAFLOW_MEDIA_MEMORY_MB: positiveInt.default(8192),

@@ -4,6 +4,7 @@ import { postPinned } from './pinned-post.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay, type RetryPolicy } from '../runner/port.js';
 import { CLOUDEVENTS_CONTENT_TYPE } from './cloudevents.js';
+import type { DeliveryLimiter } from './delivery-limiter.js';
 
 /**
  * The signature header: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>" keyed with the
@@ -56,6 +57,8 @@ export interface WebhookOptions {
    * Unset: operator-configured URLs, signed with the secret itself.
    */
   untrusted?: { allowPrivate: boolean };
+  /** Paces each owner's attempts (retries included); deliveries without an owner are not paced. */
+  limiter?: DeliveryLimiter;
 }
 
 /**
@@ -67,12 +70,16 @@ export function subscriptionKey(secret: string, url: string): string {
   return crypto.createHmac('sha256', secret).update(`mediaflow-webhook:${url}`).digest('hex');
 }
 
+const noop = () => {};
+
 /** What became of one delivery. */
 export interface DeliveryResult {
   url: string;
   ok: boolean;
   attempts: number;
   status?: number;
+  /** The owner's line of waiting deliveries was full: this one was never sent. */
+  dropped?: true;
 }
 
 /**
@@ -91,11 +98,22 @@ export class WebhookSender {
     this.fetch = options.fetch ?? globalThis.fetch;
   }
 
-  async deliver(url: string, event: unknown, signal?: AbortSignal): Promise<DeliveryResult> {
+  async deliver(
+    url: string,
+    event: unknown,
+    signal?: AbortSignal,
+    owner?: string,
+  ): Promise<DeliveryResult> {
     const body = JSON.stringify(event);
     let status: number | undefined;
     for (let attempt = 1; ; attempt++) {
       let retryable = true;
+      const release =
+        owner && this.options.limiter ? await this.options.limiter.acquire(owner) : noop;
+      if (!release) {
+        this.options.log.warn({ url, owner }, "webhook delivery dropped: over the caller's cap");
+        return { url, ok: false, attempts: attempt - 1, dropped: true };
+      }
       try {
         const headers: Record<string, string> = {
           'content-type': CLOUDEVENTS_CONTENT_TYPE,
@@ -138,6 +156,8 @@ export class WebhookSender {
           { url, attempt, err: (error as Error).message },
           'webhook delivery failed',
         );
+      } finally {
+        release();
       }
       if (!retryable || attempt >= this.retry.attempts) {
         this.options.log.warn({ url, attempts: attempt, status }, 'webhook delivery given up');

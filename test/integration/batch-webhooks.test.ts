@@ -14,7 +14,7 @@ import {
   verifySignature,
   WebhookSender,
 } from '../../pipeline/notify/webhook.js';
-import { auth, startApiApp, waitForEnd } from '../helpers/api-server.js';
+import { API_KEY, auth, startApiApp, waitForEnd } from '../helpers/api-server.js';
 
 const SECRET = 'batch-webhook-secret';
 
@@ -28,6 +28,7 @@ describe('per-batch webhooks', () => {
   let url: string;
   let ctx: Awaited<ReturnType<typeof startApiApp>>;
   const webhooks: BatchWebhooks[] = [];
+  const owners: string[] = [];
   const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 1 });
   const sender = () =>
     new WebhookSender({
@@ -51,7 +52,13 @@ describe('per-batch webhooks', () => {
     url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`;
     let hooks!: BatchWebhooks;
     ctx = await startApiApp(
-      { subscribe: (ids, u) => hooks.subscribe(ids, u) },
+      {
+        apiKeys: [`alice:${API_KEY}`],
+        subscribe: (ids, u, principal) => {
+          owners.push(principal);
+          return hooks.subscribe(ids, u, principal);
+        },
+      },
       {},
       { MEDIAFLOW_WEBHOOK_ALLOW_PRIVATE: 'true' },
     );
@@ -113,6 +120,8 @@ describe('per-batch webhooks', () => {
     });
     await new Promise((r) => setTimeout(r, 200));
     expect(received.filter((r) => JSON.parse(r.body).data.jobId === ok)).toHaveLength(1);
+    // Subscribed as the caller, whose cap paces the deliveries (webhook-caps.test.ts).
+    expect(new Set(owners)).toEqual(new Set(['alice']));
   });
 
   it('announces at once a job that had already ended when the batch came', async () => {
@@ -141,7 +150,7 @@ describe('per-batch webhooks', () => {
       key: 'hooks/shared.jpg',
     });
     const id = (outcome as { jobId: string }).jobId;
-    await shared[0]!.subscribe([id], url);
+    await shared[0]!.subscribe([id], url, 'alice');
     await waitForEnd(ctx.app, id);
     await eventsFor(id, 1);
     await new Promise((r) => setTimeout(r, 300));

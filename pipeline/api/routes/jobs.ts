@@ -123,7 +123,7 @@ async function runBatch(ctx: ApiContext, body: SubmitBody, request: FastifyReque
     onJobId: (id) => ctx.owners.add(id, principalOf(request)),
   });
   if (body.webhookUrl && ctx.subscribe && result.jobIds.length)
-    await ctx.subscribe(result.jobIds, body.webhookUrl);
+    await ctx.subscribe(result.jobIds, body.webhookUrl, principalOf(request));
   return result;
 }
 
