@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { MediaflowError } from '../errors.js';
 import { runProcess } from './run-process.js';
+import { cachedFact, fileIdentity } from './tool-cache.js';
 import {
   compareLibavcodec,
   describeVersion,
@@ -38,6 +39,8 @@ export interface Binaries {
    * time: without GCONV_PATH the bundled ffprobe segfaults on every MPEG-TS file (in the SDT).
    */
   env: Readonly<Record<string, string>>;
+  /** Where facts about these binaries are kept between processes (tool-cache.ts). */
+  cacheDir?: string;
 }
 
 /** Where Debian/Ubuntu/Fedora keep glibc's gconv modules. */
@@ -59,6 +62,8 @@ export interface BinaryOverrides {
   searchPath?: string | undefined;
   /** Run a build below MIN_RELEASE with a warning instead of refusing to start. */
   allowOutdated?: boolean | undefined;
+  /** Keep what was found out on disk for the next process (tool-cache.ts). Unset: do not. */
+  cacheDir?: string | undefined;
 }
 
 const VERSION_TIMEOUT_MS = 15_000;
@@ -79,6 +84,7 @@ export function resolveBinaries(overrides: BinaryOverrides = {}): Promise<Binari
     overrides.ffprobePath ?? '',
     overrides.searchPath ?? process.env.PATH ?? '',
     overrides.allowOutdated === true,
+    overrides.cacheDir ?? '',
   ]);
   let pending = cache.get(key);
   if (!pending) {
@@ -108,7 +114,26 @@ async function resolveUncached(overrides: BinaryOverrides): Promise<Binaries> {
   const gconv = GCONV_DIRS.find((dir) => existsSync(dir));
   const env: Record<string, string> = gconv ? { GCONV_PATH: gconv } : {};
   const searchPath = overrides.searchPath ?? process.env.PATH ?? '';
-  const specs: ToolSpec[] = [
+  const specs = toolSpecs(overrides);
+  // Every file the choice could fall on: when none changed, neither did the choice.
+  const candidates = await Promise.all(
+    specs
+      .flatMap((spec) => [
+        spec.explicit,
+        findOnPath(spec.tool, searchPath),
+        optionalBundledPath(spec),
+      ])
+      .map((file) => (file ? fileIdentity(file) : null)),
+  );
+  const key = { v: 1, candidates, env, allowOutdated: overrides.allowOutdated === true };
+  const binaries = await cachedFact(overrides.cacheDir, 'binaries', key, () =>
+    chooseAndCheck(specs, searchPath, env, overrides),
+  );
+  return overrides.cacheDir ? { ...binaries, cacheDir: overrides.cacheDir } : binaries;
+}
+
+function toolSpecs(overrides: BinaryOverrides): ToolSpec[] {
+  return [
     {
       tool: 'ffmpeg',
       envVar: 'FFMPEG_PATH',
@@ -122,6 +147,23 @@ async function resolveUncached(overrides: BinaryOverrides): Promise<Binaries> {
       explicit: overrides.ffprobePath,
     },
   ];
+}
+
+function optionalBundledPath(spec: ToolSpec): string | undefined {
+  if (spec.explicit) return undefined;
+  try {
+    return bundledPath(spec.bundle, spec.tool, spec.envVar);
+  } catch {
+    return undefined;
+  }
+}
+
+async function chooseAndCheck(
+  specs: ToolSpec[],
+  searchPath: string,
+  env: Record<string, string>,
+  overrides: BinaryOverrides,
+): Promise<Binaries> {
   const [ffmpeg, ffprobe] = await Promise.all(specs.map((spec) => choose(spec, searchPath, env)));
   if (!ffmpeg || !ffprobe)
     throw new MediaflowError('INTERNAL', 'unreachable: two specs, two answers');

@@ -1,6 +1,7 @@
 import { MediaflowError } from '../errors.js';
 import type { Binaries } from './binaries.js';
 import { runProcess } from './run-process.js';
+import { bootId, cachedFact, fileIdentity } from './tool-cache.js';
 import { describeVersion } from './version.js';
 
 /**
@@ -84,7 +85,49 @@ export function requireCapabilities(
   );
 }
 
+/** Capabilities as JSON: what the on-disk cache holds. */
+interface CapabilityLists {
+  encoders: string[];
+  decoderCodecs: [string, string][];
+  filters: string[];
+  hwaccels: string[];
+}
+
+/**
+ * What the build can do is a fact of the binary; which hardware devices open is a fact of this
+ * boot as well, so each is cached under its own key (tool-cache.ts).
+ */
 async function probeUncached(binaries: Binaries): Promise<Capabilities> {
+  const identity = await fileIdentity(binaries.ffmpeg);
+  const lists = await cachedFact(binaries.cacheDir, 'capabilities', { v: 1, identity }, () =>
+    probeLists(binaries),
+  );
+  const hwaccels = new Set(lists.hwaccels);
+  const hwDevices = await cachedFact(
+    binaries.cacheDir,
+    'hw-devices',
+    { v: 1, identity, boot: await bootId(), hwaccels: lists.hwaccels },
+    async () => {
+      const usable = await Promise.all(
+        lists.hwaccels.map(async (method) =>
+          (await canOpenDevice(binaries, method)) ? method : '',
+        ),
+      );
+      return usable.filter(Boolean);
+    },
+  );
+  const decoderCodecs = new Map(lists.decoderCodecs);
+  return {
+    encoders: new Set(lists.encoders),
+    decoders: new Set(decoderCodecs.keys()),
+    decoderCodecs,
+    filters: new Set(lists.filters),
+    hwaccels,
+    hwDevices: new Set(hwDevices),
+  };
+}
+
+async function probeLists(binaries: Binaries): Promise<CapabilityLists> {
   const list = async (flag: string) =>
     (
       await runProcess(binaries.ffmpeg, ['-hide_banner', flag], {
@@ -99,16 +142,11 @@ async function probeUncached(binaries: Binaries): Promise<Capabilities> {
     list('-filters').then(parseFilterList),
     list('-hwaccels').then(parseHwaccels),
   ]);
-  const usable = await Promise.all(
-    [...hwaccels].map(async (method) => ((await canOpenDevice(binaries, method)) ? method : '')),
-  );
   return {
-    encoders,
-    decoders: new Set(decoderCodecs.keys()),
-    decoderCodecs,
-    filters,
-    hwaccels,
-    hwDevices: new Set(usable.filter(Boolean)),
+    encoders: [...encoders],
+    decoderCodecs: [...decoderCodecs],
+    filters: [...filters],
+    hwaccels: [...hwaccels],
   };
 }
 

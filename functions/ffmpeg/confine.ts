@@ -5,6 +5,7 @@ import path from 'node:path';
 import { MediaflowError } from '../errors.js';
 import { findOnPath, type Binaries } from './binaries.js';
 import { runProcess } from './run-process.js';
+import { bootId, cachedFact, fileIdentity } from './tool-cache.js';
 
 /**
  * How media processes are confined. Every upload is decoded by ffmpeg, so a decoder bug must not
@@ -180,9 +181,23 @@ async function resolveUncached(
   if (settings.sandbox === 'off')
     return { confinement: { ...base, bwrap: undefined }, sandboxProblem: undefined };
   const bwrap = findOnPath('bwrap', settings.searchPath);
-  const problem = bwrap
-    ? await sandboxFailure(bwrap, binaries)
-    : 'bwrap (bubblewrap) is not installed';
+  // Whether user namespaces work is a fact of this boot (and of the binaries): a sandbox that
+  // worked is not tried again until one of them changes; one that failed is, at every start.
+  const key = {
+    v: 1,
+    boot: await bootId(),
+    bwrap: bwrap && (await fileIdentity(bwrap)),
+    ffmpeg: await fileIdentity(binaries.ffmpeg),
+  };
+  const { problem } = bwrap
+    ? await cachedFact(
+        binaries.cacheDir,
+        'sandbox',
+        key,
+        async () => ({ problem: await sandboxFailure(bwrap, binaries) }),
+        (result) => !result.problem,
+      )
+    : { problem: 'bwrap (bubblewrap) is not installed' };
   if (!problem) return { confinement: { ...base, bwrap }, sandboxProblem: undefined };
   if (settings.sandbox === 'required')
     throw new MediaflowError(

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
+import { defaultToolCacheDir } from '../../functions/ffmpeg/tool-cache.js';
 import type { ProbeLimits } from '../../functions/video/limits.js';
 import { BUILTIN_CATALOG, type PresetCatalog } from '../presets/catalog.js';
 import { loadPresetsFile } from '../presets/load-file.js';
@@ -79,6 +80,8 @@ export interface Config {
   /** Presets (built-ins plus MEDIAFLOW_PRESETS_FILE), routes and schedules. */
   catalog: PresetCatalog;
   ffmpegAllowOutdated: boolean;
+  /** Where facts about the media binaries are kept between processes; undefined: nowhere. */
+  toolCacheDir: string | undefined;
   /** How media processes are confined (see functions/ffmpeg/confine.ts). */
   media: {
     sandbox: 'auto' | 'required' | 'off';
@@ -232,6 +235,10 @@ function resolve(env: Env): Config {
       ? loadPresetsFile(env.MEDIAFLOW_PRESETS_FILE)
       : BUILTIN_CATALOG,
     ffmpegAllowOutdated: env.MEDIAFLOW_FFMPEG_ALLOW_OUTDATED,
+    toolCacheDir:
+      env.MEDIAFLOW_TOOL_CACHE_DIR === 'off'
+        ? undefined
+        : (env.MEDIAFLOW_TOOL_CACHE_DIR ?? defaultToolCacheDir()),
     media: {
       sandbox: env.MEDIAFLOW_SANDBOX,
       memoryBytes: env.MEDIAFLOW_MEDIA_MEMORY_MB * 1024 * 1024,

@@ -196,6 +196,12 @@ export const envSchema = z.object({
    */
   MEDIAFLOW_FFMPEG_ALLOW_OUTDATED: bool.default(false),
   /**
+   * Where what start-up finds out about ffmpeg/ffprobe is kept for the next process (keyed by the
+   * binaries' files, see functions/ffmpeg/tool-cache.ts). Default `$XDG_CACHE_HOME/mediaflow`,
+   * else `~/.cache/mediaflow`; `off` finds out anew at every start.
+   */
+  MEDIAFLOW_TOOL_CACHE_DIR: z.string().min(1).optional(),
+  /**
    * Keys (`name:token` or bare, like MEDIAFLOW_API_KEYS) whose holders see and manage every job,
    * bucket-event jobs included. Other keys see only the jobs they submitted.
    */

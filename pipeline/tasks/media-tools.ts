@@ -36,6 +36,7 @@ export function binaryOptions(config: Config): BinaryOverrides {
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
     allowOutdated: config.ffmpegAllowOutdated,
+    cacheDir: config.toolCacheDir,
   };
 }
 
