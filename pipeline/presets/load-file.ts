@@ -1,6 +1,7 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
+import type * as Yaml from 'yaml';
 import type { z } from 'zod';
 import { MediaflowError } from '../../functions/errors.js';
 import { describeIssue } from '../../functions/image/validation-message.js';
@@ -28,6 +29,11 @@ export function loadPresetsFile(file: string): PresetCatalog {
   } catch (error) {
     throw invalid(where, [`cannot read it: ${(error as Error).message}`]);
   }
+  // Required here, not imported at the top: only a process with a presets file pays for loading
+  // the YAML parser (a part of every cold start otherwise).
+  const { isNode, LineCounter, parseDocument } = createRequire(import.meta.url)(
+    'yaml',
+  ) as typeof Yaml;
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const lineOf = (at: Path): number | undefined => {

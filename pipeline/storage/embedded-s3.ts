@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { MediaflowError } from '../../functions/errors.js';
-import S3rver from 's3rver';
 
 /** Credentials s3rver accepts; it checks signatures, so clients must sign with these. */
 export const EMBEDDED_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
@@ -25,6 +24,9 @@ export async function startEmbeddedS3(options: {
 }): Promise<EmbeddedS3> {
   const directory = path.join(options.dataDir, 's3');
   fs.mkdirSync(directory, { recursive: true });
+  // Loaded here, not at the top: workers and API processes with a real S3 never need its
+  // dozens of modules (koa, winston), and loading them is a good part of a cold start.
+  const { default: S3rver } = await import('s3rver');
   const server = new S3rver({
     address: '127.0.0.1',
     port: options.port,
