@@ -213,6 +213,12 @@ async function main(): Promise<boolean> {
   const inputs = await makeInputs(uploads);
   log(`${inputs.length} inputs made; starting Redis, s3rver, serve and 3 workers`);
   const cluster = await startCluster(3);
+  // Interrupted, the soak still stops what it started: nothing it spawned outlives it.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => {
+      log(`${signal}: stopping the cluster`);
+      void cluster.close().finally(() => process.exit(130));
+    });
   log('cluster up; uploading');
   const store = new S3Store({
     endpoint: cluster.env.MEDIAFLOW_S3_ENDPOINT!,
