@@ -60,3 +60,22 @@ export function completeOperations(paths: Record<string, Record<string, Json>>):
     }
   return [...tags].map((name) => ({ name }));
 }
+
+/**
+ * Every operation under the API key (the document's default security; the public routes and the
+ * storage webhook name their own) is rate limited and authenticated, so it can answer 401 and
+ * 429: added, in place, where an operation does not say so itself.
+ */
+export function addKeyedErrors(
+  paths: Record<string, Record<string, Json>>,
+  keyed: Record<number, Json>,
+): void {
+  for (const item of Object.values(paths))
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op || op.security !== undefined) continue;
+      const responses = (op.responses ?? {}) as Record<string, Json>;
+      for (const [status, response] of Object.entries(keyed)) responses[status] ??= response;
+      op.responses = responses;
+    }
+}

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ERROR_CODES } from '../../functions/errors.js';
 import { HTTP_ERROR_CODES } from './http-errors.js';
-import { completeOperations } from './openapi-operations.js';
+import { addExamples } from './openapi-examples.js';
+import { addKeyedErrors, completeOperations } from './openapi-operations.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
 import { overviewSchema } from './routes/overview.js';
 import { schedulePaths } from './openapi-schedules.js';
@@ -348,6 +349,9 @@ export function buildOpenApi(options: {
       },
     },
   };
-  const tags = completeOperations(doc.paths as Record<string, Record<string, Json>>);
+  const paths = doc.paths as Record<string, Record<string, Json>>;
+  const tags = completeOperations(paths);
+  addKeyedErrors(paths, common);
+  addExamples(paths);
   return { ...doc, tags };
 }
