@@ -45,11 +45,6 @@ export class DeliveryLimiter {
     return turn;
   }
 
-  /** Owners with attempts in flight or waiting (for tests and metrics). */
-  get busyOwners(): number {
-    return [...this.owners.values()].filter((s) => s.inFlight > 0 || s.waiting.length > 0).length;
-  }
-
   private stateOf(owner: string): OwnerState {
     let state = this.owners.get(owner);
     if (!state) {
