@@ -25,6 +25,8 @@ export interface SubscriptionStore {
 /** One string per subscription, so a set holds each (owner, URL) pair once. */
 const encode = (s: Subscription) => JSON.stringify([s.owner, s.url]);
 function decode(member: string): Subscription {
+  // Members stored before subscriptions had owners are bare URLs; their owner is unknown.
+  if (!member.startsWith('[')) return { owner: 'unknown', url: member };
   const [owner, url] = JSON.parse(member) as [string, string];
   return { owner, url };
 }
