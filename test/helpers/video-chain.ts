@@ -12,6 +12,15 @@ import { splitVideo, type SplitResult } from '../../functions/video/split.js';
 import { transcodeSegment, type TranscodedSegment } from '../../functions/video/transcode.js';
 import { TEST_LIMITS } from './video-fixtures.js';
 
+/**
+ * One x264 thread for every encode here, pieces and single pass alike. With frame threads and a
+ * VBV cap x264's output differs from run to run (the rate control sees frame sizes late, in an
+ * order the scheduler picks), so byte comparisons would measure the machine's load; with one
+ * thread they are exact and repeatable. functions/video/seam-preroll.ts has the figures per
+ * thread count.
+ */
+const ENCODER = { threads: 1 };
+
 export interface ChainResult {
   info: MediaInfo;
   ladder: Rendition[];
@@ -64,6 +73,7 @@ export async function runVideoChain(
           rotation: info.video!.rotation,
           fps: info.video!.fps,
           hlsSegmentSeconds: options.hlsSeconds,
+          encoder: ENCODER,
           ...(options.watermark ? { watermark: options.watermark } : {}),
           measureEnds: split.mode === 'split',
         },
@@ -125,6 +135,7 @@ export async function encodeWhole(
       rotation: chain.info.video!.rotation,
       fps: chain.info.video!.fps,
       hlsSegmentSeconds: hlsSeconds,
+      encoder: ENCODER,
     },
     quietContext(workDir),
   );
