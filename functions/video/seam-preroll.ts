@@ -37,6 +37,21 @@ export const DEFAULT_PREROLL_SECONDS = 1;
  */
 export const PREROLL_VBV_INIT = 0.4;
 
+/**
+ * The most x264 threads one encoder of a piece gets. Frame threads keep frames in flight before
+ * the rate control sees their sizes, so the more of them, the less the pre-roll settles the VBV
+ * buffer by the cut: noise at the cap, 4 s pieces with the pre-roll above, video bytes against one
+ * encode at the same thread count (x264 veryfast, 2026-12-05):
+ *
+ * | threads per encoder | 1     | 2     | 3     | 4     | 8     | 16    |
+ * | ------------------- | ----- | ----- | ----- | ----- | ----- | ----- |
+ * | chunked / single    | +0.7% | +0.8% | +0.6% | +0.7% | +1.1% | +1.6% |
+ *
+ * Pieces get their parallelism from running side by side, so the cap costs speed only where few
+ * pieces run on many cores; a source that was not split has no seams and keeps its full share.
+ */
+export const MAX_PIECE_ENCODER_THREADS = 4;
+
 /** What a piece needs to warm its encoders up. */
 export interface Preroll {
   /** The lead-in: the end of the previous piece, starting on a keyframe. */

@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
 import { writeWatermarkPng } from '../../functions/image/watermark-png.js';
+import { MAX_PIECE_ENCODER_THREADS } from '../../functions/video/seam-preroll.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineTask, type TaskIO } from './handler.js';
@@ -52,6 +53,7 @@ export const transcodeHandler = defineTask({
           concurrency: io.config.worker.concurrency,
           stageTasks: stageTasks ?? io.config.worker.concurrency,
           renditions,
+          ...(segment.name ? { maxPerEncoder: MAX_PIECE_ENCODER_THREADS } : {}),
         }),
         ...(watermark ? { watermark } : {}),
         measureEnds: segment.name !== null,
@@ -115,6 +117,8 @@ export function encoderThreads(options: {
   stageTasks: number;
   renditions: ReadonlyArray<{ width: number; height: number }>;
   cores?: number;
+  /** A ceiling per encoder: a piece of a split source keeps its seams tight with few threads. */
+  maxPerEncoder?: number;
 }): number[] {
   const cores = options.cores ?? os.availableParallelism();
   const running = Math.max(1, Math.min(options.concurrency, options.stageTasks));
@@ -124,6 +128,7 @@ export function encoderThreads(options: {
   const top = pixels.indexOf(Math.max(...pixels));
   return pixels.map((p, i) => {
     const exact = total > 0 ? (share * p) / total : share / pixels.length;
-    return Math.max(1, i === top ? Math.ceil(exact - 1e-9) : Math.round(exact));
+    const threads = Math.max(1, i === top ? Math.ceil(exact - 1e-9) : Math.round(exact));
+    return Math.min(threads, options.maxPerEncoder ?? Number.POSITIVE_INFINITY);
   });
 }

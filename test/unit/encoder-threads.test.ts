@@ -29,6 +29,18 @@ describe('x264 threads per rendition', () => {
     ).toEqual([16]);
   });
 
+  it('keeps each encoder of a piece under the ceiling it is given', () => {
+    expect(
+      encoderThreads({
+        concurrency: 16,
+        stageTasks: 1,
+        renditions: ladder,
+        cores: 16,
+        maxPerEncoder: 4,
+      }),
+    ).toEqual([4, 4, 2, 1]);
+  });
+
   it('passes the count to every encoder, and leaves x264 to choose when unset', () => {
     const spec = {
       input: { file: '/s/seg.nut', format: 'nut' },
