@@ -1,3 +1,5 @@
+import { CODEC_BITRATE_FACTOR, setRenditionName, type VideoCodec } from './video-codecs.js';
+
 /**
  * The resolution ladder: which renditions a source gets. Pure.
  *
@@ -15,6 +17,8 @@ export interface Rendition {
   maxBitrate: number;
   /** VBV buffer in bits (x264 `-bufsize`). */
   bufferBits: number;
+  /** The rendition set (video codec) this rung belongs to; H.264 when absent. */
+  codec?: VideoCodec;
 }
 
 export interface LadderOptions {
@@ -121,4 +125,28 @@ export function interpolateCap(
     }
   }
   return round(last.bits);
+}
+
+/**
+ * The ladder once per codec, H.264 first and then in the order given: every set has the same
+ * sizes, with caps scaled by {@link CODEC_BITRATE_FACTOR}. H.264 rungs keep their names and carry
+ * no codec, so a one-codec ladder is exactly {@link computeLadder}'s.
+ */
+export function codecSets(
+  ladder: readonly Rendition[],
+  codecs: readonly VideoCodec[],
+): Rendition[] {
+  const others = [...new Set(codecs)].filter((c) => c !== 'h264');
+  return [
+    ...ladder,
+    ...others.flatMap((codec) =>
+      ladder.map((r) => ({
+        ...r,
+        name: setRenditionName(r.name, codec),
+        maxBitrate: Math.round((r.maxBitrate * CODEC_BITRATE_FACTOR[codec]) / 1000) * 1000,
+        bufferBits: Math.round(r.bufferBits * CODEC_BITRATE_FACTOR[codec]),
+        codec,
+      })),
+    ),
+  ];
 }

@@ -25,7 +25,7 @@ export interface TranscodeOptions {
   fps: number;
   /** HLS segment length; keyframes are forced at every multiple of it on the output timeline. */
   hlsSegmentSeconds: number;
-  encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>>;
+  encoder?: Partial<Pick<EncoderSettings, 'preset' | 'crf' | 'threads' | 'hevc' | 'av1'>>;
   /**
    * Measure the SSIM of the top rung's first and last frames against the piece (seam QC; pieces of
    * a split source only: a whole source has no joins). The top rung only: its decode is the cost
@@ -163,7 +163,7 @@ async function encodeLadder(
   segment: VideoSegment,
   options: TranscodeOptions,
   ctx: FunctionContext,
-  encoder: Pick<EncoderSettings, 'preset' | 'crf' | 'threads'>,
+  encoder: Pick<EncoderSettings, 'preset' | 'crf' | 'threads' | 'hevc' | 'av1'>,
   gopFrames: number,
   outputs: ReadonlyArray<Rendition & { file: string; threads: number | undefined }>,
   preroll: Preroll | undefined,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { FrameTiming } from '../../functions/ffmpeg/args/transcode-ladder.js';
 import type { ColorInfo } from '../../functions/video/color.js';
 import type { Rendition } from '../../functions/video/ladder.js';
+import { VIDEO_CODECS } from '../../functions/video/video-codecs.js';
 import type {
   AudioStreamInfo,
   MediaInfo,
@@ -95,6 +96,7 @@ export const renditionSchema = z.object({
   height: z.number().int().positive(),
   maxBitrate: z.number().positive(),
   bufferBits: z.number().positive(),
+  codec: z.enum(VIDEO_CODECS).optional(),
 }) satisfies z.ZodType<Rendition>;
 
 const frameTiming = z.object({

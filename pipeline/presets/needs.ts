@@ -5,12 +5,12 @@ import {
   type Capabilities,
   type CapabilityNeeds,
 } from '../../functions/ffmpeg/capabilities.js';
+import { CODEC_ENCODERS } from '../../functions/video/video-codecs.js';
 import type { Logger } from '../log.js';
 import { BUILTIN_PRESETS } from './builtin.js';
 import type { PresetCatalog } from './catalog.js';
 import type { Preset } from './schema.js';
 
-const VIDEO_ENCODERS = { h264: 'libx264', hevc: 'libx265', av1: 'libsvtav1' } as const;
 const AUDIO_ENCODERS = { aac: 'aac', mp3: 'libmp3lame', opus: 'libopus' } as const;
 
 /**
@@ -21,8 +21,8 @@ const AUDIO_ENCODERS = { aac: 'aac', mp3: 'libmp3lame', opus: 'libopus' } as con
 export function presetNeeds(preset: Preset): CapabilityNeeds {
   switch (preset.kind) {
     case 'video': {
-      const encoders = new Set<string>(preset.codecs.map((c) => VIDEO_ENCODERS[c]));
-      if (preset.keepHdr) encoders.add(VIDEO_ENCODERS.hevc);
+      const encoders = new Set<string>(preset.codecs.map((c) => CODEC_ENCODERS[c]));
+      if (preset.keepHdr) encoders.add(CODEC_ENCODERS.hevc);
       encoders.add('aac');
       // zscale and tonemap turn HDR sources into the SDR ladder; any upload may be HDR.
       const filters = [
@@ -81,9 +81,5 @@ export function checkPresetNeeds(
 /** Preset settings the schema accepts that the pipeline does not produce yet. */
 export function unbuiltSettings(preset: Preset): string[] {
   if (preset.kind !== 'video') return [];
-  const extra = preset.codecs.filter((codec) => codec !== 'h264');
-  return [
-    ...(extra.length ? [`codecs ${extra.join(', ')} (only the H.264 set is written yet)`] : []),
-    ...(preset.keepHdr ? ['keepHdr (HDR sources get the SDR ladder only)'] : []),
-  ];
+  return preset.keepHdr ? ['keepHdr (HDR sources get the SDR ladder only)'] : [];
 }

@@ -1,5 +1,5 @@
 import { MediaflowError } from '../../functions/errors.js';
-import { computeLadder } from '../../functions/video/ladder.js';
+import { codecSets, computeLadder } from '../../functions/video/ladder.js';
 import { probe } from '../../functions/video/probe.js';
 import { defineTask } from './handler.js';
 import { mediaTools } from './media-tools.js';
@@ -20,7 +20,7 @@ export const probeHandler = defineTask({
     const preset = io.job.preset;
     const renditions =
       preset.kind === 'video' && media.video
-        ? computeLadder(media.video, { heights: preset.ladder })
+        ? codecSets(computeLadder(media.video, { heights: preset.ladder }), preset.codecs)
         : [];
     return { media, renditions };
   },

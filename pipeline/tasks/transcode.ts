@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { WatermarkSpec } from '../../functions/ffmpeg/args/watermark.js';
 import { writeWatermarkPng } from '../../functions/image/watermark-png.js';
 import { MAX_PIECE_ENCODER_THREADS } from '../../functions/video/seam-preroll.js';
+import { CODEC_COST, type VideoCodec } from '../../functions/video/video-codecs.js';
 import { transcodeSegment } from '../../functions/video/transcode.js';
 import { mapConcurrently } from './concurrently.js';
 import { defineTask, type TaskIO } from './handler.js';
@@ -48,7 +49,12 @@ export const transcodeHandler = defineTask({
         fps: media.video?.fps ?? 30,
         color: media.video?.color,
         hlsSegmentSeconds: preset.hlsSegmentSeconds,
-        encoder: { preset: preset.x264Preset, crf: preset.crf },
+        encoder: {
+          preset: preset.x264Preset,
+          crf: preset.crf,
+          hevc: { preset: preset.hevcPreset, crf: preset.hevcCrf },
+          av1: { speed: preset.av1Speed, crf: preset.av1Crf },
+        },
         threadsPerRendition: encoderThreads({
           concurrency: io.config.worker.concurrency,
           stageTasks: stageTasks ?? io.config.worker.concurrency,
@@ -107,7 +113,8 @@ function placement(
  * that can actually run side by side: the stage's transcode tasks, at most this process's
  * concurrency (not the configured concurrency alone: 6 pieces on 16 slots left 10 idle while every
  * encoder ran one thread). The share is split by pixel count, since the top rung is the slowest
- * encoder and so the task's critical path: it gets the rounded-up share, the others the rounded
+ * encoder and so the task's critical path (with other codecs, by pixels times the codec's CPU
+ * cost): it gets the rounded-up share, the others the rounded
  * one, one thread at the least. Tasks that already fill the cores get one thread per encoder,
  * which avoids frame-threading overhead (measured 9% faster for two 4-rung 1080p pieces on 2
  * cores).
@@ -115,7 +122,7 @@ function placement(
 export function encoderThreads(options: {
   concurrency: number;
   stageTasks: number;
-  renditions: ReadonlyArray<{ width: number; height: number }>;
+  renditions: ReadonlyArray<{ width: number; height: number; codec?: VideoCodec }>;
   cores?: number;
   /** A ceiling per encoder: a piece of a split source keeps its seams tight with few threads. */
   maxPerEncoder?: number;
@@ -123,7 +130,8 @@ export function encoderThreads(options: {
   const cores = options.cores ?? os.availableParallelism();
   const running = Math.max(1, Math.min(options.concurrency, options.stageTasks));
   const share = cores / running;
-  const pixels = options.renditions.map((r) => r.width * r.height);
+  // Work, not pixels alone: an HEVC or AV1 rung costs more CPU than the H.264 one of its size.
+  const pixels = options.renditions.map((r) => r.width * r.height * CODEC_COST[r.codec ?? 'h264']);
   const total = pixels.reduce((a, b) => a + b, 0);
   const top = pixels.indexOf(Math.max(...pixels));
   return pixels.map((p, i) => {

@@ -28,7 +28,7 @@ describe('what presets need from ffmpeg', () => {
 
   it('lists encoders by codec and the overlay filter for any watermark, never drawtext', () => {
     expect(presetNeeds(av1)).toEqual({
-      encoders: ['libx264', 'libsvtav1', 'aac'],
+      encoders: ['libx264', 'libaom-av1', 'aac'],
       filters: ['scale', 'split', 'zscale', 'tonemap', 'overlay'],
     });
     expect(
@@ -53,7 +53,7 @@ describe('what presets need from ffmpeg', () => {
         code: 'CAPABILITY_MISSING',
         message: expect.stringMatching(
           new RegExp(
-            '^The preset "av1-too" of /etc/presets\\.yaml needs encoder libsvtav1, which the ' +
+            '^The preset "av1-too" of /etc/presets\\.yaml needs encoder libaom-av1, which the ' +
               'ffmpeg at /usr/bin/ffmpeg',
           ),
         ),

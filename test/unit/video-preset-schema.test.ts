@@ -14,15 +14,24 @@ describe('video preset streaming fields', () => {
     });
   });
 
-  it('accepts every codec set that keeps H.264', () => {
+  it('accepts every codec set that keeps H.264, in fMP4: MPEG-TS HLS carries H.264 only', () => {
     const preset = videoPresetSchema.parse({
       name: 'v',
       kind: 'video',
       codecs: ['h264', 'hevc', 'av1'],
-      packaging: 'ts',
     });
     expect(preset.codecs).toEqual(['h264', 'hevc', 'av1']);
-    expect(preset.packaging).toBe('ts');
+    expect(preset.packaging).toBe('cmaf');
+    const ts = videoPresetSchema.safeParse({
+      name: 'v',
+      kind: 'video',
+      codecs: ['h264', 'hevc'],
+      packaging: 'ts',
+    });
+    expect(ts.error?.issues[0]?.message).toMatch(/need packaging cmaf/);
+    expect(videoPresetSchema.safeParse({ name: 'v', kind: 'video', packaging: 'ts' }).success).toBe(
+      true,
+    );
   });
 
   it('refuses a codec set without the H.264 fallback, and repeats', () => {
@@ -55,18 +64,18 @@ describe('what a video preset needs of ffmpeg', () => {
   it('names the missing encoders and zscale, and how to get them', () => {
     const preset = videoPresetSchema.parse({ name: 'v', kind: 'video', codecs: ['h264', 'av1'] });
     expect(presetNeeds(preset)).toEqual({
-      encoders: ['libx264', 'libsvtav1', 'aac'],
+      encoders: ['libx264', 'libaom-av1', 'aac'],
       filters: ['scale', 'split', 'zscale', 'tonemap'],
     });
     expect(missingCapabilities(caps, presetNeeds(preset))).toEqual([
-      'encoder libsvtav1',
+      'encoder libaom-av1',
       'encoder aac',
       'filter split',
       'filter zscale',
     ]);
     expect(() => requireCapabilities(caps, presetNeeds(preset), 'The preset "v"', bin)).toThrow(
-      /The preset "v" needs encoder libsvtav1, .*filter zscale, .*apt-get install ffmpeg/,
+      /The preset "v" needs encoder libaom-av1, .*filter zscale, .*apt-get install ffmpeg/,
     );
-    expect(unbuiltSettings(preset)).toEqual(['codecs av1 (only the H.264 set is written yet)']);
+    expect(unbuiltSettings(preset)).toEqual([]);
   });
 });

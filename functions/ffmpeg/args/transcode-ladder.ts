@@ -2,7 +2,6 @@ import {
   ffmpegGlobalArgs,
   fileUrl,
   inputArgs,
-  kbps,
   progressArgs,
   seconds,
   type InputSpec,
@@ -15,7 +14,9 @@ import {
   type Preroll,
 } from '../../video/seam-preroll.js';
 import { bt709TagArgs, matrixConversion, toneMapFilters, type ColorSpec } from './color.js';
+import type { VideoCodec } from '../../video/video-codecs.js';
 import { rotationFilters } from './rotation.js';
+import { type CodecSettings, videoEncoderArgs } from './video-encoders.js';
 import { watermarkDemuxer, watermarkGraph, type WatermarkSpec } from './watermark.js';
 
 /**
@@ -43,6 +44,10 @@ export interface EncoderSettings {
    * 4-rendition 1080p segments at once on 2 cores.
    */
   threads?: number | undefined;
+  /** x265's preset and CRF for the HEVC set. */
+  hevc?: CodecSettings['hevc'];
+  /** libaom's speed and CRF for the AV1 set. */
+  av1?: CodecSettings['av1'];
 }
 
 export interface LadderOutput {
@@ -51,8 +56,10 @@ export interface LadderOutput {
   maxBitrate: number;
   bufferBits: number;
   file: string;
-  /** x264 threads for this rendition; overrides `EncoderSettings.threads`. */
+  /** Encoder threads for this rendition; overrides `EncoderSettings.threads`. */
   threads?: number | undefined;
+  /** The set this output belongs to; H.264 when absent. */
+  codec?: VideoCodec | undefined;
 }
 
 /**
@@ -243,27 +250,18 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
       '-dn',
       '-map_metadata',
       '-1',
-      '-c:v',
-      'libx264',
-      '-preset',
-      spec.encoder.preset,
-      ...((o.threads ?? spec.encoder.threads)
-        ? ['-threads', String(o.threads ?? spec.encoder.threads)]
-        : []),
-      '-profile:v',
-      'high',
-      '-crf',
-      String(spec.encoder.crf),
-      '-maxrate',
-      kbps(o.maxBitrate),
-      '-bufsize',
-      kbps(o.bufferBits),
-      '-g',
-      String(spec.encoder.gopFrames),
-      '-sc_threshold',
-      '0',
-      '-flags',
-      '+cgop',
+      ...videoEncoderArgs(
+        o.codec ?? 'h264',
+        {
+          x264Preset: spec.encoder.preset,
+          crf: spec.encoder.crf,
+          hevc: spec.encoder.hevc,
+          av1: spec.encoder.av1,
+        },
+        { ...o, threads: o.threads ?? spec.encoder.threads },
+        spec.encoder.gopFrames,
+        preroll ? PREROLL_VBV_INIT : undefined,
+      ),
       // Keep every decoded frame with its own timestamp: no duplicates or drops at the joins. (The
       // encoder time base is 1/rate of the frame grid: this x264 wrapper derives the frame rate,
       // and so the level, from it; a finer one such as the source's 1/90000 gives level 6.2.)
@@ -277,7 +275,6 @@ export function transcodeLadderArgs(spec: TranscodeLadderSpec, fps: number): str
     if (preroll && spec.timing) {
       // Half a frame before the piece's first frame: the cut lands on its forced keyframe.
       const half = (0.5 * spec.timing.rate.den) / spec.timing.rate.num;
-      args.push('-x264-params', `vbv-init=${PREROLL_VBV_INIT}`);
       args.push(...dropPrerollOutput(lead - half, fileUrl(o.file)));
     } else args.push('-f', 'mp4', fileUrl(o.file));
   });
