@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { MediaflowError } from '../errors.js';
-import { avcCodecStringFromMoov } from './codec-string.js';
+import { videoCodecStringFromMoov } from './codec-string.js';
 
 /**
  * Reads the facts playlists need from fragmented MP4 (CMAF) files as written: the track's
@@ -81,7 +81,7 @@ export function parseInit(bytes: Buffer): InitFacts {
   return {
     handler,
     timescale,
-    codec: avcCodecStringFromMoov(moovBytes) ?? aacCodecString(moovBytes),
+    codec: videoCodecStringFromMoov(moovBytes) ?? aacCodecString(moovBytes),
     defaultSampleDuration: trex ? bytes.readUInt32BE(trex.body + 12) : 0,
     defaultSampleFlags: trex ? bytes.readUInt32BE(trex.body + 20) : 0,
   };

@@ -8,7 +8,7 @@ import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import { hlsBitrates } from './cmaf-playlists.js';
 import { finishCmafRendition, safeName, type CmafRendition } from './cmaf-rendition.js';
-import { readAvcCodecString } from './codec-string.js';
+import { readVideoCodecString } from './codec-string.js';
 import { parseMediaPlaylist } from './hls-playlist.js';
 import { measureOutput, type OutputMeasure } from './measure.js';
 import { scanVideoPackets } from './packets.js';
@@ -128,10 +128,10 @@ export async function mergeRendition(
       progressSeconds: totalDuration,
       progressScale: (f) => f * 0.95,
     });
-    const [mp4, fragmented, avc] = await Promise.all([
+    const [mp4, fragmented, video] = await Promise.all([
       measureOutput(mp4File, options.tools, ctx),
       cmaf ? finishCmafRendition(hlsDir, ffmpegPlaylist, name) : null,
-      readAvcCodecString(mp4File),
+      readVideoCodecString(mp4File),
     ]);
     const hlsSegments = fragmented
       ? fragmented.segments.map((s, i) => ({
@@ -142,10 +142,10 @@ export async function mergeRendition(
           bytes: s.bytes,
         }))
       : await readHlsSegments(ffmpegPlaylist, hlsDir);
-    if (!avc)
+    if (!video)
       throw new MediaflowError(
         'FFMPEG_FAILED',
-        `The merged ${name} MP4 has no H.264 configuration record.`,
+        `The merged ${name} MP4 has no video configuration record (avcC, hvcC or av1C).`,
       );
     const { peak, average } = hlsBitrates(hlsSegments);
     const seams = await seamQc(input, mp4File, options.tools, ctx);
@@ -161,7 +161,7 @@ export async function mergeRendition(
       hlsSegments,
       peakBitrate: peak,
       averageBitrate: average,
-      codecs: input.audioFile && !cmaf ? `${avc},mp4a.40.2` : avc,
+      codecs: input.audioFile && !cmaf ? `${video},mp4a.40.2` : video,
       cmaf: fragmented,
       frameRate: mp4.fps,
       seams,
