@@ -19,8 +19,10 @@ export interface MasterVariant {
   subtitlesGroup?: string;
   /** Written on every variant when any variant is not SDR. */
   videoRange?: 'SDR' | 'PQ' | 'HLG';
-  /** A preference among variants (higher first), for codec-aware choice. */
+  /** HLS `SCORE`: the variant's relative quality, for a codec-aware choice among sets. */
   score?: number;
+  /** Listing order: higher first (the more efficient codec sets), then by bandwidth. */
+  preference?: number;
   /** The variant's I-frame playlist and its measured bitrates (video codec only). */
   iframes?: { uri: string; bandwidth: number; averageBandwidth: number; codecs: string };
 }
@@ -73,9 +75,10 @@ function checkCodecs(codecs: string): void {
 }
 
 /**
- * Builds the master playlist: alternative renditions first, then the variants sorted by score
- * (highest first, when set) and bandwidth (lowest first, where players start), then one I-frame
- * playlist per variant that has one.
+ * Builds the master playlist: alternative renditions first, then the variants sorted by
+ * preference (highest first, when set: a player starts with the first variant it can decode) and
+ * bandwidth (lowest first, where players start), then one I-frame playlist per variant that has
+ * one.
  */
 export function buildMasterPlaylist(
   variants: readonly MasterVariant[],
@@ -102,7 +105,8 @@ export function buildMasterPlaylist(
     lines.push(`#EXT-X-MEDIA:${attributes.join(',')}`);
   }
   const sorted = [...variants].sort(
-    (a, b) => (b.score ?? 0) - (a.score ?? 0) || a.bandwidth - b.bandwidth || a.height - b.height,
+    (a, b) =>
+      (b.preference ?? 0) - (a.preference ?? 0) || a.bandwidth - b.bandwidth || a.height - b.height,
   );
   for (const v of sorted) {
     checkUri(v.uri);
@@ -115,7 +119,7 @@ export function buildMasterPlaylist(
     ];
     if (v.frameRate && v.frameRate > 0) attributes.push(`FRAME-RATE=${v.frameRate.toFixed(3)}`);
     if (v.videoRange) attributes.push(`VIDEO-RANGE=${v.videoRange}`);
-    if (v.score !== undefined) attributes.push(`SCORE=${v.score.toFixed(1)}`);
+    if (v.score !== undefined) attributes.push(`SCORE=${v.score.toFixed(2)}`);
     if (v.audioGroup) attributes.push(`AUDIO=${quoted(v.audioGroup)}`);
     if (v.subtitlesGroup) attributes.push(`SUBTITLES=${quoted(v.subtitlesGroup)}`);
     lines.push(`#EXT-X-STREAM-INF:${attributes.join(',')}`, v.uri);
@@ -131,6 +135,8 @@ export function buildMasterPlaylist(
       `CODECS="${v.iframes.codecs}"`,
     ];
     if (v.videoRange) attributes.push(`VIDEO-RANGE=${v.videoRange}`);
+    // SCORE on every variant stream when on any (I-frame ones count), as RFC 8216bis asks.
+    if (v.score !== undefined) attributes.push(`SCORE=${v.score.toFixed(2)}`);
     attributes.push(`URI=${quoted(v.iframes.uri)}`);
     lines.push(`#EXT-X-I-FRAME-STREAM-INF:${attributes.join(',')}`);
   }

@@ -8,6 +8,11 @@ import {
 } from '../../functions/video/master-playlist.js';
 import type { OutputRecord } from '../plan/types.js';
 import type { AudioRendition, Variant } from '../plan/video-results.js';
+import {
+  CODEC_PREFERENCE,
+  codecOfString,
+  variantScore,
+} from '../../functions/video/video-codecs.js';
 import { defineTask } from './handler.js';
 import { videoPreset } from './video-preset.js';
 
@@ -24,10 +29,12 @@ export const masterHandler = defineTask({
     const preset = videoPreset(io);
     if (!preset.hls) return { outputs: [] };
     const cmaf = variants.every((v) => v.cmaf);
+    const ranking = codecRanking(variants);
     const text = cmaf
       ? buildMasterPlaylist(
           variants.map((v) => ({
             ...cmafVariant(v, audio),
+            ...ranking(v),
             ...(subtitles.length ? { subtitlesGroup: SUBTITLES_GROUP } : {}),
           })),
           {
@@ -108,6 +115,21 @@ function cmafVariant(v: Variant, audio: AudioRendition[]): MasterVariant {
   };
 }
 
+/**
+ * With more than one codec set, each variant's listing preference and SCORE (see
+ * `video-codecs.ts`); nothing for a single set, whose master stays as it was.
+ */
+function codecRanking(variants: readonly Variant[]) {
+  const sets = new Set(variants.map((v) => codecOfString(v.codecs)));
+  const sizes = [...new Set(variants.map((v) => v.width * v.height))].sort((a, b) => a - b);
+  return (v: Variant): { preference?: number; score?: number } => {
+    if (sets.size < 2) return {};
+    const codec = codecOfString(v.codecs);
+    const rank = sizes.indexOf(v.width * v.height) + 1;
+    return { preference: CODEC_PREFERENCE[codec], score: variantScore(rank, codec) };
+  };
+}
+
 function presentationSeconds(variants: Variant[]): number {
   return Math.max(
     ...variants.map((v) => {
@@ -119,23 +141,31 @@ function presentationSeconds(variants: Variant[]): number {
 }
 
 function mpdOptions(variants: Variant[], audio: AudioRendition[]) {
-  const video: DashAdaptationSet = {
-    contentType: 'video',
-    representations: [...variants]
-      .sort((a, b) => a.bandwidth - b.bandwidth)
-      .map((v) => ({
-        id: v.cmaf!.folder,
-        codecs: v.cmaf!.codec,
-        bandwidth: v.bandwidth,
-        timescale: v.cmaf!.timescale,
-        segments: v.cmaf!.segments,
-        width: v.width,
-        height: v.height,
-        frameRate: v.frameRate || null,
-      })),
-  };
+  // One video AdaptationSet per codec set, the most efficient first: a player picks the first set
+  // whose codec it decodes, then adapts within it.
+  const codecs = [...new Set(variants.map((v) => codecOfString(v.codecs)))].sort(
+    (a, b) => CODEC_PREFERENCE[b] - CODEC_PREFERENCE[a],
+  );
+  const video = codecs.map(
+    (codec): DashAdaptationSet => ({
+      contentType: 'video',
+      representations: variants
+        .filter((v) => codecOfString(v.codecs) === codec)
+        .sort((a, b) => a.bandwidth - b.bandwidth)
+        .map((v) => ({
+          id: v.cmaf!.folder,
+          codecs: v.cmaf!.codec,
+          bandwidth: v.bandwidth,
+          timescale: v.cmaf!.timescale,
+          segments: v.cmaf!.segments,
+          width: v.width,
+          height: v.height,
+          frameRate: v.frameRate || null,
+        })),
+    }),
+  );
   const sets: DashAdaptationSet[] = [
-    video,
+    ...video,
     ...audio.map(
       (a, i): DashAdaptationSet => ({
         contentType: 'audio',
