@@ -1,18 +1,20 @@
 import crypto from 'node:crypto';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { MemoryJobStore } from '../../pipeline/jobs/memory-store.js';
 import { RedisJobStore } from '../../pipeline/jobs/redis-store.js';
+import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
 import { SqliteJobStore } from '../../pipeline/jobs/sqlite-store.js';
-import { jobStoreConformance } from '../helpers/job-store-conformance.js';
+import { jobRecord, jobStoreConformance } from '../helpers/job-store-conformance.js';
 
-jobStoreConformance('memory', async () => ({ store: new MemoryJobStore() }));
+jobStoreConformance('memory', async (retention) => ({ store: new MemoryJobStore(retention) }));
 
-jobStoreConformance('redis', async () => {
+function openRedis(retention?: RetentionOptions) {
   const redisUrl = inject('redisUrl');
   const prefix = `mft-${crypto.randomBytes(4).toString('hex')}:`;
-  const store = new RedisJobStore(redisUrl, prefix);
+  const store = new RedisJobStore(redisUrl, prefix, undefined, retention);
   return {
+    prefix,
     store,
     watching: () => store.whenWatching(),
     async cleanup() {
@@ -22,6 +24,49 @@ jobStoreConformance('redis', async () => {
       redis.disconnect();
     },
   };
-});
+}
 
-jobStoreConformance('sqlite', async () => ({ store: new SqliteJobStore(':memory:') }));
+jobStoreConformance('redis', async (retention) => openRedis(retention));
+
+jobStoreConformance('sqlite', async (retention) => ({
+  store: new SqliteJobStore(':memory:', retention),
+}));
+
+describe('RedisJobStore retention', () => {
+  it("gives a finished job's keys a TTL, removes it on a retry, and prunes every key", async () => {
+    let clock = Date.now();
+    const day = 24 * 3600 * 1000;
+    const opened = openRedis({ retentionMs: day, now: () => clock });
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      const id = job.spec.id;
+      const keyOf = (suffix: string) => `${opened.prefix}job:${id}${suffix}`;
+      const perJob = [keyOf(''), keyOf(':tasks'), keyOf(':results'), keyOf(':writes')];
+      const ttls = async () => Promise.all(perJob.map((key) => redis.pttl(key)));
+      await opened.store.create(job);
+      await opened.store.setTask(id, 'image', {
+        kind: 'image',
+        stage: 1,
+        state: 'running',
+        progress: 0,
+        attempts: 1,
+      });
+      await opened.store.recordWrites(id, ['k/a']);
+      await opened.store.setState(id, { state: 'failed' });
+      // A result that arrives after the end expires with the job.
+      await opened.store.putResults(id, { image: {} });
+      for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(day - 60_000);
+      await opened.store.setState(id, { state: 'queued' });
+      expect(await ttls()).toEqual([-1, -1, -1, -1]);
+      await opened.store.setState(id, { state: 'succeeded' });
+      clock += day + 1;
+      await opened.store.counts();
+      expect((await redis.keys(`${opened.prefix}*`)).sort()).toEqual([]);
+    } finally {
+      await opened.store.close();
+      await opened.cleanup();
+      redis.disconnect();
+    }
+  });
+});
