@@ -1,5 +1,4 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MediaflowError } from '../../functions/errors.js';
@@ -21,6 +20,7 @@ import {
   type Retention,
   type RetentionOptions,
 } from './retention.js';
+import { openSqlite } from './open-sqlite.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /** The embedded store's file in the data folder. */
@@ -87,22 +87,10 @@ export class SqliteJobStore implements JobStore {
   /** `file` is a path, or ':memory:' for tests. */
   constructor(file: string, retention: RetentionOptions = {}) {
     this.retention = resolveRetention(retention);
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    try {
-      this.db = new Database(file);
-      // WAL: readers never wait for the writer; NORMAL sync is safe with WAL and much faster.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA);
-      this.migrate();
-    } catch (error) {
-      throw new MediaflowError(
-        'CONFIG_INVALID',
-        `Cannot open the job store ${file}: ${(error as Error).message} (MEDIAFLOW_DATA_DIR)`,
-        { cause: error },
-      );
-    }
+    this.db = openSqlite(file, 'job store', (db) => {
+      db.exec(SCHEMA);
+      this.migrate(db);
+    });
   }
 
   /** The embedded store in a data folder. */
@@ -115,21 +103,20 @@ export class SqliteJobStore implements JobStore {
    * setting applied to finished jobs already kept (it may have changed since the last start), and
    * the per-state counts recounted once here, so they are right whatever wrote the file before.
    */
-  private migrate(): void {
-    const columns = this.db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+  private migrate(db: Database.Database): void {
+    const columns = db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
     if (!columns.some((c) => c.name === 'expires'))
-      this.db.exec('ALTER TABLE jobs ADD COLUMN expires INTEGER');
-    this.db.exec(COUNTED);
-    this.db.transaction(() => {
+      db.exec('ALTER TABLE jobs ADD COLUMN expires INTEGER');
+    db.exec(COUNTED);
+    db.transaction(() => {
       const expires = expiryOf(this.retention);
-      if (expires === null)
-        this.db.exec('UPDATE jobs SET expires = NULL WHERE expires IS NOT NULL');
+      if (expires === null) db.exec('UPDATE jobs SET expires = NULL WHERE expires IS NOT NULL');
       else
-        this.db
-          .prepare(`UPDATE jobs SET expires = ? WHERE expires IS NULL AND state IN ${FINAL_STATES}`)
-          .run(expires);
-      this.db.exec('DELETE FROM job_counts');
-      const insert = this.db.prepare(
+        db.prepare(
+          `UPDATE jobs SET expires = ? WHERE expires IS NULL AND state IN ${FINAL_STATES}`,
+        ).run(expires);
+      db.exec('DELETE FROM job_counts');
+      const insert = db.prepare(
         'INSERT INTO job_counts (state, n) VALUES (?, (SELECT COUNT(*) FROM jobs WHERE state = ?))',
       );
       for (const state of JOB_STATES) insert.run(state, state);
