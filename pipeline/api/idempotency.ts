@@ -23,7 +23,7 @@ export type IdempotencyStart =
  * A port with three adapters: SQLite (embedded `serve`, in the data folder, so a replay survives a
  * restart), Redis (any number of API processes) and memory (bounded, for a server without either).
  * Keys arrive already scoped to the caller, so one client cannot replay another's. Answers are
- * kept gzipped for 24 h; one over MAX_ANSWER_BYTES compressed is not kept (a retry runs again).
+ * kept compressed for 24 h; one over MAX_ANSWER_BYTES compressed is not kept (a retry runs again).
  */
 export interface IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<IdempotencyStart>;
@@ -121,8 +121,8 @@ export class MemoryIdempotencyStore implements IdempotencyStore {
 /** The few Redis commands the Redis adapter needs; an ioredis client satisfies it. */
 export interface IdempotencyRedis {
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
-  set(key: string, value: string, px: 'PX', milliseconds: number): Promise<'OK' | null>;
-  get(key: string): Promise<string | null>;
+  set(key: string, value: Buffer, px: 'PX', milliseconds: number): Promise<'OK' | null>;
+  getBuffer(key: string): Promise<Buffer | null>;
   del(key: string): Promise<number>;
 }
 
@@ -148,7 +148,7 @@ export class RedisIdempotencyStore implements IdempotencyStore {
           'NX',
         );
         if (claimed === 'OK') return { outcome: 'proceed' };
-        const raw = await this.redis.get(this.prefix + key);
+        const raw = await this.redis.getBuffer(this.prefix + key);
         // Expired between the two commands: claim it again.
         if (raw !== null) return decide(fromRedis(raw), fingerprint);
       }
@@ -162,14 +162,15 @@ export class RedisIdempotencyStore implements IdempotencyStore {
         await this.redis.del(this.prefix + key);
         return;
       }
-      const value = { fingerprint, status: answer.status, answer: answer.body.toString('base64') };
-      await this.redis.set(this.prefix + key, JSON.stringify(value), 'PX', IDEMPOTENCY_TTL_MS);
+      const header = JSON.stringify({ fingerprint, status: answer.status });
+      const value = Buffer.concat([Buffer.from(`${header}\n`), answer.body]);
+      await this.redis.set(this.prefix + key, value, 'PX', IDEMPOTENCY_TTL_MS);
     });
   }
 
   abandon(key: string, fingerprint: string): Promise<void> {
     return unavailableOnError(async () => {
-      const raw = await this.redis.get(this.prefix + key);
+      const raw = await this.redis.getBuffer(this.prefix + key);
       const entry = raw ? fromRedis(raw) : undefined;
       if (entry && !entry.answer && entry.fingerprint === fingerprint)
         await this.redis.del(this.prefix + key);
@@ -190,21 +191,22 @@ async function unavailableOnError<T>(work: () => Promise<T>): Promise<T> {
 }
 
 /**
- * A Redis value: `{fingerprint, status, answer}` with the answer gzipped and in base64. Values
- * written before answers were packed (`response`, plain JSON) still replay until they expire.
+ * A Redis value: a JSON line `{fingerprint, status}`, then the compressed answer's bytes (none
+ * while pending). Values written before answers were packed (one JSON line with `response`) still
+ * replay until they expire.
  */
-function fromRedis(raw: string): IdempotencyEntry {
-  const value = JSON.parse(raw) as {
+function fromRedis(raw: Buffer): IdempotencyEntry {
+  const end = raw.indexOf(0x0a);
+  const header = JSON.parse(raw.subarray(0, end < 0 ? raw.length : end).toString('utf8')) as {
     fingerprint: string;
     status?: number;
-    answer?: string;
     response?: StoredResponse;
   };
   const answer =
-    value.answer !== undefined
-      ? { status: value.status ?? 202, body: Buffer.from(value.answer, 'base64') }
-      : value.response && packAnswer(value.response);
-  return { fingerprint: value.fingerprint, ...(answer ? { answer } : {}) };
+    end >= 0
+      ? { status: header.status ?? 202, body: raw.subarray(end + 1) }
+      : header.response && packAnswer(header.response);
+  return { fingerprint: header.fingerprint, ...(answer ? { answer } : {}) };
 }
 
 /** What a begin finds when the key is live: its answer, a conflict, or a request in flight. */
