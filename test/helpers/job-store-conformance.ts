@@ -1,50 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEvent, JobRecord, TaskStatus } from '../../pipeline/jobs/job.js';
+import type { JobEvent, TaskStatus } from '../../pipeline/jobs/job.js';
 import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
 import type { JobStore } from '../../pipeline/jobs/store.js';
-import { findPreset } from '../../pipeline/presets/builtin.js';
+import { jobRecord } from './job-record.js';
+
+export { jobRecord };
+
+/** Distinguishes the runs of one test across the stores of one file. */
+let seq = 0;
 
 export interface OpenedStore {
   store: JobStore;
   /** Resolves once `watch` delivers events (a Redis subscription is asynchronous). */
   watching?: () => Promise<void>;
   cleanup?: () => Promise<void>;
-}
-
-let seq = 0;
-
-/** A job record as the orchestrator creates it; ids sort in creation order. */
-export function jobRecord(
-  createdAt: string,
-  overrides: Partial<JobRecord> = {},
-  id = `j${String(Date.now()).padStart(14, '0')}${String(seq++).padStart(10, '0')}`,
-): JobRecord {
-  return {
-    spec: {
-      id,
-      source: {
-        bucket: 'in',
-        key: `k/${id}.jpg`,
-        etag: 'e1',
-        versionId: undefined,
-        size: 3,
-        contentType: 'image/jpeg',
-      },
-      preset: findPreset('image'),
-      outputBucket: 'out',
-      outputPrefix: `k/${id}.jpg/image/`,
-      scratchPrefix: `.mediaflow-scratch/${id}/`,
-      stageWeights: [1],
-    },
-    state: 'queued',
-    createdAt,
-    updatedAt: createdAt,
-    stage: 0,
-    tasks: {},
-    outputs: [],
-    ...overrides,
-  };
 }
 
 const running = (attempts = 1): TaskStatus => ({
