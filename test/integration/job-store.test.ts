@@ -1,4 +1,8 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
 import { MemoryJobStore } from '../../pipeline/jobs/memory-store.js';
@@ -67,6 +71,33 @@ describe('RedisJobStore retention', () => {
       await opened.store.close();
       await opened.cleanup();
       redis.disconnect();
+    }
+  });
+});
+
+describe('SqliteJobStore on a file from before retention', () => {
+  it('adds the expiry, counts the jobs it finds, and expires the finished ones', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-jobs-'));
+    const file = path.join(dir, 'jobs.sqlite');
+    try {
+      const old = new Database(file);
+      old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL, record TEXT NOT NULL, activity INTEGER)`);
+      const insert = old.prepare('INSERT INTO jobs (id, state, record) VALUES (?, ?, ?)');
+      for (const state of ['succeeded', 'failed', 'running'] as const) {
+        const { tasks: _, ...record } = jobRecord('2026-01-01T00:00:00.000Z', { state });
+        insert.run(record.spec.id, state, JSON.stringify(record));
+      }
+      old.close();
+      let clock = Date.now();
+      const store = new SqliteJobStore(file, { retentionMs: 1000, now: () => clock });
+      expect(await store.counts()).toMatchObject({ succeeded: 1, failed: 1, running: 1 });
+      clock += 1001;
+      expect(await store.counts()).toMatchObject({ succeeded: 0, failed: 0, running: 1 });
+      expect((await store.list({ limit: 10 })).jobs.map((j) => j.state)).toEqual(['running']);
+      await store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });
