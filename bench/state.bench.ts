@@ -214,7 +214,9 @@ export default async function stateBench(): Promise<Row[]> {
         unit: 'MiB',
         baseline: last(forever),
         ratio: last(kept) / last(forever),
-        note: `1-day retention vs kept forever; every 2,000 jobs: ${every(kept)} vs ${every(forever)}`,
+        note:
+          '1-day retention vs kept forever; every 2,000 jobs: ' +
+          `${every(kept)} vs ${every(forever)}`,
       },
       {
         name: 'Redis growth from job 2,000 to the last',
