@@ -126,7 +126,7 @@ export async function startServe(
       idempotency,
       ...(redis
         ? {
-            owners: new RedisJobOwners(redis, `${config.queuePrefix}:owners:`),
+            owners: new RedisJobOwners(redis, `${config.queuePrefix}:`),
             rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
           }
         : {}),

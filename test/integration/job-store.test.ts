@@ -5,6 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
+import { RedisJobOwners } from '../../pipeline/api/job-owners.js';
 import { MemoryJobStore } from '../../pipeline/jobs/memory-store.js';
 import { RedisJobStore } from '../../pipeline/jobs/redis-store.js';
 import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
@@ -46,7 +47,14 @@ describe('RedisJobStore retention', () => {
       const job = jobRecord('2026-01-01T00:00:00.000Z');
       const id = job.spec.id;
       const keyOf = (suffix: string) => `${opened.prefix}job:${id}${suffix}`;
-      const perJob = [keyOf(''), keyOf(':tasks'), keyOf(':results'), keyOf(':writes')];
+      const owners = new RedisJobOwners(redis, opened.prefix);
+      const perJob = [
+        keyOf(''),
+        keyOf(':tasks'),
+        keyOf(':results'),
+        keyOf(':writes'),
+        `${opened.prefix}owners:${id}`,
+      ];
       const ttls = async () => Promise.all(perJob.map((key) => redis.pttl(key)));
       await opened.store.create(job);
       await opened.store.setTask(id, 'image', {
@@ -58,11 +66,13 @@ describe('RedisJobStore retention', () => {
       });
       await opened.store.recordWrites(id, ['k/a']);
       await opened.store.setState(id, { state: 'failed' });
-      // A result that arrives after the end expires with the job.
+      // A result, or an owner (a caller submitting the finished job), arriving after the end
+      // expires with the job.
       await opened.store.putResults(id, { image: {} });
+      await owners.add(id, 'alice');
       for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(day - 60_000);
       await opened.store.setState(id, { state: 'queued' });
-      expect(await ttls()).toEqual([-1, -1, -1, -1]);
+      expect(await ttls()).toEqual([-1, -1, -1, -1, -1]);
       await opened.store.setState(id, { state: 'succeeded' });
       clock += day + 1;
       await opened.store.counts();
