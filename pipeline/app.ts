@@ -94,7 +94,11 @@ export async function createApp(
   await store.ensureBucket(config.buckets.output);
 
   // Job history in the data folder: it survives restarts (serve after demo lists the demo's jobs).
-  const jobs = overrides.jobs ?? SqliteJobStore.inDataDir(config.embedded.dataDir);
+  const jobs =
+    overrides.jobs ??
+    SqliteJobStore.inDataDir(config.embedded.dataDir, {
+      retentionMs: config.jobRetentionMs,
+    });
   const orchestrator = new Orchestrator({
     config,
     store,

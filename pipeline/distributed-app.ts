@@ -46,7 +46,9 @@ export async function createDistributedApp(
     (message) => log.warn({ err: message }, 'redis or queue error'),
     10_000,
   );
-  const jobs = new RedisJobStore(redisUrl, `${config.queuePrefix}:`, onError);
+  const jobs = new RedisJobStore(redisUrl, `${config.queuePrefix}:`, onError, {
+    retentionMs: config.jobRetentionMs,
+  });
   const notifier = notifierFor(config, jobs, log);
   let runner: BullmqRunner | undefined;
   let app: App;
@@ -117,7 +119,9 @@ export async function appForConfig(
   App & { readiness: Record<string, () => Promise<void>>; notifier: JobNotifier | undefined }
 > {
   if (config.mode.runner === 'bullmq') return createDistributedApp(config, log, options);
-  const jobs = SqliteJobStore.inDataDir(config.embedded.dataDir);
+  const jobs = SqliteJobStore.inDataDir(config.embedded.dataDir, {
+    retentionMs: config.jobRetentionMs,
+  });
   const notifier = notifierFor(config, jobs, log);
   const app = await createApp(config, log, {
     ...(options.handlers ? { handlers: options.handlers } : {}),

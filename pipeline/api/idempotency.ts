@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import { MediaflowError } from '../../functions/errors.js';
+import { packAnswer, unpackAnswer, type PackedAnswer } from './idempotency-codec.js';
 
 /** A stored answer to replay: the status and JSON body the first request got. */
 export interface StoredResponse {
@@ -19,8 +20,10 @@ export type IdempotencyStart =
 
 /**
  * Remembers Idempotency-Key headers so a retried batch submission gets the first answer back.
- * A port with two adapters: memory (embedded mode, one process) and Redis (any number of API
- * processes). Keys arrive already scoped to the caller, so one client cannot replay another's.
+ * A port with three adapters: SQLite (embedded `serve`, in the data folder, so a replay survives a
+ * restart), Redis (any number of API processes) and memory (bounded, for a server without either).
+ * Keys arrive already scoped to the caller, so one client cannot replay another's. Answers are
+ * kept compressed for 24 h; one over MAX_ANSWER_BYTES compressed is not kept (a retry runs again).
  */
 export interface IdempotencyStore {
   begin(key: string, fingerprint: string): Promise<IdempotencyStart>;
@@ -29,56 +32,97 @@ export interface IdempotencyStore {
   abandon(key: string, fingerprint: string): Promise<void>;
 }
 
-interface Entry {
+/** A key's record: who claimed it (the body's fingerprint) and, once done, the packed answer. */
+export interface IdempotencyEntry {
   fingerprint: string;
-  response?: StoredResponse;
-  expires: number;
+  answer?: PackedAnswer;
 }
 
 /** How long answers are kept, and how long a pending key blocks (a crashed request frees it). */
 export const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export const PENDING_TTL_MS = 5 * 60 * 1000;
+/** The memory store's bound on what it holds in all; the oldest keys go first beyond it. */
+export const MEMORY_IDEMPOTENCY_BYTES = 16 * 1024 * 1024;
+/** What an entry costs besides its answer (key, fingerprint, the map's own), roughly. */
+const ENTRY_BYTES = 256;
 
-/** The embedded mode's store: this process's memory, expired lazily. */
+interface MemoryEntry extends IdempotencyEntry {
+  expires: number;
+  bytes: number;
+}
+
+/**
+ * The store for a `serve` without a data folder (tests, the API alone): this process's memory,
+ * bounded in bytes. Entries sit in the order they were written, so expired ones are dropped from
+ * the front, and so are the oldest when the bound is reached.
+ */
 export class MemoryIdempotencyStore implements IdempotencyStore {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, MemoryEntry>();
+  private bytes = 0;
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly now: () => number = Date.now,
+    private readonly maxBytes = MEMORY_IDEMPOTENCY_BYTES,
+  ) {}
+
+  /** Bytes held now, answers included (for tests and the state bench). */
+  get storedBytes(): number {
+    return this.bytes;
+  }
 
   async begin(key: string, fingerprint: string): Promise<IdempotencyStart> {
     this.expire();
     const entry = this.entries.get(key);
-    if (!entry) {
-      this.entries.set(key, { fingerprint, expires: this.now() + PENDING_TTL_MS });
-      return { outcome: 'proceed' };
-    }
-    return decide(entry, fingerprint);
+    if (entry && entry.expires > this.now()) return decide(entry, fingerprint);
+    this.put(key, { fingerprint }, PENDING_TTL_MS);
+    return { outcome: 'proceed' };
   }
 
   async complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
-    this.entries.set(key, {
-      fingerprint,
-      response: structuredClone(response),
-      expires: this.now() + IDEMPOTENCY_TTL_MS,
-    });
+    const answer = packAnswer(response);
+    if (answer) this.put(key, { fingerprint, answer }, IDEMPOTENCY_TTL_MS);
+    else this.remove(key);
+    for (const oldest of this.entries.keys()) {
+      if (this.bytes <= this.maxBytes) break;
+      this.remove(oldest);
+    }
   }
 
   async abandon(key: string, fingerprint: string): Promise<void> {
     const entry = this.entries.get(key);
-    if (entry && !entry.response && entry.fingerprint === fingerprint) this.entries.delete(key);
+    if (entry && !entry.answer && entry.fingerprint === fingerprint) this.remove(key);
   }
 
+  /** Writes an entry at the back (the newest). */
+  private put(key: string, entry: IdempotencyEntry, ttlMs: number): void {
+    this.remove(key);
+    const bytes = ENTRY_BYTES + (entry.answer?.body.length ?? 0);
+    this.entries.set(key, { ...entry, expires: this.now() + ttlMs, bytes });
+    this.bytes += bytes;
+  }
+
+  private remove(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    this.entries.delete(key);
+    this.bytes -= entry.bytes;
+  }
+
+  /** Drops expired entries from the front; one expired behind a live one waits (begin checks). */
   private expire(): void {
     const now = this.now();
-    for (const [key, entry] of this.entries) if (entry.expires <= now) this.entries.delete(key);
+    for (const [key, entry] of this.entries) {
+      if (entry.expires > now) return;
+      this.remove(key);
+    }
   }
 }
 
 /** The few Redis commands the Redis adapter needs; an ioredis client satisfies it. */
 export interface IdempotencyRedis {
   set(key: string, value: string, px: 'PX', milliseconds: number, nx: 'NX'): Promise<'OK' | null>;
-  set(key: string, value: string, px: 'PX', milliseconds: number): Promise<'OK' | null>;
-  get(key: string): Promise<string | null>;
+  set(key: string, value: Buffer, px: 'PX', milliseconds: number): Promise<'OK' | null>;
+  getBuffer(key: string): Promise<Buffer | null>;
   del(key: string): Promise<number>;
 }
 
@@ -104,29 +148,31 @@ export class RedisIdempotencyStore implements IdempotencyStore {
           'NX',
         );
         if (claimed === 'OK') return { outcome: 'proceed' };
-        const raw = await this.redis.get(this.prefix + key);
+        const raw = await this.redis.getBuffer(this.prefix + key);
         // Expired between the two commands: claim it again.
-        if (raw !== null) return decide(JSON.parse(raw) as Entry, fingerprint);
+        if (raw !== null) return decide(fromRedis(raw), fingerprint);
       }
     });
   }
 
   complete(key: string, fingerprint: string, response: StoredResponse): Promise<void> {
     return unavailableOnError(async () => {
-      await this.redis.set(
-        this.prefix + key,
-        JSON.stringify({ fingerprint, response }),
-        'PX',
-        IDEMPOTENCY_TTL_MS,
-      );
+      const answer = packAnswer(response);
+      if (!answer) {
+        await this.redis.del(this.prefix + key);
+        return;
+      }
+      const header = JSON.stringify({ fingerprint, status: answer.status });
+      const value = Buffer.concat([Buffer.from(`${header}\n`), answer.body]);
+      await this.redis.set(this.prefix + key, value, 'PX', IDEMPOTENCY_TTL_MS);
     });
   }
 
   abandon(key: string, fingerprint: string): Promise<void> {
     return unavailableOnError(async () => {
-      const raw = await this.redis.get(this.prefix + key);
-      const entry = raw ? (JSON.parse(raw) as Entry) : undefined;
-      if (entry && !entry.response && entry.fingerprint === fingerprint)
+      const raw = await this.redis.getBuffer(this.prefix + key);
+      const entry = raw ? fromRedis(raw) : undefined;
+      if (entry && !entry.answer && entry.fingerprint === fingerprint)
         await this.redis.del(this.prefix + key);
     });
   }
@@ -144,13 +190,30 @@ async function unavailableOnError<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function decide(
-  entry: Pick<Entry, 'fingerprint' | 'response'>,
-  fingerprint: string,
-): IdempotencyStart {
+/**
+ * A Redis value: a JSON line `{fingerprint, status}`, then the compressed answer's bytes (none
+ * while pending). Values written before answers were packed (one JSON line with `response`) still
+ * replay until they expire.
+ */
+function fromRedis(raw: Buffer): IdempotencyEntry {
+  const end = raw.indexOf(0x0a);
+  const header = JSON.parse(raw.subarray(0, end < 0 ? raw.length : end).toString('utf8')) as {
+    fingerprint: string;
+    status?: number;
+    response?: StoredResponse;
+  };
+  const answer =
+    end >= 0
+      ? { status: header.status ?? 202, body: raw.subarray(end + 1) }
+      : header.response && packAnswer(header.response);
+  return { fingerprint: header.fingerprint, ...(answer ? { answer } : {}) };
+}
+
+/** What a begin finds when the key is live: its answer, a conflict, or a request in flight. */
+export function decide(entry: IdempotencyEntry, fingerprint: string): IdempotencyStart {
   if (entry.fingerprint !== fingerprint) return { outcome: 'conflict' };
-  return entry.response
-    ? { outcome: 'replay', response: entry.response }
+  return entry.answer
+    ? { outcome: 'replay', response: unpackAnswer(entry.answer) }
     : { outcome: 'in-progress' };
 }
 

@@ -40,19 +40,38 @@ export class MemoryJobOwners implements JobOwners {
   }
 }
 
-/** Owners in Redis (one set per job), shared by every `serve` process. */
+/**
+ * Adds an owner; a set made after its job finished (a caller submitting a finished job) takes the
+ * job's TTL, so it expires with the job (MEDIAFLOW_JOB_RETENTION_DAYS). KEYS: owners, job.
+ */
+const ADD_OWNER = `
+redis.call('SADD', KEYS[1], ARGV[1])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+`;
+
+/**
+ * Owners in Redis (one set per job, `<prefix>owners:<id>`), shared by every `serve` process.
+ * `prefix` is the job store's: the store expires a finished job's owners with its record.
+ */
 export class RedisJobOwners implements JobOwners {
   constructor(
-    private readonly redis: Pick<Redis, 'sadd' | 'smembers'>,
-    private readonly prefix = 'mediaflow:owners:',
+    private readonly redis: Pick<Redis, 'eval' | 'smembers'>,
+    private readonly prefix = 'mediaflow:',
   ) {}
 
   async add(jobId: string, principal: string): Promise<void> {
-    await this.redis.sadd(this.prefix + jobId, principal);
+    await this.redis.eval(
+      ADD_OWNER,
+      2,
+      `${this.prefix}owners:${jobId}`,
+      `${this.prefix}job:${jobId}`,
+      principal,
+    );
   }
 
   async of(jobId: string): Promise<ReadonlySet<string>> {
-    const members = await this.redis.smembers(this.prefix + jobId);
+    const members = await this.redis.smembers(`${this.prefix}owners:${jobId}`);
     return members.length ? new Set(members) : STORAGE_ONLY;
   }
 }

@@ -5,10 +5,7 @@ import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
 import { registerConsumerMetrics } from './consumer-metrics.js';
 
 export interface MetricsSources {
-  /**
-   * Jobs per state. The default pages through the job store, which is fine for the embedded store;
-   * a Redis store can count cheaper.
-   */
+  /** Jobs per state. The default is the job store's `counts()`: constant time, never a scan. */
   countJobs?: () => Promise<Partial<Record<JobState, number>>>;
   /**
    * Tasks waiting to run. The default counts queued tasks of unfinished jobs; the BullMQ runner can
@@ -19,7 +16,7 @@ export interface MetricsSources {
   consumers?: () => ConsumerSnapshot[];
 }
 
-/** Counting stops here per state, so a scrape stays bounded however many jobs are kept. */
+/** Open jobs read per state for task counts, so a scrape stays bounded however many are open. */
 const COUNT_CAP = 10_000;
 const PAGE = 200;
 
@@ -43,7 +40,7 @@ export class ApiMetrics {
   constructor(jobs: JobStore, sources: MetricsSources = {}, now: () => number = Date.now) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'mediaflow_' });
-    const countJobs = sources.countJobs ?? (() => defaultCounts(jobs));
+    const countJobs = sources.countJobs ?? (() => jobs.counts());
     this.countJobs = countJobs;
     this.jobs = jobs;
     this.sources = sources;
@@ -51,9 +48,7 @@ export class ApiMetrics {
 
     new Gauge({
       name: 'mediaflow_jobs',
-      help:
-        `Jobs by state (each state counted up to ${COUNT_CAP} ` +
-        'when counted from the job store).',
+      help: 'Jobs by state (finished jobs until MEDIAFLOW_JOB_RETENTION_DAYS expires them).',
       labelNames: ['state'],
       registers,
       async collect() {
@@ -171,21 +166,6 @@ async function openTasks(jobs: JobStore): Promise<{ queued: number; running: num
       seen += page.jobs.length;
       cursor = page.nextCursor ?? undefined;
     } while (cursor && seen < COUNT_CAP);
-  }
-  return counts;
-}
-
-async function defaultCounts(jobs: JobStore): Promise<Partial<Record<JobState, number>>> {
-  const counts: Partial<Record<JobState, number>> = {};
-  for (const state of JOB_STATES) {
-    let count = 0;
-    let cursor: string | undefined;
-    do {
-      const page = await jobs.list({ state, limit: PAGE, ...(cursor ? { cursor } : {}) });
-      count += page.jobs.length;
-      cursor = page.nextCursor ?? undefined;
-    } while (cursor && count < COUNT_CAP);
-    counts[state] = count;
   }
   return counts;
 }

@@ -154,8 +154,9 @@ export function buildOpenApi(options: {
           description:
             `Creates (or finds) one job per object. At most ${options.maxBatchItems} items per ` +
             `batch. With an \`Idempotency-Key\` header, a retry with the same body returns the ` +
-            `first answer (header \`Idempotent-Replayed: true\`); the same key with another body ` +
-            `is a 409. ${presetNamesText(presets)}`,
+            `first answer (header \`Idempotent-Replayed: true\`) for 24 h; the same key with ` +
+            `another body is a 409. An answer over 256 KiB compressed is not kept: its retry ` +
+            `runs again, finding the jobs it made. ${presetNamesText(presets)}`,
           parameters: [
             {
               name: 'Idempotency-Key',

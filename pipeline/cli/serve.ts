@@ -6,6 +6,7 @@ import {
   RedisSubscriptionStore,
 } from '../api/batch-webhooks.js';
 import { RedisIdempotencyStore } from '../api/idempotency.js';
+import { SqliteIdempotencyStore } from '../api/idempotency-sqlite.js';
 import { RedisJobOwners } from '../api/job-owners.js';
 import { DEFAULT_RATE_LIMIT } from '../api/rate-limit.js';
 import { buildServer, listen, type ServerOptions } from '../api/server.js';
@@ -39,6 +40,8 @@ export interface ServeHandle {
  * Embedded (no REDIS_URL): the in-process runner and job state in SQLite in the data folder (kept
  * across restarts); uploads to the embedded store trigger jobs through its own events, and with an
  * external endpoint through the webhook (and the sweep, when MEDIAFLOW_SWEEP_INTERVAL_S is set).
+ *
+ * Idempotency-Key answers are kept in the data folder too.
  *
  * Distributed (REDIS_URL): job state in Redis and tasks on BullMQ workers (`appForConfig`), and
  * the API's own shared state goes to Redis too, so any number of serve processes behave as one:
@@ -98,6 +101,10 @@ export async function startServe(
     }),
     log,
   });
+  // Embedded: Idempotency-Key answers in the data folder, so a retry after a restart replays.
+  const idempotency = redis
+    ? new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`)
+    : SqliteIdempotencyStore.inDataDir(config.embedded.dataDir);
   let server: Awaited<ReturnType<typeof buildServer>> | undefined;
   const stop = async () => {
     await triggers.stop();
@@ -106,6 +113,7 @@ export async function startServe(
     // Stops accepting requests and ends SSE streams first, then stops tasks and storage.
     await server?.close();
     await webhooks.close();
+    if (idempotency instanceof SqliteIdempotencyStore) idempotency.close();
     redis?.disconnect();
     await app.close();
   };
@@ -115,10 +123,10 @@ export async function startServe(
       consumers: triggers.consumers,
       schedules: () => scheduler.list(),
       subscribe: (jobIds, url, principal) => webhooks.subscribe(jobIds, url, principal),
+      idempotency,
       ...(redis
         ? {
-            idempotency: new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`),
-            owners: new RedisJobOwners(redis, `${config.queuePrefix}:owners:`),
+            owners: new RedisJobOwners(redis, `${config.queuePrefix}:`),
             rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
           }
         : {}),

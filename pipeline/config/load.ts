@@ -64,6 +64,8 @@ export interface Config {
     perPrincipal: DeliveryLimits;
   };
   sweepIntervalMs: number;
+  /** How long finished jobs are kept (MEDIAFLOW_JOB_RETENTION_DAYS); 0 keeps them forever. */
+  jobRetentionMs: number;
   watchdog: { intervalMs: number; graceMs: number };
   minioListen: boolean;
   /** Message-queue triggers; each is off while its URL is unset. */
@@ -205,6 +207,7 @@ function resolve(env: Env): Config {
       },
     },
     sweepIntervalMs: env.MEDIAFLOW_SWEEP_INTERVAL_S * 1000,
+    jobRetentionMs: Math.round(env.MEDIAFLOW_JOB_RETENTION_DAYS * 24 * 3600 * 1000),
     watchdog: {
       intervalMs: env.MEDIAFLOW_WATCHDOG_INTERVAL_S * 1000,
       graceMs: env.MEDIAFLOW_WATCHDOG_GRACE_S * 1000,

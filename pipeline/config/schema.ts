@@ -177,6 +177,13 @@ export const envSchema = z.object({
   MEDIAFLOW_WATCHDOG_INTERVAL_S: nonNegativeInt.default(30),
   MEDIAFLOW_WATCHDOG_GRACE_S: positiveInt.default(120),
   /**
+   * Days a finished job (succeeded, failed, cancelled) is kept in the job store, with its tasks,
+   * results, recorded writes and owners; 0 keeps every job forever. Open jobs never expire, and a
+   * retry clears the expiry. Outputs in storage are not touched. In distributed mode Redis needs
+   * `noeviction` (BullMQ), so without retention a full Redis stops everything.
+   */
+  MEDIAFLOW_JOB_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  /**
    * Storage: time to get a connection (including a wait for a free one of the pool of 128), and
    * time until a response starts or any pause of data after. Each of the SDK's 3 attempts has them.
    */

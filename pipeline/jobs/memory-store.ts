@@ -3,12 +3,21 @@ import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import {
   isFinal,
+  JOB_STATES,
   mergeTaskStatus,
   taskWriteApplies,
   type JobEvent,
   type JobRecord,
+  type JobState,
   type TaskStatus,
 } from './job.js';
+import {
+  expiryOf,
+  PRUNE_BATCH,
+  resolveRetention,
+  type Retention,
+  type RetentionOptions,
+} from './retention.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /**
@@ -21,12 +30,29 @@ export class MemoryJobStore implements JobStore {
   private readonly writes = new Map<string, Set<string>>();
   /** Last activity (epoch ms) of each open job, for `idle`; final jobs leave it. */
   private readonly activity = new Map<string, number>();
+  /**
+   * Finished jobs by expiry (epoch ms). Retention is one duration, so insertion order is expiry
+   * order: pruning reads from the front and stops at the first job not yet due.
+   */
+  private readonly expiring = new Map<string, number>();
+  private readonly counted = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<
+    JobState,
+    number
+  >;
   private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly retention: Retention;
+
+  constructor(options: RetentionOptions = {}) {
+    this.retention = resolveRetention(options);
+  }
 
   async create(job: JobRecord): Promise<boolean> {
+    this.prune();
     if (this.jobs.has(job.spec.id)) return false;
     this.jobs.set(job.spec.id, structuredClone(job));
     this.results.set(job.spec.id, {});
+    this.counted[job.state] += 1;
+    this.retain(job.spec.id, job.state);
     this.active(job.spec.id);
     this.emit({ type: 'job', jobId: job.spec.id, state: job.state });
     return true;
@@ -34,7 +60,7 @@ export class MemoryJobStore implements JobStore {
 
   async get(id: string): Promise<JobRecord | null> {
     const job = this.jobs.get(id);
-    return job ? structuredClone(job) : null;
+    return job && !this.expired(id) ? structuredClone(job) : null;
   }
 
   async setState(
@@ -45,7 +71,13 @@ export class MemoryJobStore implements JobStore {
     const job = this.require(id);
     if (guard && (isFinal(job.state) || job.error)) return false;
     if (typeof guard === 'object' && job.stage !== guard.openAtStage) return false;
+    const before = job.state;
     Object.assign(job, structuredClone(patch), { updatedAt: new Date().toISOString() });
+    if (job.state !== before) {
+      this.counted[before] -= 1;
+      this.counted[job.state] += 1;
+      this.retain(id, job.state);
+    }
     this.active(id);
     this.emit({
       type: 'job',
@@ -104,6 +136,7 @@ export class MemoryJobStore implements JobStore {
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
+    this.prune();
     // Newest first; the cursor is the position after the last job returned.
     const all = [...this.jobs.values()]
       .filter((j) => !query.state || j.state === query.state)
@@ -114,6 +147,11 @@ export class MemoryJobStore implements JobStore {
     const page = all.slice(start, start + query.limit);
     const next = start + page.length;
     return { jobs: structuredClone(page), nextCursor: next < all.length ? String(next) : null };
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    this.prune();
+    return { ...this.counted };
   }
 
   async idle(before: number, limit: number): Promise<string[]> {
@@ -143,6 +181,33 @@ export class MemoryJobStore implements JobStore {
     this.events.emit('event', event);
   }
 
+  /** A job that reached a final state gets an expiry; one reopened (a retry) loses it. */
+  private retain(id: string, state: JobState): void {
+    this.expiring.delete(id);
+    const expires = isFinal(state) ? expiryOf(this.retention) : null;
+    if (expires !== null) this.expiring.set(id, expires);
+  }
+
+  private expired(id: string): boolean {
+    const expires = this.expiring.get(id);
+    return expires !== undefined && expires <= this.retention.now();
+  }
+
+  /** Removes up to PRUNE_BATCH expired jobs, oldest first. */
+  private prune(): void {
+    let removed = 0;
+    for (const [id, expires] of this.expiring) {
+      if (expires > this.retention.now() || removed++ >= PRUNE_BATCH) return;
+      const job = this.jobs.get(id);
+      if (job) this.counted[job.state] -= 1;
+      this.expiring.delete(id);
+      this.jobs.delete(id);
+      this.results.delete(id);
+      this.writes.delete(id);
+      this.activity.delete(id);
+    }
+  }
+
   /** Records activity now for an open job; a final job leaves the watchdog's index. */
   private active(id: string): void {
     const job = this.jobs.get(id);
@@ -152,7 +217,7 @@ export class MemoryJobStore implements JobStore {
 
   private require(id: string): JobRecord {
     const job = this.jobs.get(id);
-    if (!job) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
+    if (!job || this.expired(id)) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
     return job;
   }
 

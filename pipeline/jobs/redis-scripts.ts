@@ -22,18 +22,69 @@ end
 `;
 
 /**
- * KEYS: job, tasks, index:all, index:<state>, activity. ARGV: id, channel, spec, state, createdAt,
- * updatedAt, stage, outputs, error|'', score, then task id/status pairs.
+ * Retention. A job reaching a final state gets a TTL on its hash and per-job keys, and an entry in
+ * `expiry:<state>` (scored by expiry, epoch ms); a reopened job loses both. `prune` removes up to
+ * `batch` due jobs from their indexes (and deletes their keys, should Redis not have yet), so the
+ * index sorted sets shrink with the jobs without any call scanning them. Keys are derived from the
+ * prefix here, like the state indexes.
  */
-export const CREATE = `${ACTIVITY}
+const RETENTION = `
+local FINAL = {'succeeded', 'failed', 'cancelled'}
+local function final(s) return s == 'succeeded' or s == 'failed' or s == 'cancelled' end
+local function jobKeys(prefix, id)
+  local job = prefix .. 'job:' .. id
+  return {job, job .. ':tasks', job .. ':results', job .. ':writes', prefix .. 'owners:' .. id}
+end
+local function retain(prefix, id, old, new, now, ms)
+  if old and final(old) then redis.call('ZREM', prefix .. 'expiry:' .. old, id) end
+  local expires = final(new) and tonumber(ms) > 0
+  for _, key in ipairs(jobKeys(prefix, id)) do
+    if expires then redis.call('PEXPIRE', key, ms) else redis.call('PERSIST', key) end
+  end
+  if expires then
+    redis.call('ZADD', prefix .. 'expiry:' .. new, tonumber(now) + tonumber(ms), id)
+  end
+end
+local function prune(prefix, now, batch)
+  for _, state in ipairs(FINAL) do
+    local expiry = prefix .. 'expiry:' .. state
+    for _, id in ipairs(redis.call('ZRANGEBYSCORE', expiry, '-inf', now, 'LIMIT', 0, batch)) do
+      redis.call('DEL', unpack(jobKeys(prefix, id)))
+      redis.call('ZREM', prefix .. 'index:' .. state, id)
+      redis.call('ZREM', prefix .. 'index:all', id)
+      redis.call('ZREM', expiry, id)
+    end
+  end
+end
+-- A key written after its job finished (a late result) expires with the job.
+local function inherit(job, key)
+  local ttl = redis.call('PTTL', job)
+  if ttl > 0 then redis.call('PEXPIRE', key, ttl) end
+end
+`;
+
+/**
+ * KEYS: job, tasks, index:all, index:<state>, activity. ARGV: id, channel, spec, state, createdAt,
+ * updatedAt, stage, outputs, error|'', score, prefix, now (ms), retention (ms), prune batch, then
+ * task id/status pairs. A job expired by Redis but not yet pruned leaves entries behind: they are
+ * dropped first, so pruning them later cannot remove the new job from its indexes.
+ */
+export const CREATE = `${ACTIVITY}${RETENTION}
+prune(ARGV[11], ARGV[12], ARGV[14])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+for _, state in ipairs(FINAL) do
+  if redis.call('ZREM', ARGV[11] .. 'expiry:' .. state, ARGV[1]) == 1 then
+    redis.call('ZREM', ARGV[11] .. 'index:' .. state, ARGV[1])
+  end
+end
 redis.call('HSET', KEYS[1], 'spec', ARGV[3], 'state', ARGV[4], 'createdAt', ARGV[5],
   'updatedAt', ARGV[6], 'stage', ARGV[7], 'outputs', ARGV[8], 'score', ARGV[10])
 if ARGV[9] ~= '' then redis.call('HSET', KEYS[1], 'error', ARGV[9]) end
 redis.call('ZADD', KEYS[3], ARGV[10], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[10], ARGV[1])
-for i = 11, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+for i = 15, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 touch(KEYS[5], ARGV[1], ARGV[4], ARGV[10])
+if final(ARGV[4]) then retain(ARGV[11], ARGV[1], nil, ARGV[4], ARGV[12], ARGV[13]) end
 local event = '{"type":"job","jobId":' .. cjson.encode(ARGV[1])
   .. ',"state":' .. cjson.encode(ARGV[4])
 if ARGV[9] ~= '' then event = event .. ',"error":' .. ARGV[9] end
@@ -42,11 +93,11 @@ return 1
 `;
 
 /**
- * KEYS: job, activity. ARGV: id, channel, index prefix, updatedAt, guard ('' none, 'open', or a
- * stage number: open and at that stage), now (ms),
- * then field/value pairs ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
+ * KEYS: job, activity. ARGV: id, channel, key prefix, updatedAt, guard ('' none, 'open', or a
+ * stage number: open and at that stage), now (ms), retention (ms), then field/value pairs
+ * ('' deletes). Returns 0 missing, 1 applied, 2 refused by the guard.
  */
-export const SET_STATE = `${ACTIVITY}
+export const SET_STATE = `${ACTIVITY}${RETENTION}
 local old = redis.call('HGET', KEYS[1], 'state')
 if not old then return 0 end
 local guard = ARGV[5]
@@ -56,7 +107,7 @@ if guard ~= '' then
   if guard ~= 'open' and redis.call('HGET', KEYS[1], 'stage') ~= guard then return 2 end
 end
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[4])
-for i = 7, #ARGV, 2 do
+for i = 8, #ARGV, 2 do
   local field, value = ARGV[i], ARGV[i + 1]
   if value == '' then
     redis.call('HDEL', KEYS[1], field)
@@ -65,8 +116,9 @@ for i = 7, #ARGV, 2 do
   end
   if field == 'state' and value ~= old then
     local score = redis.call('HGET', KEYS[1], 'score')
-    redis.call('ZREM', ARGV[3] .. old, ARGV[1])
-    redis.call('ZADD', ARGV[3] .. value, score, ARGV[1])
+    redis.call('ZREM', ARGV[3] .. 'index:' .. old, ARGV[1])
+    redis.call('ZADD', ARGV[3] .. 'index:' .. value, score, ARGV[1])
+    retain(ARGV[3], ARGV[1], old, value, ARGV[6], ARGV[7])
   end
 end
 local state = redis.call('HGET', KEYS[1], 'state')
@@ -85,7 +137,7 @@ return 1
  * are kept (mergeTaskStatus in job.ts), and a stale queued/running write is refused
  * (taskWriteApplies in job.ts). Returns 0 missing, 1 applied, 2 refused.
  */
-export const SET_TASK = `${ACTIVITY}
+export const SET_TASK = `${ACTIVITY}${RETENTION}
 local function ended(s) return s == 'succeeded' or s == 'failed' or s == 'cancelled' end
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then return 0 end
@@ -105,6 +157,7 @@ if raw then
 end
 touch(KEYS[3], ARGV[1], state, ARGV[6])
 redis.call('HSET', KEYS[2], ARGV[3], status)
+inherit(KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], 'updatedAt', ARGV[5])
 redis.call('PUBLISH', ARGV[2], '{"type":"task","jobId":' .. cjson.encode(ARGV[1])
   .. ',"taskId":' .. cjson.encode(ARGV[3]) .. ',"status":' .. status .. '}')
@@ -137,10 +190,29 @@ return 1
 `;
 
 /** KEYS: job, target hash. ARGV: field/value pairs. Writes only when the job exists. */
-export const PUT_FIELDS = `
+export const PUT_FIELDS = `${RETENTION}
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 for i = 1, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
+inherit(KEYS[1], KEYS[2])
 return 1
+`;
+
+/** KEYS: job, writes set. ARGV: keys. Adds written keys; they expire with their job. */
+export const ADD_WRITES = `${RETENTION}
+for i = 1, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+inherit(KEYS[1], KEYS[2])
+return 1
+`;
+
+/**
+ * ARGV: key prefix, now (ms), prune batch, then the states. Prunes a batch of expired jobs, then
+ * answers each state's index size: constant time, for metrics.
+ */
+export const COUNTS = `${RETENTION}
+prune(ARGV[1], ARGV[2], ARGV[3])
+local out = {}
+for i = 4, #ARGV do out[#out + 1] = redis.call('ZCARD', ARGV[1] .. 'index:' .. ARGV[i]) end
+return out
 `;
 
 /** KEYS: job, tasks, results. ARGV: task ids. */

@@ -2,8 +2,16 @@ import { EventEmitter } from 'node:events';
 import { Redis } from 'ioredis';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
-import type { JobEvent, JobRecord, TaskStatus } from './job.js';
 import {
+  JOB_STATES,
+  type JobEvent,
+  type JobRecord,
+  type JobState,
+  type TaskStatus,
+} from './job.js';
+import {
+  ADD_WRITES,
+  COUNTS,
   CREATE,
   LIST_PAGE,
   PUT_FIELDS,
@@ -13,6 +21,12 @@ import {
   SET_TASK,
   TOUCH,
 } from './redis-scripts.js';
+import {
+  PRUNE_BATCH,
+  resolveRetention,
+  type Retention,
+  type RetentionOptions,
+} from './retention.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
@@ -24,7 +38,9 @@ type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
  * error, timestamps), `job:<id>:tasks` (one field per task, so concurrent workers never overwrite
  * each other's status), `job:<id>:results`, `index:all` and `index:<state>` (sorted sets scored by
  * creation time, for newest-first pages), `activity` (open jobs scored by last activity, for the
- * watchdog), and the `events` pub/sub channel behind `watch`.
+ * watchdog), `expiry:<state>` (finished jobs scored by when they expire, see retention in
+ * redis-scripts.ts), and the `events` pub/sub channel behind `watch`. A finished job's keys, and
+ * the API's `owners:<id>` set under the same prefix, carry a TTL of the retention.
  *
  * Redis errors become QUEUE_UNAVAILABLE (retryable, HTTP 503) here, at the adapter.
  */
@@ -33,12 +49,15 @@ export class RedisJobStore implements JobStore {
   private subscriber: Redis | undefined;
   private subscribed: Promise<void> | undefined;
   private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly retention: Retention;
 
   constructor(
     redisUrl: string,
     private readonly prefix = 'mediaflow:',
     private readonly onError: (error: unknown) => void = () => {},
+    retention: RetentionOptions = {},
   ) {
+    this.retention = resolveRetention(retention);
     // A few reconnection attempts per command, then an error: callers (API, task hooks) decide.
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
     this.redis.on('error', onError);
@@ -70,6 +89,10 @@ export class RedisJobStore implements JobStore {
         JSON.stringify(job.outputs),
         job.error ? JSON.stringify(job.error) : '',
         String(Date.parse(job.createdAt) || Date.now()),
+        this.prefix,
+        String(this.retention.now()),
+        String(this.retention.ms),
+        String(PRUNE_BATCH),
         ...tasks,
       ],
     );
@@ -94,10 +117,11 @@ export class RedisJobStore implements JobStore {
       [
         id,
         this.channel,
-        this.indexKey(''),
+        this.prefix,
         new Date().toISOString(),
         guard === undefined ? '' : guard === 'open' ? 'open' : String(guard.openAtStage),
-        String(Date.now()),
+        String(this.retention.now()),
+        String(this.retention.ms),
         ...fields,
       ],
     );
@@ -150,7 +174,7 @@ export class RedisJobStore implements JobStore {
 
   async recordWrites(id: string, keys: string[]): Promise<void> {
     if (keys.length === 0) return;
-    await this.guard(() => this.redis.sadd(this.writesKey(id), ...keys));
+    await this.eval(ADD_WRITES, [this.jobKey(id), this.writesKey(id)], keys);
   }
 
   async getWrites(id: string): Promise<string[]> {
@@ -186,6 +210,18 @@ export class RedisJobStore implements JobStore {
     const jobs = (await this.getMany(page)).filter((j): j is JobRecord => j !== null);
     const last = page.length - 1;
     return { jobs, nextCursor: more && last >= 0 ? `${scores[last]}:${page[last]}` : null };
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    const sizes = (await this.eval(
+      COUNTS,
+      [],
+      [this.prefix, String(this.retention.now()), String(PRUNE_BATCH), ...JOB_STATES],
+    )) as number[];
+    return Object.fromEntries(JOB_STATES.map((s, i) => [s, sizes[i] ?? 0])) as Record<
+      JobState,
+      number
+    >;
   }
 
   async idle(before: number, limit: number): Promise<string[]> {

@@ -1,17 +1,26 @@
 import { EventEmitter } from 'node:events';
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MediaflowError } from '../../functions/errors.js';
 import type { TaskResult } from '../plan/types.js';
 import {
   isFinal,
+  JOB_STATES,
   mergeTaskStatus,
   taskWriteApplies,
   type JobEvent,
   type JobRecord,
+  type JobState,
   type TaskStatus,
 } from './job.js';
+import {
+  expiryOf,
+  PRUNE_BATCH,
+  resolveRetention,
+  type Retention,
+  type RetentionOptions,
+} from './retention.js';
+import { openSqlite } from './open-sqlite.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /** The embedded store's file in the data folder. */
@@ -23,7 +32,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   id TEXT NOT NULL UNIQUE,
   state TEXT NOT NULL,
   record TEXT NOT NULL,
-  activity INTEGER
+  activity INTEGER,
+  expires INTEGER
 );
 CREATE INDEX IF NOT EXISTS jobs_state ON jobs (state, seq);
 CREATE INDEX IF NOT EXISTS jobs_activity ON jobs (activity) WHERE activity IS NOT NULL;
@@ -34,7 +44,31 @@ CREATE TABLE IF NOT EXISTS results (
   job TEXT NOT NULL, task TEXT NOT NULL, result TEXT NOT NULL, PRIMARY KEY (job, task)
 );
 CREATE TABLE IF NOT EXISTS writes (job TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (job, key));
+CREATE TABLE IF NOT EXISTS job_counts (state TEXT PRIMARY KEY, n INTEGER NOT NULL);
 `;
+
+/**
+ * Jobs per state kept by triggers, so `counts` reads five rows whatever the number of jobs. Added
+ * after the `expires` column, which files from before retention lack until then.
+ */
+const COUNTED = `
+CREATE INDEX IF NOT EXISTS jobs_expires ON jobs (expires) WHERE expires IS NOT NULL;
+CREATE TRIGGER IF NOT EXISTS jobs_counted_insert AFTER INSERT ON jobs BEGIN
+  UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_counted_delete AFTER DELETE ON jobs BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+END;
+CREATE TRIGGER IF NOT EXISTS jobs_counted_update AFTER UPDATE OF state ON jobs
+WHEN OLD.state <> NEW.state BEGIN
+  UPDATE job_counts SET n = n - 1 WHERE state = OLD.state;
+  UPDATE job_counts SET n = n + 1 WHERE state = NEW.state;
+END;
+`;
+
+const FINAL_STATES = `('succeeded', 'failed', 'cancelled')`;
+/** A finished job past its expiry is gone, whether or not it has been pruned yet. */
+const UNEXPIRED = '(expires IS NULL OR expires > ?)';
 
 type Row = { seq: number; record: string };
 
@@ -48,37 +82,54 @@ type Row = { seq: number; record: string };
 export class SqliteJobStore implements JobStore {
   private readonly db: Database.Database;
   private readonly events = new EventEmitter().setMaxListeners(0);
+  private readonly retention: Retention;
 
   /** `file` is a path, or ':memory:' for tests. */
-  constructor(file: string) {
-    if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
-    try {
-      this.db = new Database(file);
-      // WAL: readers never wait for the writer; NORMAL sync is safe with WAL and much faster.
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA);
-    } catch (error) {
-      throw new MediaflowError(
-        'CONFIG_INVALID',
-        `Cannot open the job store ${file}: ${(error as Error).message} (MEDIAFLOW_DATA_DIR)`,
-        { cause: error },
-      );
-    }
+  constructor(file: string, retention: RetentionOptions = {}) {
+    this.retention = resolveRetention(retention);
+    this.db = openSqlite(file, 'job store', (db) => {
+      db.exec(SCHEMA);
+      this.migrate(db);
+    });
   }
 
   /** The embedded store in a data folder. */
-  static inDataDir(dataDir: string): SqliteJobStore {
-    return new SqliteJobStore(path.join(dataDir, SQLITE_FILE));
+  static inDataDir(dataDir: string, retention: RetentionOptions = {}): SqliteJobStore {
+    return new SqliteJobStore(path.join(dataDir, SQLITE_FILE), retention);
+  }
+
+  /**
+   * Brings a file up to date: the `expires` column (files from before retention), the retention
+   * setting applied to finished jobs already kept (it may have changed since the last start), and
+   * the per-state counts recounted once here, so they are right whatever wrote the file before.
+   */
+  private migrate(db: Database.Database): void {
+    const columns = db.prepare('PRAGMA table_info(jobs)').all() as { name: string }[];
+    if (!columns.some((c) => c.name === 'expires'))
+      db.exec('ALTER TABLE jobs ADD COLUMN expires INTEGER');
+    db.exec(COUNTED);
+    db.transaction(() => {
+      const expires = expiryOf(this.retention);
+      if (expires === null) db.exec('UPDATE jobs SET expires = NULL WHERE expires IS NOT NULL');
+      else
+        db.prepare(
+          `UPDATE jobs SET expires = ? WHERE expires IS NULL AND state IN ${FINAL_STATES}`,
+        ).run(expires);
+      db.exec('DELETE FROM job_counts');
+      const insert = db.prepare(
+        'INSERT INTO job_counts (state, n) VALUES (?, (SELECT COUNT(*) FROM jobs WHERE state = ?))',
+      );
+      for (const state of JOB_STATES) insert.run(state, state);
+    })();
   }
 
   async create(job: JobRecord): Promise<boolean> {
     const { tasks, ...record } = job;
     const created = this.db.transaction(() => {
+      this.prune();
       const info = this.db
         .prepare(
-          'INSERT INTO jobs (id, state, record, activity) VALUES (?, ?, ?, ?) ' +
+          'INSERT INTO jobs (id, state, record, activity, expires) VALUES (?, ?, ?, ?, ?) ' +
             'ON CONFLICT (id) DO NOTHING',
         )
         .run(
@@ -86,6 +137,7 @@ export class SqliteJobStore implements JobStore {
           job.state,
           JSON.stringify(record),
           isFinal(job.state) ? null : Date.now(),
+          isFinal(job.state) ? expiryOf(this.retention) : null,
         );
       if (info.changes === 0) return false;
       for (const [taskId, status] of Object.entries(tasks))
@@ -97,9 +149,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    const row = this.db.prepare('SELECT seq, record FROM jobs WHERE id = ?').get(id) as
-      | Row
-      | undefined;
+    const row = this.db
+      .prepare(`SELECT seq, record FROM jobs WHERE id = ? AND ${UNEXPIRED}`)
+      .get(id, this.retention.now()) as Row | undefined;
     return row ? this.toRecord(id, row.record) : null;
   }
 
@@ -122,6 +174,11 @@ export class SqliteJobStore implements JobStore {
       this.db
         .prepare('UPDATE jobs SET state = ?, record = ?, activity = ? WHERE id = ?')
         .run(next.state, JSON.stringify(next), isFinal(next.state) ? null : Date.now(), id);
+      // Finishing starts the retention clock; reopening (a retry) stops it.
+      if (next.state !== current.state)
+        this.db
+          .prepare('UPDATE jobs SET expires = ? WHERE id = ?')
+          .run(isFinal(next.state) ? expiryOf(this.retention) : null, id);
       return next;
     })();
     if (!job) return false;
@@ -219,6 +276,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
+    this.db.transaction(() => this.prune())();
     // Newest first by insertion; the cursor is the last row's sequence number. One this store
     // never issued (not a positive number) starts over rather than paging in circles.
     const after = query.cursor ? Number.parseInt(query.cursor, 10) : Number.NaN;
@@ -240,6 +298,17 @@ export class SqliteJobStore implements JobStore {
       jobs: page.map((r) => this.toRecord(r.id, r.record)),
       nextCursor: rows.length > query.limit ? String(page.at(-1)!.seq) : null,
     };
+  }
+
+  async counts(): Promise<Record<JobState, number>> {
+    this.db.transaction(() => this.prune())();
+    const rows = this.db.prepare('SELECT state, n FROM job_counts').all() as {
+      state: JobState;
+      n: number;
+    }[];
+    const counts = Object.fromEntries(JOB_STATES.map((s) => [s, 0])) as Record<JobState, number>;
+    for (const row of rows) counts[row.state] = row.n;
+    return counts;
   }
 
   async idle(before: number, limit: number): Promise<string[]> {
@@ -269,6 +338,18 @@ export class SqliteJobStore implements JobStore {
     if (this.db.open) this.db.close();
   }
 
+  /** Removes up to PRUNE_BATCH expired jobs with their rows; run inside a transaction. */
+  private prune(): void {
+    const due = this.db
+      .prepare(
+        'SELECT id FROM jobs WHERE expires IS NOT NULL AND expires <= ? ORDER BY expires LIMIT ?',
+      )
+      .all(this.retention.now(), PRUNE_BATCH) as { id: string }[];
+    for (const table of ['tasks', 'results', 'writes'])
+      for (const { id } of due) this.db.prepare(`DELETE FROM ${table} WHERE job = ?`).run(id);
+    for (const { id } of due) this.db.prepare('DELETE FROM jobs WHERE id = ?').run(id);
+  }
+
   private putTask(id: string, taskId: string, status: TaskStatus): void {
     this.db
       .prepare(
@@ -289,9 +370,9 @@ export class SqliteJobStore implements JobStore {
   }
 
   private requireRecord(id: string): Omit<JobRecord, 'tasks'> {
-    const row = this.db.prepare('SELECT record FROM jobs WHERE id = ?').get(id) as
-      | { record: string }
-      | undefined;
+    const row = this.db
+      .prepare(`SELECT record FROM jobs WHERE id = ? AND ${UNEXPIRED}`)
+      .get(id, this.retention.now()) as { record: string } | undefined;
     if (!row) throw new MediaflowError('JOB_NOT_FOUND', `job ${id} not found`);
     return JSON.parse(row.record) as Omit<JobRecord, 'tasks'>;
   }

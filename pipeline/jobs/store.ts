@@ -17,7 +17,8 @@ export type StateGuard = 'open' | { openAtStage: number };
 
 /**
  * The job-state port. Writes are per field (a task's status, a task's result, the job's state)
- * so that many workers can update one job at once without read-modify-write races.
+ * so that many workers can update one job at once without read-modify-write races. Finished jobs
+ * expire after the store's retention (see retention.ts), and so do the index entries naming them.
  */
 export interface JobStore {
   /** Creates the job unless one with its id exists; true when this call created it. Atomic. */
@@ -53,6 +54,11 @@ export interface JobStore {
   /** Forget the results and task statuses of the named tasks (for retrying failed tasks). */
   resetTasks(id: string, taskIds: string[]): Promise<void>;
   list(query: JobListQuery): Promise<JobPage>;
+  /**
+   * Jobs per state, for metrics. Constant time per state (kept counts or set sizes), never a scan:
+   * `/metrics` is scraped every few seconds whatever the number of jobs kept.
+   */
+  counts(): Promise<Record<JobState, number>>;
   /**
    * Ids of open jobs (not in a final state) whose last activity was before `before` (epoch ms),
    * oldest first, at most `limit`. Activity is creation, any state or task change, task progress

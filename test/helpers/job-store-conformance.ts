@@ -1,49 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEvent, JobRecord, TaskStatus } from '../../pipeline/jobs/job.js';
+import type { JobEvent, TaskStatus } from '../../pipeline/jobs/job.js';
+import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
 import type { JobStore } from '../../pipeline/jobs/store.js';
-import { findPreset } from '../../pipeline/presets/builtin.js';
+import { jobRecord } from './job-record.js';
+
+export { jobRecord };
+
+/** Distinguishes the runs of one test across the stores of one file. */
+let seq = 0;
 
 export interface OpenedStore {
   store: JobStore;
   /** Resolves once `watch` delivers events (a Redis subscription is asynchronous). */
   watching?: () => Promise<void>;
   cleanup?: () => Promise<void>;
-}
-
-let seq = 0;
-
-/** A job record as the orchestrator creates it; ids sort in creation order. */
-export function jobRecord(
-  createdAt: string,
-  overrides: Partial<JobRecord> = {},
-  id = `j${String(Date.now()).padStart(14, '0')}${String(seq++).padStart(10, '0')}`,
-): JobRecord {
-  return {
-    spec: {
-      id,
-      source: {
-        bucket: 'in',
-        key: `k/${id}.jpg`,
-        etag: 'e1',
-        versionId: undefined,
-        size: 3,
-        contentType: 'image/jpeg',
-      },
-      preset: findPreset('image'),
-      outputBucket: 'out',
-      outputPrefix: `k/${id}.jpg/image/`,
-      scratchPrefix: `.mediaflow-scratch/${id}/`,
-      stageWeights: [1],
-    },
-    state: 'queued',
-    createdAt,
-    updatedAt: createdAt,
-    stage: 0,
-    tasks: {},
-    outputs: [],
-    ...overrides,
-  };
 }
 
 const running = (attempts = 1): TaskStatus => ({
@@ -58,7 +29,10 @@ const running = (attempts = 1): TaskStatus => ({
  * The JobStore port's conformance suite, run on every store: what the orchestrator, the runners'
  * hooks and the API rely on, including concurrent writers.
  */
-export function jobStoreConformance(name: string, open: () => Promise<OpenedStore>): void {
+export function jobStoreConformance(
+  name: string,
+  open: (retention?: RetentionOptions) => Promise<OpenedStore>,
+): void {
   describe(`JobStore conformance: ${name}`, () => {
     let opened: OpenedStore;
     let store: JobStore;
@@ -434,6 +408,89 @@ export function jobStoreConformance(name: string, open: () => Promise<OpenedStor
       await store.setState(c!.spec.id, { state: 'queued' });
       expect(await mine(Date.now() + 1)).toEqual([a!.spec.id, c!.spec.id]);
       await expect(store.touch('j-missing')).rejects.toThrow(/not found/);
+    });
+
+    it('counts jobs per state as they change state', async () => {
+      const none = { queued: 0, running: 0, succeeded: 0, failed: 0, cancelled: 0 };
+      expect(await store.counts()).toEqual(none);
+      const [a, b, c] = ['a', 'b', 'c'].map(() => jobRecord('2026-01-01T00:00:00.000Z'));
+      for (const job of [a!, b!, c!]) await store.create(job);
+      await store.create(structuredClone(a!));
+      expect(await store.counts()).toEqual({ ...none, queued: 3 });
+      await store.setState(a!.spec.id, { state: 'running' });
+      await store.setState(b!.spec.id, { state: 'running' });
+      await store.setState(b!.spec.id, { state: 'succeeded' });
+      await store.setState(c!.spec.id, { state: 'cancelled' });
+      await store.setState(c!.spec.id, { state: 'cancelled' });
+      expect(await store.counts()).toEqual({ ...none, running: 1, succeeded: 1, cancelled: 1 });
+      await store.setState(c!.spec.id, { state: 'queued' });
+      expect(await store.counts()).toEqual({ ...none, queued: 1, running: 1, succeeded: 1 });
+    });
+
+    describe('retention', () => {
+      const day = 24 * 3600 * 1000;
+      let clock = 0;
+      let short: OpenedStore;
+      const finished = async (state: 'succeeded' | 'failed' | 'cancelled') => {
+        const job = jobRecord('2026-01-01T00:00:00.000Z');
+        await short.store.create(job);
+        await short.store.setTask(job.spec.id, 'image', running());
+        await short.store.putResults(job.spec.id, { image: { outputs: [] } });
+        await short.store.recordWrites(job.spec.id, ['k/a']);
+        await short.store.setState(job.spec.id, { state });
+        return job.spec.id;
+      };
+      const openWith = async (retentionMs: number) => {
+        clock = Date.now();
+        short = await open({ retentionMs, now: () => clock });
+      };
+      afterEach(async () => {
+        await short.store.close();
+        await short.cleanup?.();
+      });
+
+      it('forgets a finished job after the retention, indexes included', async () => {
+        await openWith(day);
+        const open = jobRecord('2026-01-01T00:00:00.000Z');
+        await short.store.create(open);
+        const ids = [await finished('succeeded'), await finished('failed')];
+        clock += day - 1000;
+        expect(await short.store.get(ids[0]!)).not.toBeNull();
+        clock += 2000;
+        // Reading counts prunes a batch of expired jobs; an open job never expires.
+        expect(await short.store.counts()).toMatchObject({ queued: 1, succeeded: 0, failed: 0 });
+        for (const id of ids) expect(await short.store.get(id)).toBeNull();
+        expect((await short.store.list({ limit: 10 })).jobs.map((j) => j.spec.id)).toEqual([
+          open.spec.id,
+        ]);
+        expect((await short.store.list({ state: 'succeeded', limit: 10 })).jobs).toEqual([]);
+        // The id is free again: the same source and preset make a new job.
+        expect(await short.store.create(jobRecord(open.createdAt, {}, ids[0]))).toBe(true);
+        expect(await short.store.counts()).toMatchObject({ queued: 2 });
+      });
+
+      it('keeps a job a retry reopened, and expires it once it finishes again', async () => {
+        await openWith(day);
+        const id = await finished('failed');
+        clock += day / 2;
+        await short.store.setState(id, { state: 'queued', error: undefined });
+        clock += 2 * day;
+        expect(await short.store.counts()).toMatchObject({ queued: 1, failed: 0 });
+        expect(await short.store.get(id)).toMatchObject({ state: 'queued' });
+        await short.store.setState(id, { state: 'succeeded' });
+        clock += day + 1;
+        expect(await short.store.counts()).toMatchObject({ queued: 0, succeeded: 0 });
+        expect(await short.store.get(id)).toBeNull();
+      });
+
+      it('keeps every job forever with a retention of 0', async () => {
+        await openWith(0);
+        const id = await finished('cancelled');
+        clock += 10_000 * day;
+        expect(await short.store.counts()).toMatchObject({ cancelled: 1 });
+        expect(await short.store.get(id)).toMatchObject({ state: 'cancelled' });
+        expect(await short.store.getWrites(id)).toEqual(['k/a']);
+      });
     });
 
     it('announces job and task changes to watchers until they unsubscribe', async () => {

@@ -1,18 +1,25 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { RedisJobOwners } from '../../pipeline/api/job-owners.js';
 import { MemoryJobStore } from '../../pipeline/jobs/memory-store.js';
 import { RedisJobStore } from '../../pipeline/jobs/redis-store.js';
+import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
 import { SqliteJobStore } from '../../pipeline/jobs/sqlite-store.js';
-import { jobStoreConformance } from '../helpers/job-store-conformance.js';
+import { jobRecord, jobStoreConformance } from '../helpers/job-store-conformance.js';
 
-jobStoreConformance('memory', async () => ({ store: new MemoryJobStore() }));
+jobStoreConformance('memory', async (retention) => ({ store: new MemoryJobStore(retention) }));
 
-jobStoreConformance('redis', async () => {
+function openRedis(retention?: RetentionOptions) {
   const redisUrl = inject('redisUrl');
   const prefix = `mft-${crypto.randomBytes(4).toString('hex')}:`;
-  const store = new RedisJobStore(redisUrl, prefix);
+  const store = new RedisJobStore(redisUrl, prefix, undefined, retention);
   return {
+    prefix,
     store,
     watching: () => store.whenWatching(),
     async cleanup() {
@@ -22,6 +29,85 @@ jobStoreConformance('redis', async () => {
       redis.disconnect();
     },
   };
+}
+
+jobStoreConformance('redis', async (retention) => openRedis(retention));
+
+jobStoreConformance('sqlite', async (retention) => ({
+  store: new SqliteJobStore(':memory:', retention),
+}));
+
+describe('RedisJobStore retention', () => {
+  it("gives a finished job's keys a TTL, removes it on a retry, and prunes every key", async () => {
+    let clock = Date.now();
+    const day = 24 * 3600 * 1000;
+    const opened = openRedis({ retentionMs: day, now: () => clock });
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const job = jobRecord('2026-01-01T00:00:00.000Z');
+      const id = job.spec.id;
+      const keyOf = (suffix: string) => `${opened.prefix}job:${id}${suffix}`;
+      const owners = new RedisJobOwners(redis, opened.prefix);
+      const perJob = [
+        keyOf(''),
+        keyOf(':tasks'),
+        keyOf(':results'),
+        keyOf(':writes'),
+        `${opened.prefix}owners:${id}`,
+      ];
+      const ttls = async () => Promise.all(perJob.map((key) => redis.pttl(key)));
+      await opened.store.create(job);
+      await opened.store.setTask(id, 'image', {
+        kind: 'image',
+        stage: 1,
+        state: 'running',
+        progress: 0,
+        attempts: 1,
+      });
+      await opened.store.recordWrites(id, ['k/a']);
+      await opened.store.setState(id, { state: 'failed' });
+      // A result, or an owner (a caller submitting the finished job), arriving after the end
+      // expires with the job.
+      await opened.store.putResults(id, { image: {} });
+      await owners.add(id, 'alice');
+      for (const ttl of await ttls()) expect(ttl).toBeGreaterThan(day - 60_000);
+      await opened.store.setState(id, { state: 'queued' });
+      expect(await ttls()).toEqual([-1, -1, -1, -1, -1]);
+      await opened.store.setState(id, { state: 'succeeded' });
+      clock += day + 1;
+      await opened.store.counts();
+      expect((await redis.keys(`${opened.prefix}*`)).sort()).toEqual([]);
+    } finally {
+      await opened.store.close();
+      await opened.cleanup();
+      redis.disconnect();
+    }
+  });
 });
 
-jobStoreConformance('sqlite', async () => ({ store: new SqliteJobStore(':memory:') }));
+describe('SqliteJobStore on a file from before retention', () => {
+  it('adds the expiry, counts the jobs it finds, and expires the finished ones', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-jobs-'));
+    const file = path.join(dir, 'jobs.sqlite');
+    try {
+      const old = new Database(file);
+      old.exec(`CREATE TABLE jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL, record TEXT NOT NULL, activity INTEGER)`);
+      const insert = old.prepare('INSERT INTO jobs (id, state, record) VALUES (?, ?, ?)');
+      for (const state of ['succeeded', 'failed', 'running'] as const) {
+        const { tasks: _, ...record } = jobRecord('2026-01-01T00:00:00.000Z', { state });
+        insert.run(record.spec.id, state, JSON.stringify(record));
+      }
+      old.close();
+      let clock = Date.now();
+      const store = new SqliteJobStore(file, { retentionMs: 1000, now: () => clock });
+      expect(await store.counts()).toMatchObject({ succeeded: 1, failed: 1, running: 1 });
+      clock += 1001;
+      expect(await store.counts()).toMatchObject({ succeeded: 0, failed: 0, running: 1 });
+      expect((await store.list({ limit: 10 })).jobs.map((j) => j.state)).toEqual(['running']);
+      await store.close();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

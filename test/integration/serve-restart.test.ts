@@ -29,14 +29,26 @@ describe('embedded serve across a restart', () => {
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
 
-  const call = async (method: string, url: string, body?: unknown) => {
+  const call = async (
+    method: string,
+    url: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ) => {
     const response = await fetch(serve!.url + url, {
       method,
       ...(body
-        ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } }
+        ? {
+            body: JSON.stringify(body),
+            headers: { 'content-type': 'application/json', ...headers },
+          }
         : {}),
     });
-    return { status: response.status, body: (await response.json()) as unknown };
+    return {
+      status: response.status,
+      replayed: response.headers.get('idempotent-replayed'),
+      body: (await response.json()) as unknown,
+    };
   };
 
   it('keeps the job list and the outputs', async () => {
@@ -72,5 +84,29 @@ describe('embedded serve across a restart', () => {
     expect(job.tasks.every((t) => t.startedAt && t.endedAt)).toBe(true);
     const output = await fetch(serve.url + job.outputs[0]!.url);
     expect(output.status).toBe(200);
+  });
+
+  it('replays an Idempotency-Key answer given before the restart', async () => {
+    serve ??= await startServe(config, log);
+    const { input } = config.buckets;
+    await serve.app.store.putBytes(
+      input,
+      'restart/blue.png',
+      await solid(32, 32, [30, 30, 200]).png().toBuffer(),
+      { contentType: 'image/png' },
+    );
+    const body = { items: [{ bucket: input, key: 'restart/blue.png' }] };
+    const key = { 'idempotency-key': 'restart-1' };
+    const first = await call('POST', '/v1/jobs', body, key);
+    expect(first).toMatchObject({ status: 202, replayed: null });
+    await waitForEnd(serve.app, (first.body as { jobIds: string[] }).jobIds[0]!);
+    await serve.close();
+    serve = undefined;
+
+    serve = await startServe(config, log);
+    const again = await call('POST', '/v1/jobs', body, key);
+    expect(again).toEqual({ status: 202, replayed: 'true', body: first.body });
+    const other = await call('POST', '/v1/jobs', { ...body, force: true }, key);
+    expect(other.status).toBe(409);
   });
 });
