@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,6 +7,7 @@ import { MediaflowError } from '../../functions/errors.js';
 import type { App } from '../app.js';
 import type { ScheduleView } from '../schedules/port.js';
 import type { Logger } from '../log.js';
+import { MEDIAFLOW_VERSION } from '../version.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
 import type { ApiContext, ReadinessCheck } from './context.js';
 import { MemoryJobOwners, type JobOwners } from './job-owners.js';
@@ -58,11 +58,6 @@ export interface ServerOptions extends MetricsSources {
 }
 
 export const DEFAULT_MAX_BATCH_ITEMS = 1000;
-const VERSION = (
-  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 /**
  * Builds the HTTP API, the storage webhook, probes, metrics, docs and dashboard over an app.
@@ -125,7 +120,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   await server.register(async (scope) => {
     await healthRoutes(scope, ctx);
     await metricsRoutes(scope, ctx);
-    await staticRoutes(scope, ctx, VERSION);
+    await staticRoutes(scope, ctx, MEDIAFLOW_VERSION);
     await s3EventRoutes(scope, ctx);
   });
 
