@@ -6,6 +6,7 @@ import { addKeyedErrors, completeOperations } from './openapi-operations.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
 import { overviewSchema } from './routes/overview.js';
 import { schedulePaths } from './openapi-schedules.js';
+import { workerPaths } from './openapi-workers.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -148,6 +149,7 @@ export function buildOpenApi(options: {
         },
       },
       ...schedulePaths(),
+      ...workerPaths(error),
       '/v1/jobs': {
         post: {
           summary: 'Submit a batch of objects',

@@ -19,6 +19,7 @@ import { scratchRoot } from '../jobs/output-layout.js';
 import { sweepScratch } from '../jobs/scratch-sweep.js';
 import { startWatchdog } from '../jobs/watchdog.js';
 import { reloadPresets } from '../presets/reload.js';
+import { WorkerRegistry } from '../runner/worker-registry.js';
 import { startScheduler } from '../schedules/start.js';
 import { startTriggers } from '../triggers/start.js';
 import { embeddedS3Line } from './embedded-banner.js';
@@ -120,6 +121,7 @@ export async function startServe(
             idempotency: new RedisIdempotencyStore(redis, `${config.queuePrefix}:idempotency:`),
             owners: new RedisJobOwners(redis, `${config.queuePrefix}:owners:`),
             rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
+            workers: () => new WorkerRegistry(redis, config.queuePrefix).list(),
           }
         : {}),
       ...options,
