@@ -6,6 +6,7 @@ import {
   between,
   el,
   failure,
+  headedTable,
   progressCell,
   say,
   seconds,
@@ -75,20 +76,7 @@ export function renderJobs(view, filter) {
       uploadButton(),
     ),
     submitForm(),
-    el(
-      'table',
-      { id: 'jobs' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          HEAD.map((h) => el('th', {}, h)),
-        ),
-      ),
-      body,
-    ),
+    headedTable({ id: 'jobs' }, HEAD, body),
     empty,
     more,
   );

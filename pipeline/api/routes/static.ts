@@ -19,6 +19,7 @@ const FILES: Record<string, { file: string; type: string }> = {
       'follow',
       'job-page',
       'jobs-page',
+      'workers-page',
       'operator',
       'timeline',
       'outputs',
