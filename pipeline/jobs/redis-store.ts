@@ -6,6 +6,7 @@ import type { JobEvent, JobRecord, TaskStatus } from './job.js';
 import {
   CREATE,
   LIST_PAGE,
+  SEARCH_PAGE,
   PUT_FIELDS,
   RESET_TASKS,
   SET_PROGRESS,
@@ -13,6 +14,7 @@ import {
   SET_TASK,
   TOUCH,
 } from './redis-scripts.js';
+import { asciiLower, SEARCH_BUDGET } from './search.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
@@ -38,6 +40,8 @@ export class RedisJobStore implements JobStore {
     redisUrl: string,
     private readonly prefix = 'mediaflow:',
     private readonly onError: (error: unknown) => void = () => {},
+    /** Jobs one search call looks at, at most; smaller in tests. */
+    private readonly searchBudget = SEARCH_BUDGET,
   ) {
     // A few reconnection attempts per command, then an error: callers (API, task hooks) decide.
     this.redis = new Redis(redisUrl, { maxRetriesPerRequest: 2 });
@@ -169,6 +173,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
+    if (query.q) return this.search({ ...query, q: query.q });
     const [max, after] = decodeCursor(query.cursor);
     const rows = (await this.eval(
       LIST_PAGE,
@@ -186,6 +191,25 @@ export class RedisJobStore implements JobStore {
     const jobs = (await this.getMany(page)).filter((j): j is JobRecord => j !== null);
     const last = page.length - 1;
     return { jobs, nextCursor: more && last >= 0 ? `${scores[last]}:${page[last]}` : null };
+  }
+
+  /** A search looks at `searchBudget` jobs at most per call (see SEARCH_PAGE). */
+  private async search(query: JobListQuery & { q: string }): Promise<JobPage> {
+    const [max, after] = decodeCursor(query.cursor);
+    const [cursor, ...ids] = (await this.eval(
+      SEARCH_PAGE,
+      [this.indexKey(query.state ?? 'all')],
+      [
+        max,
+        after,
+        String(query.limit),
+        asciiLower(query.q),
+        this.jobKey(''),
+        String(this.searchBudget),
+      ],
+    )) as string[];
+    const jobs = (await this.getMany(ids)).filter((j): j is JobRecord => j !== null);
+    return { jobs, nextCursor: cursor || null };
   }
 
   async idle(before: number, limit: number): Promise<string[]> {
