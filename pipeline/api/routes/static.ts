@@ -23,6 +23,7 @@ const FILES: Record<string, { file: string; type: string }> = {
       'operator',
       'timeline',
       'outputs',
+      'seek-preview',
       'upload',
       'submit-form',
     ].map((name) => [
