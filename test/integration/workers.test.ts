@@ -139,6 +139,20 @@ describe('GET /v1/workers (distributed)', () => {
     expect(Date.parse(busy.tasks[0]!.startedAt)).toBeLessThanOrEqual(Date.parse(busy.seenAt));
   }, 60_000);
 
+  it('shows a worker draining its tasks after SIGTERM as stopping, until it leaves', async () => {
+    // The worker of the test above, still running two 4 s parts: 2 s of grace, then released.
+    const [busy] = workers;
+    expect((await listed(busy!.pid))?.tasks.length).toBe(2);
+    busy!.child.kill('SIGTERM');
+    const stopping = await until('the worker to say it is stopping', async () => {
+      const entry = await listed(busy!.pid);
+      return entry?.state === 'stopping' ? entry : undefined;
+    });
+    expect(stopping.tasks.length).toBe(2);
+    expect((await busy!.exited).code).toBe(0);
+    expect(await listed(busy!.pid)).toBeUndefined();
+  }, 60_000);
+
   it('drops a killed worker once its heartbeat lapses (three periods)', async () => {
     const worker = await start();
     expect(await listed(worker.pid)).toBeDefined();
