@@ -82,7 +82,8 @@ export async function runWorker(
   };
   process.once('SIGTERM', forced).once('SIGINT', forced);
   log.info({ signal, running: app.runner.activeTasks }, 'worker stopping');
-  await heartbeat.stopping();
+  // Not awaited: a Redis outage must not delay the shutdown (the beats keep their order).
+  void heartbeat.stopping();
 
   await app.runner.shutdown(config.worker.shutdownGraceMs, () => {
     const killed = killAllChildren();

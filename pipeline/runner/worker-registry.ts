@@ -25,9 +25,10 @@ export const workerListSchema = z.object({ workers: z.array(workerSchema) });
 
 /**
  * The live workers in Redis: one key per worker (`<prefix>:worker:<id>`, its latest heartbeat)
- * that expires unless renewed, and a sorted set of ids scored by that expiry, so listing reads
- * only the workers' own keys and never scans the keyspace. A `kill -9`'d worker stops renewing
- * and drops out by itself; a worker that stops cleanly removes its entry.
+ * that expires unless renewed, and a set of their ids, so listing reads only the workers' own keys
+ * and never scans the keyspace. Redis expires the keys, so no machine's clock decides who is
+ * alive. A `kill -9`'d worker stops renewing and drops out by itself (a lister removes its id);
+ * a worker that stops cleanly removes its entry.
  */
 export class WorkerRegistry {
   constructor(
@@ -47,21 +48,23 @@ export class WorkerRegistry {
     await this.redis
       .multi()
       .set(this.key(info.id), JSON.stringify(info), 'PX', ttlMs)
-      .zadd(this.index, Date.now() + ttlMs, info.id)
+      .sadd(this.index, info.id)
       .exec();
   }
 
   async remove(id: string): Promise<void> {
-    await this.redis.multi().del(this.key(id)).zrem(this.index, id).exec();
+    await this.redis.multi().del(this.key(id)).srem(this.index, id).exec();
   }
 
   /** The workers heard from within their TTL, oldest start first; QUEUE_UNAVAILABLE without Redis. */
   async list(): Promise<WorkerInfo[]> {
     try {
-      await this.redis.zremrangebyscore(this.index, '-inf', Date.now());
-      const ids = await this.redis.zrange(this.index, 0, -1);
+      const ids = await this.redis.smembers(this.index);
       if (ids.length === 0) return [];
       const values = await this.redis.mget(ids.map((id) => this.key(id)));
+      // A worker beating right now is added back by its next beat, one period later at most.
+      const lapsed = ids.filter((_, i) => values[i] === null);
+      if (lapsed.length) await this.redis.srem(this.index, ...lapsed);
       return values
         .flatMap((value) => (value ? [workerSchema.parse(JSON.parse(value))] : []))
         .sort((a, b) => a.startedAt.localeCompare(b.startedAt) || a.id.localeCompare(b.id));

@@ -155,7 +155,8 @@ describe('GET /v1/workers (distributed)', () => {
 
   it('drops a killed worker once its heartbeat lapses (three periods)', async () => {
     const worker = await start();
-    expect(await listed(worker.pid)).toBeDefined();
+    const entry = (await listed(worker.pid))!;
+    expect(entry).toBeDefined();
     worker.child.kill('SIGKILL');
     const killedAt = Date.now();
     await until('the killed worker to drop out', async () =>
@@ -165,6 +166,10 @@ describe('GET /v1/workers (distributed)', () => {
     // Still listed for a while (its last beat lives 3 s), gone soon after.
     expect(gone).toBeGreaterThan(1000);
     expect(gone).toBeLessThan(5000);
+    // Its id leaves the registry's index too, so the index does not grow with every dead worker.
+    const redis = new Redis(redisUrl);
+    expect(await redis.sismember(`${prefix}:workers`, entry.id)).toBe(0);
+    redis.disconnect();
   }, 60_000);
 
   it('removes a worker stopped with SIGTERM as it exits', async () => {
