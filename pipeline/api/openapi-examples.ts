@@ -119,12 +119,6 @@ const errors: Record<string, z.output<typeof errorBodySchema>> = {
       message: 'A bearer token is required (Authorization: Bearer <token>)',
     },
   },
-  403: {
-    error: {
-      code: 'FORBIDDEN',
-      message: 'Only an admin key (MEDIAFLOW_ADMIN_KEYS) lists workers',
-    },
-  },
   404: { error: { code: 'NOT_FOUND', message: 'No such route or output' } },
   409: {
     error: {
@@ -154,6 +148,12 @@ const BY_OPERATION: Record<string, { request?: unknown; responses: Record<string
   'get /v1/jobs': { responses: { 200: jobPage } },
   'get /v1/workers': {
     responses: {
+      403: {
+        error: {
+          code: 'FORBIDDEN',
+          message: 'Only an admin key (MEDIAFLOW_ADMIN_KEYS) lists workers',
+        },
+      },
       503: {
         error: { code: 'QUEUE_UNAVAILABLE', message: 'Redis does not answer', retryable: true },
       },
