@@ -187,9 +187,9 @@ export function buildOpenApi(options: {
         get: {
           summary: 'List jobs, newest first',
           description:
-            'Newest first, filtered by `state` and searched with `q` (source key or preset name). ' +
-            'A search looks at a bounded number of jobs per store call, so its page may be short ' +
-            'or empty with a nextCursor: keep paging while there is one.',
+            'Newest first, filtered by `state` and searched with `q` (source key or preset ' +
+            'name). A search looks at a bounded number of jobs per store call, so its page may ' +
+            'be short or empty with a nextCursor: keep paging while there is one.',
           parameters: listParams,
           responses: {
             200: {

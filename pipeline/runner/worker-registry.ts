@@ -56,7 +56,7 @@ export class WorkerRegistry {
     await this.redis.multi().del(this.key(id)).srem(this.index, id).exec();
   }
 
-  /** The workers heard from within their TTL, oldest start first; QUEUE_UNAVAILABLE without Redis. */
+  /** The workers heard from within their TTL, oldest first; QUEUE_UNAVAILABLE without Redis. */
   async list(): Promise<WorkerInfo[]> {
     try {
       const ids = await this.redis.smembers(this.index);
