@@ -50,8 +50,7 @@ export async function runWorker(
     (folders) => log.warn({ folders }, 'removed local scratch of a dead worker'),
   );
   // Announced before "ready", so whoever waits for ready finds the worker listed.
-  // createDistributedApp has refused a configuration without REDIS_URL.
-  const redis = new Redis(config.redisUrl!, { maxRetriesPerRequest: 1 });
+  const redis = new Redis(app.redisUrl, { maxRetriesPerRequest: 1 });
   redis.on('error', () => {}); // a failed beat is reported below, once per beat
   const identity = thisProcess(config.worker.concurrency, {
     mediaflow: MEDIAFLOW_VERSION,
