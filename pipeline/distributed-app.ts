@@ -20,6 +20,8 @@ export interface DistributedApp extends App {
    */
   readiness: Record<string, () => Promise<void>>;
   notifier: JobNotifier | undefined;
+  /** REDIS_URL, which this mode requires. */
+  redisUrl: string;
 }
 
 export interface DistributedOptions extends Pick<AppOverrides, 'handlers' | 'workflows'> {
@@ -98,6 +100,7 @@ export async function createDistributedApp(
     runner: started,
     jobs,
     notifier,
+    redisUrl,
     readiness: { redis: () => started.ping(), jobs: () => jobs.ping() },
     async close() {
       await started.close();

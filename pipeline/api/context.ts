@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { App } from '../app.js';
+import type { WorkerInfo } from '../runner/worker-registry.js';
 import type { ScheduleView } from '../schedules/port.js';
 import type { ConsumerSnapshot } from '../triggers/consumer-status.js';
 import type { BearerAuth } from './auth.js';
@@ -26,6 +27,11 @@ export interface ApiContext {
   readiness: Record<string, ReadinessCheck>;
   /** The broker consumers' state and counts (shown by /readyz, never failing it). */
   consumers: () => ConsumerSnapshot[];
+  /**
+   * The live workers: from their heartbeats in distributed mode, this process in embedded mode.
+   * Throws QUEUE_UNAVAILABLE when Redis is away.
+   */
+  workers: () => Promise<WorkerInfo[]>;
   /** The schedules with their last and next runs (none unless `serve` runs a scheduler). */
   schedules: () => Promise<ScheduleView[]>;
   /** Registers a principal's per-batch webhook for jobs; absent when no notifier is wired. */

@@ -146,6 +146,19 @@ const BY_OPERATION: Record<string, { request?: unknown; responses: Record<string
     },
   },
   'get /v1/jobs': { responses: { 200: jobPage } },
+  'get /v1/workers': {
+    responses: {
+      403: {
+        error: {
+          code: 'FORBIDDEN',
+          message: 'Only an admin key (MEDIAFLOW_ADMIN_KEYS) lists workers',
+        },
+      },
+      503: {
+        error: { code: 'QUEUE_UNAVAILABLE', message: 'Redis does not answer', retryable: true },
+      },
+    },
+  },
   'get /v1/jobs/{id}': { responses: { 200: jobView } },
   'delete /v1/jobs/{id}': { responses: { 200: { ...jobView, state: 'cancelled' } } },
   'post /v1/jobs/{id}/retry': { responses: { 202: { ...jobView, state: 'queued' } } },

@@ -19,6 +19,7 @@ const OPERATION_IDS: Record<string, string> = {
   'get /v1/presets': 'listPresets',
   'get /v1/presets/{name}': 'getPreset',
   'get /v1/schedules': 'listSchedules',
+  'get /v1/workers': 'listWorkers',
   'post /v1/events/s3': 'receiveBucketEvents',
   'head /v1/events/s3': 'checkBucketEventWebhook',
   'get /healthz': 'getHealth',

@@ -6,6 +6,7 @@ import { addKeyedErrors, completeOperations } from './openapi-operations.js';
 import { presetNamesText, presetPaths } from './openapi-presets.js';
 import { overviewSchema } from './routes/overview.js';
 import { schedulePaths } from './openapi-schedules.js';
+import { workerPaths } from './openapi-workers.js';
 import {
   errorBodySchema,
   healthSchema,
@@ -148,6 +149,7 @@ export function buildOpenApi(options: {
         },
       },
       ...schedulePaths(),
+      ...workerPaths(error),
       '/v1/jobs': {
         post: {
           summary: 'Submit a batch of objects',
@@ -185,6 +187,10 @@ export function buildOpenApi(options: {
         },
         get: {
           summary: 'List jobs, newest first',
+          description:
+            'Newest first, filtered by `state` and searched with `q` (source key or preset ' +
+            'name). A search looks at a bounded number of jobs per store call, so its page may ' +
+            'be short or empty with a nextCursor: keep paging while there is one.',
           parameters: listParams,
           responses: {
             200: {

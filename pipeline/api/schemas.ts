@@ -110,6 +110,16 @@ export type SubmitBody = z.infer<typeof submitBodySchema>;
 
 export const listQuerySchema = z.strictObject({
   state: z.enum(JOB_STATES).optional(),
+  q: z
+    .string()
+    .min(1)
+    .max(200)
+    .optional()
+    .describe(
+      'Only jobs whose source key or preset name contains this text (ASCII letters in any ' +
+        'case). A search may answer fewer jobs than `limit`, even none, with a nextCursor: ' +
+        'keep paging while there is one.',
+    ),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });

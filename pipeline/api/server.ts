@@ -1,4 +1,3 @@
-import fs from 'node:fs';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,6 +7,10 @@ import { MediaflowError } from '../../functions/errors.js';
 import type { App } from '../app.js';
 import type { ScheduleView } from '../schedules/port.js';
 import type { Logger } from '../log.js';
+import { snapshot, thisProcess } from '../runner/heartbeat.js';
+import type { WorkerInfo } from '../runner/worker-registry.js';
+import { binarySummary } from '../tasks/media-tools.js';
+import { MEDIAFLOW_VERSION } from '../version.js';
 import { assertLoopbackHostHeader, assertSafeBinding, BearerAuth } from './auth.js';
 import type { ApiContext, ReadinessCheck } from './context.js';
 import { MemoryJobOwners, type JobOwners } from './job-owners.js';
@@ -21,6 +24,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { overviewRoutes } from './routes/overview.js';
 import { uploadRoutes } from './routes/uploads.js';
+import { workerRoutes } from './routes/workers.js';
 import { outputRoutes } from './routes/outputs.js';
 import { presetRoutes } from './routes/presets.js';
 import { s3EventRoutes } from './routes/s3-events.js';
@@ -49,6 +53,11 @@ export interface ServerOptions extends MetricsSources {
   idempotency?: IdempotencyStore;
   /** Extra /readyz checks by name, e.g. `{ redis: () => redis.ping() }` in distributed mode. */
   readiness?: Record<string, ReadinessCheck>;
+  /**
+   * The live workers, for GET /v1/workers; default this process when it runs tasks itself
+   * (embedded mode). `serve` passes the heartbeat registry in distributed mode.
+   */
+  workers?: () => Promise<WorkerInfo[]>;
   /** The schedules with their last and next runs, for GET /v1/schedules. */
   schedules?: () => Promise<ScheduleView[]>;
   /** Registers a batch's `webhookUrl` for its jobs; without it such batches are refused. */
@@ -58,11 +67,6 @@ export interface ServerOptions extends MetricsSources {
 }
 
 export const DEFAULT_MAX_BATCH_ITEMS = 1000;
-const VERSION = (
-  JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
 
 /**
  * Builds the HTTP API, the storage webhook, probes, metrics, docs and dashboard over an app.
@@ -111,6 +115,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     readiness: options.readiness ?? {},
     consumers: options.consumers ?? (() => []),
     schedules: options.schedules ?? (async () => []),
+    workers: options.workers ?? thisProcessAsWorker(app),
     subscribe: options.subscribe,
   };
   server.decorateRequest('principal', '');
@@ -125,7 +130,7 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
   await server.register(async (scope) => {
     await healthRoutes(scope, ctx);
     await metricsRoutes(scope, ctx);
-    await staticRoutes(scope, ctx, VERSION);
+    await staticRoutes(scope, ctx, MEDIAFLOW_VERSION);
     await s3EventRoutes(scope, ctx);
   });
 
@@ -153,9 +158,27 @@ export async function buildServer(app: App, options: ServerOptions = {}): Promis
     await presetRoutes(scope, ctx);
     await overviewRoutes(scope, ctx);
     await uploadRoutes(scope, ctx);
+    await workerRoutes(scope, ctx);
   });
 
   return server;
+}
+
+/**
+ * Embedded mode has one worker, the in-process runner of this very process. A server over a
+ * BullMQ runner must be given the heartbeat registry instead (`serve` does): the API process
+ * runs no tasks, so it has no worker of its own to show.
+ */
+function thisProcessAsWorker(app: App): () => Promise<WorkerInfo[]> {
+  const identity = thisProcess(app.config.worker.concurrency, {
+    mediaflow: MEDIAFLOW_VERSION,
+    ffmpeg: binarySummary(app.binaries).ffmpeg.version,
+  });
+  return async () => {
+    if (app.config.mode.runner !== 'in-process')
+      throw new MediaflowError('QUEUE_UNAVAILABLE', 'This server was built without a worker list');
+    return [snapshot(identity, app.runner.runningTasks())];
+  };
 }
 
 /** Listens on the configured address, refusing a non-loopback one when no API keys are set. */

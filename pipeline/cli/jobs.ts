@@ -2,14 +2,15 @@ import type { JobSummary } from '../api/schemas.js';
 import type { ApiClient } from './api-client.js';
 import { EXIT, type ExitCode } from './exit-codes.js';
 
-/** `mediaflow jobs [--state S]`: the newest jobs, one line each. */
+/** `mediaflow jobs [--state S] [--search TEXT]`: the newest jobs, one line each. */
 export async function runJobs(
-  options: { state?: string; limit: string; cursor?: string; json: boolean },
+  options: { state?: string; search?: string; limit: string; cursor?: string; json: boolean },
   client: ApiClient,
 ): Promise<ExitCode> {
   const query = new URLSearchParams({
     limit: options.limit,
     ...(options.state ? { state: options.state } : {}),
+    ...(options.search ? { q: options.search } : {}),
     ...(options.cursor ? { cursor: options.cursor } : {}),
   });
   const page = await client.request<{ jobs: JobSummary[]; nextCursor: string | null }>(
@@ -30,8 +31,9 @@ export async function runJobs(
   if (page.jobs.length === 0) process.stderr.write('no jobs\n');
   if (page.nextCursor)
     process.stderr.write(
-      `more: mediaflow jobs --cursor ` +
-        `${page.nextCursor}${options.state ? ` --state ${options.state}` : ''}\n`,
+      `more: mediaflow jobs --cursor ${page.nextCursor}` +
+        `${options.state ? ` --state ${options.state}` : ''}` +
+        `${options.search ? ` --search ${JSON.stringify(options.search)}` : ''}\n`,
     );
   return EXIT.OK;
 }

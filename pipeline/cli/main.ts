@@ -218,12 +218,14 @@ export function buildProgram(): Command {
         '--state <state>',
         'only jobs in this state (queued, running, succeeded, failed, cancelled)',
       )
+      .option('--search <text>', 'only jobs whose source key or preset name contains this')
       .option('--limit <n>', 'how many', '20')
       .option('--cursor <cursor>', 'continue a previous listing'),
   ).action(
     async (options: {
       api: string;
       state?: string;
+      search?: string;
       limit: string;
       cursor?: string;
       json: boolean;

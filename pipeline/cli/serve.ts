@@ -20,6 +20,7 @@ import { scratchRoot } from '../jobs/output-layout.js';
 import { sweepScratch } from '../jobs/scratch-sweep.js';
 import { startWatchdog } from '../jobs/watchdog.js';
 import { reloadPresets } from '../presets/reload.js';
+import { WorkerRegistry } from '../runner/worker-registry.js';
 import { startScheduler } from '../schedules/start.js';
 import { startTriggers } from '../triggers/start.js';
 import { embeddedS3Line } from './embedded-banner.js';
@@ -128,6 +129,7 @@ export async function startServe(
         ? {
             owners: new RedisJobOwners(redis, `${config.queuePrefix}:`),
             rateLimit: { ...DEFAULT_RATE_LIMIT, redis },
+            workers: () => new WorkerRegistry(redis, config.queuePrefix).list(),
           }
         : {}),
       ...options,

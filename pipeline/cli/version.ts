@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import { resolveBinaries } from '../../functions/ffmpeg/binaries.js';
 import type { Config } from '../config/load.js';
 import { binaryOptions, binarySummary } from '../tasks/media-tools.js';
+import { MEDIAFLOW_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 
 /**
@@ -9,12 +9,9 @@ import { EXIT } from './exit-codes.js';
  * work, picked exactly as `serve` and `worker` pick them (so an outdated build fails here too).
  */
 export async function runVersion(config: Config): Promise<number> {
-  const pkg = JSON.parse(
-    fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-  ) as { version: string };
   const binaries = await resolveBinaries(binaryOptions(config));
   const summary = binarySummary(binaries);
-  const lines = [`mediaflow ${pkg.version}`];
+  const lines = [`mediaflow ${MEDIAFLOW_VERSION}`];
   for (const tool of ['ffmpeg', 'ffprobe'] as const) {
     const { version, source, path } = summary[tool];
     lines.push(`${tool} ${version} [${source}: ${path}]`);

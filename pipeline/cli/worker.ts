@@ -1,9 +1,14 @@
 import { once } from 'node:events';
+import { Redis } from 'ioredis';
 import { killAllChildren } from '../../functions/ffmpeg/run-process.js';
 import type { Config } from '../config/load.js';
 import { createDistributedApp, type DistributedOptions } from '../distributed-app.js';
 import type { Logger } from '../log.js';
 import { queueNames } from '../runner/bullmq-keys.js';
+import { startHeartbeat, thisProcess } from '../runner/heartbeat.js';
+import { WorkerRegistry } from '../runner/worker-registry.js';
+import { binarySummary } from '../tasks/media-tools.js';
+import { MEDIAFLOW_VERSION } from '../version.js';
 import { EXIT } from './exit-codes.js';
 import { startOrphanReaper } from './orphan-reaper.js';
 import { startPatiently } from './start-patiently.js';
@@ -32,6 +37,11 @@ export async function runWorker(
     log,
     { signal: stopping.signal },
   ).finally(() => process.off('SIGTERM', stopStart).off('SIGINT', stopStart));
+  // Listened for from here on: a signal during the start of the heartbeat stops gracefully too.
+  const signalled = Promise.race([
+    once(process, 'SIGTERM').then(() => 'SIGTERM'),
+    once(process, 'SIGINT').then(() => 'SIGINT'),
+  ]);
   // Media processes of workers that died on this machine (kill -9) are found and killed.
   const stopReaper = startOrphanReaper(
     config.scratchDir,
@@ -39,8 +49,23 @@ export async function runWorker(
     (pids) => log.warn({ pids }, 'killed media processes orphaned by a dead worker'),
     (folders) => log.warn({ folders }, 'removed local scratch of a dead worker'),
   );
+  // Announced before "ready", so whoever waits for ready finds the worker listed.
+  const redis = new Redis(app.redisUrl, { maxRetriesPerRequest: 1 });
+  redis.on('error', () => {}); // a failed beat is reported below, once per beat
+  const identity = thisProcess(config.worker.concurrency, {
+    mediaflow: MEDIAFLOW_VERSION,
+    ffmpeg: binarySummary(app.binaries).ffmpeg.version,
+  });
+  const heartbeat = await startHeartbeat({
+    registry: new WorkerRegistry(redis, config.queuePrefix),
+    identity,
+    intervalMs: config.worker.heartbeatMs,
+    tasks: () => app.runner.runningTasks(),
+    onError: (error) => log.warn({ err: (error as Error).message }, 'heartbeat not written'),
+  });
   log.info(
     {
+      id: identity.id,
       queue: queueNames(config.queuePrefix).tasks,
       concurrency: config.worker.concurrency,
       graceS: config.worker.shutdownGraceMs / 1000,
@@ -48,10 +73,7 @@ export async function runWorker(
     'worker ready',
   );
 
-  const signal = await Promise.race([
-    once(process, 'SIGTERM').then(() => 'SIGTERM'),
-    once(process, 'SIGINT').then(() => 'SIGINT'),
-  ]);
+  const signal = await signalled;
   const forced = () => {
     log.warn({}, 'second signal: exiting without waiting');
     killAllChildren();
@@ -59,6 +81,8 @@ export async function runWorker(
   };
   process.once('SIGTERM', forced).once('SIGINT', forced);
   log.info({ signal, running: app.runner.activeTasks }, 'worker stopping');
+  // Not awaited: a Redis outage must not delay the shutdown (the beats keep their order).
+  void heartbeat.stopping();
 
   await app.runner.shutdown(config.worker.shutdownGraceMs, () => {
     const killed = killAllChildren();
@@ -68,6 +92,9 @@ export async function runWorker(
   killAllChildren();
   stopReaper();
   await app.close();
+  // Removed last: until now the worker may still hold tasks, and the page should say so.
+  await heartbeat.stop();
+  redis.disconnect();
   log.info({}, 'worker stopped');
   return EXIT.OK;
 }

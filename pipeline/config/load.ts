@@ -33,6 +33,7 @@ export interface Config {
     processTimeoutMs: number;
     shutdownGraceMs: number;
     outageBudgetMs: number;
+    heartbeatMs: number;
   };
   audio: {
     /** Integrated loudness target (LUFS) of audio presets that do not set their own. */
@@ -170,6 +171,7 @@ function resolve(env: Env): Config {
       processTimeoutMs: env.MEDIAFLOW_PROCESS_TIMEOUT_S * 1000,
       shutdownGraceMs: env.MEDIAFLOW_SHUTDOWN_GRACE_S * 1000,
       outageBudgetMs: env.MEDIAFLOW_OUTAGE_BUDGET_S * 1000,
+      heartbeatMs: env.MEDIAFLOW_HEARTBEAT_S * 1000,
     },
     audio: { loudnessLufs: env.MEDIAFLOW_LOUDNESS_LUFS },
     video: {

@@ -84,6 +84,11 @@ export const envSchema = z.object({
   MEDIAFLOW_PROCESS_TIMEOUT_S: positiveInt.default(1800),
   /** Grace period for a worker on SIGTERM before running tasks are released. */
   MEDIAFLOW_SHUTDOWN_GRACE_S: positiveInt.default(30),
+  /**
+   * How often a worker writes its heartbeat (host, tasks, versions) to Redis; an entry not
+   * renewed for three periods is gone, so a killed worker leaves the Workers page by itself.
+   */
+  MEDIAFLOW_HEARTBEAT_S: positiveInt.default(5),
   MEDIAFLOW_SEGMENT_SECONDS: positiveInt.default(6),
   MEDIAFLOW_MAX_SEGMENTS: positiveInt.default(200),
   MEDIAFLOW_MAX_INPUT_BYTES: positiveInt.default(10 * 1024 ** 3),

@@ -19,6 +19,7 @@ import {
   type RetentionOptions,
 } from './retention.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
+import { asciiLower, matchesSearch } from './search.js';
 
 /**
  * Job state in this process's memory: the embedded mode's store. Outputs survive a restart
@@ -138,8 +139,10 @@ export class MemoryJobStore implements JobStore {
   async list(query: JobListQuery): Promise<JobPage> {
     this.prune();
     // Newest first; the cursor is the position after the last job returned.
+    const needle = asciiLower(query.q ?? '');
     const all = [...this.jobs.values()]
       .filter((j) => !query.state || j.state === query.state)
+      .filter((j) => !needle || matchesSearch(j, needle))
       .reverse();
     // A cursor this store never issued (negative, not a number) starts over rather than paging
     // backwards.

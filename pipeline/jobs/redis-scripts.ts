@@ -250,3 +250,41 @@ while #out < want * 2 do
 end
 return out
 `;
+
+/**
+ * One page of a search, newest first. KEYS: index. ARGV: max score and after id (as LIST_PAGE),
+ * limit, the search (lower case), the job key prefix, budget. Looks at most `budget` jobs and
+ * returns the cursor to resume from ('' at the end of the index) followed by the matching ids:
+ * after `limit` matches the cursor is the last one, once the budget is spent the last job looked
+ * at, so a search that matches little costs a bounded call, not a read of every job.
+ */
+export const SEARCH_PAGE = `
+local max, after, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local needle, prefix, budget = ARGV[4], ARGV[5], tonumber(ARGV[6])
+local found, seen, offset, cursor = {}, 0, 0, ''
+local function matches(id)
+  local spec = redis.call('HGET', prefix .. id, 'spec')
+  if not spec then return false end
+  local ok, decoded = pcall(cjson.decode, spec)
+  if not ok then return false end
+  local key = string.lower(tostring(decoded.source and decoded.source.key or ''))
+  local preset = string.lower(tostring(decoded.preset and decoded.preset.name or ''))
+  return string.find(key, needle, 1, true) ~= nil or string.find(preset, needle, 1, true) ~= nil
+end
+while true do
+  local rows = redis.call('ZREVRANGEBYSCORE', KEYS[1], max, '-inf', 'WITHSCORES',
+    'LIMIT', offset, 100)
+  if #rows == 0 then return {'', unpack(found)} end
+  for i = 1, #rows, 2 do
+    local id, score = rows[i], rows[i + 1]
+    if after == '' or score ~= max or id < after then
+      if #found == want then return {cursor, unpack(found)} end
+      if seen == budget then return {cursor, unpack(found)} end
+      seen = seen + 1
+      cursor = score .. ':' .. id
+      if matches(id) then found[#found + 1] = id end
+    end
+  end
+  offset = offset + 100
+end
+`;

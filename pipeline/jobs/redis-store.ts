@@ -14,6 +14,7 @@ import {
   COUNTS,
   CREATE,
   LIST_PAGE,
+  SEARCH_PAGE,
   PUT_FIELDS,
   RESET_TASKS,
   SET_PROGRESS,
@@ -27,6 +28,7 @@ import {
   type Retention,
   type RetentionOptions,
 } from './retention.js';
+import { asciiLower, SEARCH_BUDGET } from './search.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 type Patch = Partial<Pick<JobRecord, 'state' | 'stage' | 'outputs' | 'error'>>;
@@ -56,6 +58,8 @@ export class RedisJobStore implements JobStore {
     private readonly prefix = 'mediaflow:',
     private readonly onError: (error: unknown) => void = () => {},
     retention: RetentionOptions = {},
+    /** Jobs one search call looks at, at most; smaller in tests. */
+    private readonly searchBudget = SEARCH_BUDGET,
   ) {
     this.retention = resolveRetention(retention);
     // A few reconnection attempts per command, then an error: callers (API, task hooks) decide.
@@ -193,6 +197,7 @@ export class RedisJobStore implements JobStore {
   }
 
   async list(query: JobListQuery): Promise<JobPage> {
+    if (query.q) return this.search({ ...query, q: query.q });
     const [max, after] = decodeCursor(query.cursor);
     const rows = (await this.eval(
       LIST_PAGE,
@@ -222,6 +227,25 @@ export class RedisJobStore implements JobStore {
       JobState,
       number
     >;
+  }
+
+  /** A search looks at `searchBudget` jobs at most per call (see SEARCH_PAGE). */
+  private async search(query: JobListQuery & { q: string }): Promise<JobPage> {
+    const [max, after] = decodeCursor(query.cursor);
+    const [cursor, ...ids] = (await this.eval(
+      SEARCH_PAGE,
+      [this.indexKey(query.state ?? 'all')],
+      [
+        max,
+        after,
+        String(query.limit),
+        asciiLower(query.q),
+        this.jobKey(''),
+        String(this.searchBudget),
+      ],
+    )) as string[];
+    const jobs = (await this.getMany(ids)).filter((j): j is JobRecord => j !== null);
+    return { jobs, nextCursor: cursor || null };
   }
 
   async idle(before: number, limit: number): Promise<string[]> {

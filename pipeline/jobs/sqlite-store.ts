@@ -21,6 +21,7 @@ import {
   type RetentionOptions,
 } from './retention.js';
 import { openSqlite } from './open-sqlite.js';
+import { asciiLower } from './search.js';
 import type { JobListQuery, JobPage, JobStore, StateGuard } from './store.js';
 
 /** The embedded store's file in the data folder. */
@@ -281,18 +282,25 @@ export class SqliteJobStore implements JobStore {
     // never issued (not a positive number) starts over rather than paging in circles.
     const after = query.cursor ? Number.parseInt(query.cursor, 10) : Number.NaN;
     const below = Number.isFinite(after) && after > 0 ? after : Number.MAX_SAFE_INTEGER;
-    const rows = (
-      query.state
-        ? this.db
-            .prepare(
-              'SELECT id, seq, record FROM jobs WHERE state = ? AND seq < ? ' +
-                'ORDER BY seq DESC LIMIT ?',
-            )
-            .all(query.state, below, query.limit + 1)
-        : this.db
-            .prepare('SELECT id, seq, record FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?')
-            .all(below, query.limit + 1)
-    ) as (Row & { id: string })[];
+    const where = ['seq < ?'];
+    const params: (string | number)[] = [below];
+    if (query.state) {
+      where.push('state = ?');
+      params.push(query.state);
+    }
+    if (query.q) {
+      // instr, not LIKE: the search is plain text, with no wildcards to escape.
+      where.push(
+        "(instr(lower(json_extract(record, '$.spec.source.key')), ?) > 0 OR " +
+          "instr(lower(json_extract(record, '$.spec.preset.name')), ?) > 0)",
+      );
+      params.push(asciiLower(query.q), asciiLower(query.q));
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT id, seq, record FROM jobs WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`,
+      )
+      .all(...params, query.limit + 1) as (Row & { id: string })[];
     const page = rows.slice(0, query.limit);
     return {
       jobs: page.map((r) => this.toRecord(r.id, r.record)),

@@ -3,6 +3,12 @@ import type { TaskResult } from '../plan/types.js';
 
 export interface JobListQuery {
   state?: JobState;
+  /**
+   * Only jobs whose source key or preset name contains this, ignoring the case of ASCII letters.
+   * A store may answer a search with fewer than `limit` jobs (even none) and a cursor: it looks
+   * at a bounded number of jobs per call (SEARCH_BUDGET), so keep paging while there is a cursor.
+   */
+  q?: string;
   /** Opaque cursor from a previous page. */
   cursor?: string;
   limit: number;

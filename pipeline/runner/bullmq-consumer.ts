@@ -8,6 +8,7 @@ import {
   outageDelay,
   type RetryPolicy,
   type RunnerHooks,
+  type RunningTask,
 } from './port.js';
 import {
   BULL_PREFIX,
@@ -67,8 +68,7 @@ export interface ConsumerOptions {
   onError: (error: unknown) => void;
 }
 
-interface RunningTask {
-  jobId: string;
+interface ConsumedTask extends RunningTask {
   epoch: number;
   controller: AbortController;
   /** Set when the worker shuts down: the task goes back to the queue instead of failing. */
@@ -85,7 +85,7 @@ export const BACKOFF_TYPE = 'mediaflow-jitter';
  */
 export class BullmqConsumer {
   private readonly workers: Worker[] = [];
-  private readonly running = new Set<RunningTask>();
+  private readonly running = new Set<ConsumedTask>();
   private readonly subscriber: Redis;
   private readonly progressIntervalMs: number;
 
@@ -180,6 +180,10 @@ export class BullmqConsumer {
     return this.running.size;
   }
 
+  runningTasks(): RunningTask[] {
+    return [...this.running].map(({ jobId, taskId, startedAt }) => ({ jobId, taskId, startedAt }));
+  }
+
   private async processTask(
     job: Job<TaskData, TaskReturn>,
     token: string | undefined,
@@ -187,8 +191,10 @@ export class BullmqConsumer {
     const { jobId, task, epoch, stage } = job.data;
     const attempt = job.attemptsMade + 1;
     if (await this.isCancelled(jobId, epoch)) throw new UnrecoverableError(encodeError(CANCELLED));
-    const running: RunningTask = {
+    const running: ConsumedTask = {
       jobId,
+      taskId: task.id,
+      startedAt: new Date().toISOString(),
       epoch,
       controller: new AbortController(),
       releasing: false,

@@ -1,7 +1,14 @@
 import { FlowProducer, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { MediaflowError } from '../../functions/errors.js';
-import type { RetryPolicy, Runner, RunnerHooks, StageRequest, StageStatus } from './port.js';
+import type {
+  RetryPolicy,
+  Runner,
+  RunnerHooks,
+  RunningTask,
+  StageRequest,
+  StageStatus,
+} from './port.js';
 import {
   BULL_PREFIX,
   cancelChannel,
@@ -221,6 +228,10 @@ export class BullmqRunner implements Runner {
   /** Stops at once: running tasks are aborted and handed back to the queue. */
   close(): Promise<void> {
     return this.shutdown(0);
+  }
+
+  runningTasks(): RunningTask[] {
+    return this.consumer?.runningTasks() ?? [];
   }
 
   /** Tasks this process is running now (0 for a producer). */

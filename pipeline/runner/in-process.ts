@@ -8,6 +8,7 @@ import {
   outageDelay,
   type RetryPolicy,
   type Runner,
+  type RunningTask,
   type RunnerHooks,
   type StageRequest,
   type StageStatus,
@@ -23,6 +24,7 @@ export class InProcessRunner implements Runner {
   private readonly jobs = new Map<string, AbortController>();
   /** Stages already started, so a replayed stage runs once (as BullMQ's job ids ensure there). */
   private readonly started = new Set<string>();
+  private readonly running = new Set<RunningTask>();
   private readonly retry: RetryPolicy;
   private readonly onError: (error: unknown) => void;
 
@@ -59,6 +61,10 @@ export class InProcessRunner implements Runner {
     await this.queue.onIdle();
   }
 
+  runningTasks(): RunningTask[] {
+    return [...this.running];
+  }
+
   /** Resolves when no task is queued or running. */
   onIdle(): Promise<void> {
     return this.queue.onIdle();
@@ -86,6 +92,8 @@ export class InProcessRunner implements Runner {
       tasks.map((task) =>
         this.queue.add(async () => {
           if (signal.aborted) return;
+          const running = { jobId, taskId: task.id, startedAt: new Date().toISOString() };
+          this.running.add(running);
           try {
             results[task.id] = await this.runWithRetries(jobId, stage, task, signal);
           } catch (error) {
@@ -99,6 +107,8 @@ export class InProcessRunner implements Runner {
                 : toErrorRecord(error);
             if (!failure) failure = { taskId: task.id, error: record };
             stageController.abort();
+          } finally {
+            this.running.delete(running);
           }
         }),
       ),

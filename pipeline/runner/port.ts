@@ -50,7 +50,16 @@ export interface Runner {
   stageStatus(jobId: string, stage: number): Promise<StageStatus>;
   /** Stops the job's running tasks (killing their media processes) and drops its queued ones. */
   cancel(jobId: string): Promise<void>;
+  /** The tasks running in this process now, for the Workers page (none for a producer). */
+  runningTasks(): RunningTask[];
   close(): Promise<void>;
+}
+
+/** A task running in this process: which job, which task, since when (ISO time). */
+export interface RunningTask {
+  jobId: string;
+  taskId: string;
+  startedAt: string;
 }
 
 export interface RetryPolicy {

@@ -1,8 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JobEvent, TaskStatus } from '../../pipeline/jobs/job.js';
+import type { JobEvent, JobRecord, TaskStatus } from '../../pipeline/jobs/job.js';
 import type { RetentionOptions } from '../../pipeline/jobs/retention.js';
 import type { JobStore } from '../../pipeline/jobs/store.js';
+import { findPreset } from '../../pipeline/presets/builtin.js';
 import { jobRecord } from './job-record.js';
 
 export { jobRecord };
@@ -369,6 +370,50 @@ export function jobStoreConformance(
         newestFirst.filter((id) => id !== jobs[1]!.spec.id && id !== jobs[4]!.spec.id),
       );
       expect((await store.list({ state: 'cancelled', limit: 10 })).jobs).toEqual([]);
+    });
+
+    it('searches source keys and preset names, ignoring case, page by page', async () => {
+      const made = (at: string, key: string, preset: string) => {
+        const job = jobRecord(`2026-02-01T00:00:0${at}.000Z`);
+        job.spec.source.key = key;
+        job.spec.preset = findPreset(preset);
+        return job;
+      };
+      const beach = made('1', 'trips/Holiday-Beach.jpg', 'image');
+      const office = made('2', 'trips/office.jpg', 'image');
+      const clip = made('3', 'clips/HOLIDAY.mp4', 'video');
+      const other = made('4', 'misc/x.mp4', 'video-sd');
+      for (const job of [beach, office, clip, other]) await store.create(job);
+      // Follows cursors to the end: a store may answer a search a page at a time.
+      const search = async (q: string, limit = 10, state?: JobRecord['state']) => {
+        const ids: string[] = [];
+        let cursor: string | undefined;
+        for (let calls = 0; calls < 20; calls++) {
+          const page = await store.list({
+            q,
+            limit,
+            ...(state ? { state } : {}),
+            ...(cursor ? { cursor } : {}),
+          });
+          expect(page.jobs.length).toBeLessThanOrEqual(limit);
+          ids.push(...page.jobs.map((j) => j.spec.id));
+          if (!page.nextCursor) return ids;
+          cursor = page.nextCursor;
+        }
+        throw new Error(`search ${q} did not end`);
+      };
+      const id = (job: JobRecord) => job.spec.id;
+      expect(await search('holiday')).toEqual([id(clip), id(beach)]);
+      expect(await search('VIDEO')).toEqual([id(other), id(clip)]);
+      expect(await search('video-SD')).toEqual([id(other)]);
+      expect(await search('trips/', 1)).toEqual([id(office), id(beach)]);
+      expect(await search('nowhere')).toEqual([]);
+      // Plain text: no wildcards.
+      expect(await search('%')).toEqual([]);
+      expect(await search('_')).toEqual([]);
+      await store.setState(beach.spec.id, { state: 'succeeded' });
+      expect(await search('holiday', 10, 'succeeded')).toEqual([id(beach)]);
+      expect(await search('holiday', 10, 'queued')).toEqual([id(clip)]);
     });
 
     it('indexes open jobs by last activity, oldest first, and forgets ended ones', async () => {

@@ -81,6 +81,31 @@ describe('principals, buckets and keys', () => {
     for (const who of [ALICE, BOB]) expect(await listed(who)).toContain(a.jobIds[0]);
   });
 
+  it("finds only the caller's own jobs by search; admins find everyone's", async () => {
+    await ctx.app.store.putBytes(input, 'bob/cat.jpg', 'cat');
+    const bobs = (await submit(BOB, { items: [{ bucket: input, key: 'bob/cat.jpg' }] })).json() as {
+      jobIds: string[];
+    };
+    const alices = (
+      await submit(ALICE, { items: [{ bucket: input, key: 'alice/cat.jpg' }] })
+    ).json() as {
+      jobIds: string[];
+    };
+    const search = async (who: Record<string, string>, q: string) => {
+      const res = await call(who, 'GET', `/v1/jobs?q=${encodeURIComponent(q)}&limit=100`);
+      expect(res.statusCode).toBe(200);
+      return jobPageSchema.parse(res.json()).jobs.map((j) => j.id);
+    };
+    expect(await search(ALICE, 'CAT')).toEqual(alices.jobIds);
+    expect(await search(BOB, 'cat')).toEqual(bobs.jobIds);
+    expect(await search(BOB, 'alice')).toEqual([]);
+    expect((await search(OPS, 'cat.jpg')).sort()).toEqual(
+      [...alices.jobIds, ...bobs.jobIds].sort(),
+    );
+    // Every preset of these jobs is `image`: a preset search still keeps to the caller's jobs.
+    expect(await search(BOB, 'image')).not.toContain(alices.jobIds[0]);
+  });
+
   it('gives bucket-event jobs to the storage principal: admins only', async () => {
     await ctx.app.store.putBytes(input, 'events/dog.jpg', 'dog');
     const hook = await event(notification(input, 'events/dog.jpg'));

@@ -134,6 +134,12 @@ describe('mediaflow serve, submit, status and jobs', () => {
       expect(jobs.stdout).toMatch(
         new RegExp(`^${id}  succeeded +100%  image +s3://cli-input/cli/red.png`, 'm'),
       );
+      const found = await client(['jobs', '--search', 'RED.PNG']);
+      expect(found.code).toBe(EXIT.OK);
+      expect(found.stdout).toMatch(new RegExp(`^${id} `, 'm'));
+      const missed = await client(['jobs', '--search', 'no-such-key']);
+      expect(missed.stdout).toBe('');
+      expect(missed.stderr).toBe('no jobs\n');
     },
   );
 

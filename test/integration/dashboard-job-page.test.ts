@@ -194,10 +194,20 @@ describe.skipIf(!hasChromium)('job page in headless Chromium', () => {
     await expect
       .poll(() => failedRow.locator('td.error-code').textContent())
       .toBe('MEDIA_UNREADABLE');
+    // The search asks the API (GET /v1/jobs?q=), so its rows arrive a moment later.
+    const shown = page.locator('#jobs tbody tr:not([hidden])');
+    const asked = page.waitForRequest((r) => /\/v1\/jobs\?.*q=PERMANENT/.test(r.url()));
     await page.fill('#job-search', 'PERMANENT');
-    expect(await page.locator('#jobs tbody tr:not([hidden])').count()).toBe(1);
+    await asked;
+    await expect.poll(() => shown.count()).toBe(1);
+    expect(await shown.getAttribute('data-state')).toBe('failed');
     await page.fill('#job-search', 'image');
-    expect(await page.locator('#jobs tbody tr:not([hidden])').count()).toBe(4);
+    await expect.poll(() => shown.count()).toBe(4);
+    await page.fill('#job-search', 'nothing-like-it');
+    await expect.poll(() => page.locator('#no-match').isVisible()).toBe(true);
+    expect(await shown.count()).toBe(0);
+    await page.fill('#job-search', '');
+    await expect.poll(() => shown.count()).toBe(4);
 
     page.once('dialog', (dialog) => void dialog.accept());
     await page.click('#retry-failed');

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Browser, Page } from 'playwright-core';
@@ -11,6 +12,7 @@ import { API_KEY, auth, waitForEnd } from '../helpers/api-server.js';
 import { copyHandlers, copyWorkflow } from '../helpers/copy-workflow.js';
 import { hasChromium, launchChromium, warnIfNoChromium } from '../helpers/chromium.js';
 import { startEmbeddedApp } from '../helpers/embedded-app.js';
+import { makeSource } from '../helpers/video-fixtures.js';
 
 /**
  * The page's globals, typed just enough for the functions run in the browser (the project
@@ -236,4 +238,73 @@ describe.skipIf(!hasChromium)('dashboard in headless Chromium', () => {
       expect(pageErrors).toEqual([]);
     },
   );
+
+  it('shows the sprite tile of the moment under the mouse on the seek bar', async () => {
+    // 16 s at the default 5 s per tile: four tiles, [0,5) [5,10) [10,15) [15,16].
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediaflow-seek-'));
+    const source = makeSource(app.binaries, path.join(dir, 'seek.mp4'), {
+      width: 320,
+      height: 180,
+      fps: 25,
+      seconds: 16,
+      gop: 50,
+      audio: false,
+    });
+    const id = await submit('video/seek.mp4', fs.readFileSync(source), 'video-sd');
+    fs.rmSync(dir, { recursive: true, force: true });
+    const job = await waitForEnd(app, id, 180_000);
+    expect(job.state, `${job.error?.code} ${job.error?.message}`).toBe('succeeded');
+    const index = job.outputs.find((o) => o.role === 'sprite-index')!;
+    const vtt = await server.inject({
+      url: `/v1/jobs/${id}/outputs/${index.key.slice(job.spec.outputPrefix.length)}`,
+      headers: auth(),
+    });
+    const cues = [
+      ...vtt.body.matchAll(/([\d:.]+) --> ([\d:.]+)\n.*#xywh=(\d+),(\d+),(\d+),(\d+)/g),
+    ].map((m) => {
+      const secs = (t: string) => t.split(':').reduce((sum, part) => sum * 60 + Number(part), 0);
+      return {
+        start: secs(m[1]!),
+        x: Number(m[3]),
+        y: Number(m[4]),
+        w: Number(m[5]),
+        h: Number(m[6]),
+      };
+    });
+    expect(cues.length).toBe(4);
+
+    await page.goto(`${base}/#/jobs/${id}`);
+    await page.waitForSelector('#seek-bar[data-previews="ready"]', { timeout: 20_000 });
+    const bar = page.locator('#seek-bar');
+    const box = (await bar.boundingBox())!;
+    const preview = page.locator('#seek-preview');
+    const positions = new Set<string>();
+    for (const fraction of [0.1, 0.4, 0.7, 0.98]) {
+      await bar.hover({ position: { x: fraction * box.width, y: box.height / 2 } });
+      await expect.poll(() => preview.isVisible()).toBe(true);
+      const time = Number(await preview.getAttribute('data-time'));
+      const expected = cues.filter((c) => c.start <= time).at(-1)!;
+      const style = await preview.evaluate((node) => {
+        const s = (node as unknown as { style: Record<string, string> }).style;
+        return {
+          position: s.backgroundPosition,
+          image: s.backgroundImage,
+          width: s.width,
+          height: s.height,
+        };
+      });
+      expect(style, `at ${fraction} (${time} s)`).toEqual({
+        position: `${-expected.x}px ${-expected.y}px`,
+        image: expect.stringMatching(/^url\("blob:/),
+        width: `${expected.w}px`,
+        height: `${expected.h}px`,
+      });
+      positions.add(style.position);
+    }
+    // Each hover fell on another tile.
+    expect(positions.size).toBe(4);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => preview.isHidden()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  }, 240_000);
 });

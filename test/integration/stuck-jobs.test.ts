@@ -32,6 +32,9 @@ class BlippingRunner implements Runner {
   cancel(jobId: string) {
     return this.inner.cancel(jobId);
   }
+  runningTasks() {
+    return this.inner.runningTasks();
+  }
   close() {
     return this.inner.close();
   }

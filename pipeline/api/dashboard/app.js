@@ -7,6 +7,7 @@
 import { say, setApiKey, teardown } from '/assets/dom.js';
 import { renderJob } from '/assets/job-page.js';
 import { renderJobs } from '/assets/jobs-page.js';
+import { renderWorkers } from '/assets/workers-page.js';
 
 const view = document.getElementById('view');
 
@@ -17,6 +18,7 @@ function route() {
   const [path, query] = location.hash.replace(/^#/, '').split('?');
   const match = /^\/jobs\/([^/]+)$/.exec(path ?? '');
   if (match) renderJob(view, decodeURIComponent(match[1]));
+  else if (path === '/workers') renderWorkers(view);
   else renderJobs(view, new URLSearchParams(query ?? '').get('state') ?? '');
 }
 

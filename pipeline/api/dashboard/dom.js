@@ -57,6 +57,12 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** A table with a row of headings over `body` (a <tbody> the caller fills). */
+export function headedTable(attrs, headings, body) {
+  const head = el('tr', {}, ...headings.map((h) => el('th', {}, h)));
+  return el('table', attrs, el('thead', {}, head), body);
+}
+
 export const percent = (fraction) => `${Math.round(fraction * 100)}%`;
 export const when = (iso) => (iso ? new Date(iso).toLocaleTimeString() : '');
 export const bytes = (n) =>

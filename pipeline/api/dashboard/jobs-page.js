@@ -6,6 +6,7 @@ import {
   between,
   el,
   failure,
+  headedTable,
   progressCell,
   say,
   seconds,
@@ -23,11 +24,21 @@ const STATES = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 const HEAD = ['Source', 'Preset', 'State', 'Error', 'Progress', 'Created', 'Duration', 'Updated'];
 const FINAL = ['succeeded', 'failed', 'cancelled'];
 
+/** Waits this long after the last keystroke before searching, so typing is one request. */
+const SEARCH_DELAY_MS = 250;
+
+/** As the job stores match `q`: a substring of the key or preset, ASCII letters in any case. */
+const asciiLower = (text) => text.replace(/[A-Z]/g, (c) => c.toLowerCase());
+const matchesSearch = (job, q) =>
+  asciiLower(job.source.key).includes(asciiLower(q)) ||
+  asciiLower(job.preset).includes(asciiLower(q));
+
 const duration = (job) =>
   seconds(between(job.createdAt, FINAL.includes(job.state) ? job.updatedAt : undefined));
 
 export function renderJobs(view, filter) {
   const rows = new Map();
+  let cursor = null;
   const body = el('tbody');
   const more = el('button', { type: 'button', hidden: true }, 'Load more');
   const empty = emptyState();
@@ -42,15 +53,23 @@ export function renderJobs(view, filter) {
     el('option', { value: '' }, 'all states'),
     STATES.map((s) => el('option', { value: s, selected: s === filter }, s)),
   );
-  // Searches the loaded rows (key or preset); "Load more" brings older jobs into reach.
+  // Searches every job the key may see (GET /v1/jobs?q=), not only the rows loaded so far.
   const search = el('input', { id: 'job-search', type: 'search', placeholder: 'key or preset' });
-  const matches = (row) => {
-    const q = search.value.trim().toLowerCase();
-    return !q || row.dataset.search.includes(q);
-  };
+  const noMatch = el('p', { id: 'no-match', class: 'muted', hidden: true }, 'No job matches.');
+  let q = '';
+  let typing;
   search.addEventListener('input', () => {
-    for (const { row } of rows.values()) row.hidden = !matches(row);
+    clearTimeout(typing);
+    typing = setTimeout(() => {
+      if (search.value.trim() === q) return;
+      q = search.value.trim();
+      rows.clear();
+      body.replaceChildren();
+      cursor = null;
+      load().catch((e) => say(e.message));
+    }, SEARCH_DELAY_MS);
   });
+  teardown.push(() => clearTimeout(typing));
   const retryFailed = el('button', { type: 'button', id: 'retry-failed' }, 'Retry all failed');
   retryFailed.addEventListener('click', () => {
     if (!confirm('Retry every failed job whose error is not permanent?')) return;
@@ -75,21 +94,9 @@ export function renderJobs(view, filter) {
       uploadButton(),
     ),
     submitForm(),
-    el(
-      'table',
-      { id: 'jobs' },
-      el(
-        'thead',
-        {},
-        el(
-          'tr',
-          {},
-          HEAD.map((h) => el('th', {}, h)),
-        ),
-      ),
-      body,
-    ),
+    headedTable({ id: 'jobs' }, HEAD, body),
     empty,
+    noMatch,
     more,
   );
 
@@ -105,6 +112,8 @@ export function renderJobs(view, filter) {
       return;
     }
     if (filter && job.state !== filter) return;
+    // A live event's new job joins a search's rows only when it matches, as the API would say.
+    if (q && !matchesSearch(job, q)) return;
     const cells = {
       state: el('td', {}, stateSpan(job.state)),
       error: el('td', { class: 'error-code' }, job.error?.code ?? ''),
@@ -115,11 +124,7 @@ export function renderJobs(view, filter) {
     const source = `${job.source.bucket}/${job.source.key}`;
     const row = el(
       'tr',
-      {
-        'data-job-id': job.id,
-        'data-state': job.state,
-        'data-search': `${source} ${job.preset}`.toLowerCase(),
-      },
+      { 'data-job-id': job.id, 'data-state': job.state },
       el('td', { class: 'key' }, el('a', { href: `#/jobs/${job.id}` }, source)),
       el('td', {}, job.preset),
       cells.state,
@@ -129,9 +134,9 @@ export function renderJobs(view, filter) {
       cells.duration,
       cells.updated,
     );
-    row.hidden = !matches(row);
     rows.set(job.id, { row, ...cells });
     empty.hidden = true;
+    noMatch.hidden = true;
     if (atTop) body.prepend(row);
     else body.append(row);
   };
@@ -148,18 +153,22 @@ export function renderJobs(view, filter) {
   });
   teardown.push(() => stream.stop());
 
-  let cursor = null;
   const load = async () => {
+    const asked = q;
     const query = new URLSearchParams({
       limit: '50',
       ...(filter ? { state: filter } : {}),
+      ...(q ? { q } : {}),
       ...(cursor ? { cursor } : {}),
     });
     const page = await (await api(`/v1/jobs?${query}`)).json();
+    // The search changed while this page was on its way: its rows are no longer wanted.
+    if (asked !== q) return;
     for (const job of page.jobs) upsert(job, false);
     cursor = page.nextCursor;
     more.hidden = !cursor;
-    empty.hidden = rows.size > 0 || Boolean(filter);
+    empty.hidden = rows.size > 0 || Boolean(filter) || Boolean(q);
+    noMatch.hidden = rows.size > 0 || !q || Boolean(cursor);
     say('');
   };
   more.addEventListener('click', () => load().catch((e) => say(e.message)));

@@ -1,18 +1,18 @@
-// The operator strip above the jobs list: jobs per state, queue depth, running tasks, how tasks
-// run, and the realtime factor, from GET /v1/overview.
+// The operator strip above the jobs list: jobs per state, queue depth, running tasks, live
+// workers, how tasks run, and the realtime factor, from GET /v1/overview.
 import { apiJson, el, say } from '/assets/dom.js';
 
 const REFRESH_MS = 3000;
 
 export function operatorStrip() {
   const strip = el('div', { id: 'overview', class: 'overview' });
-  const cell = (label, value, state) =>
+  const cell = (label, value, state, href = state ? `#/?state=${state}` : undefined) =>
     el(
-      state ? 'a' : 'div',
+      href ? 'a' : 'div',
       {
         class: `metric${state ? ` state-${state}` : ''}`,
         'data-metric': label,
-        href: state ? `#/?state=${state}` : undefined,
+        href,
       },
       el('span', { class: 'value' }, String(value)),
       el('span', { class: 'label' }, label),
@@ -24,6 +24,7 @@ export function operatorStrip() {
           ...Object.entries(o.jobs).map(([state, n]) => cell(state, n, state)),
           cell('queued tasks', o.queueDepth),
           cell('running tasks', o.runningTasks),
+          cell('live workers', o.liveWorkers ?? '–', undefined, '#/workers'),
           cell(
             o.runner === 'bullmq' ? 'per worker' : 'in-process slots',
             o.runner === 'bullmq' ? `${o.concurrency} tasks` : o.concurrency,

@@ -1,7 +1,8 @@
-// A finished job's outputs: the player (with a quality selector), images, download links with
-// "copy URL" for the streaming manifests, and the manifest itself.
+// A finished job's outputs: the player (with a quality selector and seek previews), images,
+// download links with "copy URL" for the streaming manifests, and the manifest itself.
 import Hls from '/assets/vendor/hls.mjs';
 import { api, apiKey, bytes, el, say, teardown } from '/assets/dom.js';
+import { seekBar } from '/assets/seek-preview.js';
 
 const STREAMING = /\.(m3u8|mpd)$/;
 
@@ -11,7 +12,7 @@ export function playerFor(job) {
     job.outputs.find((o) => o.role === 'hls-master') ??
     job.outputs.find((o) => o.key.endsWith('master.m3u8')) ??
     job.outputs.find((o) => o.key.endsWith('.m3u8'));
-  return playlist ? player(playlist.url) : null;
+  return playlist ? player(playlist.url, job) : null;
 }
 
 export async function renderOutputs(job, section) {
@@ -105,7 +106,7 @@ function copyUrl(path) {
   return el('span', { class: 'copy-url' }, field, ' ', button);
 }
 
-function player(url) {
+function player(url, job) {
   const video = el('video', { id: 'player', controls: true, muted: true, playsinline: true });
   video.muted = true;
   const quality = el(
@@ -142,7 +143,13 @@ function player(url) {
   } else {
     return el('p', {}, 'This browser cannot play HLS.');
   }
-  return el('div', { class: 'player' }, video, el('label', {}, 'Quality ', quality));
+  return el(
+    'div',
+    { class: 'player' },
+    video,
+    seekBar(job, video),
+    el('label', {}, 'Quality ', quality),
+  );
 }
 
 function imageFigure(output) {

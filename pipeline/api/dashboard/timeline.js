@@ -1,25 +1,12 @@
 // The stage timeline of a job page: every task in plan order with its times and a bar on one
 // time axis, so the fan-out and the slow task are visible at a glance.
-import { between, el, percent, seconds, stateSpan, when } from '/assets/dom.js';
+import { between, el, headedTable, percent, seconds, stateSpan, when } from '/assets/dom.js';
 
 const HEAD = ['Stage', 'Task', 'State', 'Progress', 'Started', 'Ended', 'Duration', 'Attempts', ''];
 
 export function timelineTable() {
   const body = el('tbody');
-  const table = el(
-    'table',
-    { id: 'tasks', class: 'timeline' },
-    el(
-      'thead',
-      {},
-      el(
-        'tr',
-        {},
-        HEAD.map((h) => el('th', {}, h)),
-      ),
-    ),
-    body,
-  );
+  const table = headedTable({ id: 'tasks', class: 'timeline' }, HEAD, body);
   return { table, update: (job) => body.replaceChildren(...rows(job)) };
 }
 

@@ -83,21 +83,29 @@ export function callerOf(request: FastifyRequest): { name: string; admin: boolea
   return { name: principalOf(request), admin: request.admin };
 }
 
-/** Store pages read per listing for a non-admin before answering with what was found. */
+/**
+ * Store pages read per listing before answering with what was found: a non-admin's listing skips
+ * other principals' jobs, and a search's store pages may be short (see JobListQuery.q).
+ */
 const MAX_PAGES_SCANNED = 20;
 
 async function visiblePage(
   ctx: ApiContext,
   request: FastifyRequest,
-  query: { limit: number; state?: JobRecord['state'] | undefined; cursor?: string | undefined },
+  query: {
+    limit: number;
+    state?: JobRecord['state'] | undefined;
+    q?: string | undefined;
+    cursor?: string | undefined;
+  },
 ): Promise<{ jobs: JobRecord[]; nextCursor: string | null }> {
   const read = (cursor: string | undefined, limit: number) =>
     ctx.app.jobs.list({
       limit,
       ...(query.state ? { state: query.state } : {}),
+      ...(query.q ? { q: query.q } : {}),
       ...(cursor ? { cursor } : {}),
     });
-  if (request.admin) return read(query.cursor, query.limit);
   const caller = callerOf(request);
   const jobs: JobRecord[] = [];
   let cursor = query.cursor;
@@ -106,7 +114,7 @@ async function visiblePage(
   for (let pages = 0; pages < MAX_PAGES_SCANNED && jobs.length < query.limit; pages++) {
     const page = await read(cursor, query.limit - jobs.length);
     for (const job of page.jobs)
-      if (await mayAccess(ctx.owners, job.spec.id, caller)) jobs.push(job);
+      if (request.admin || (await mayAccess(ctx.owners, job.spec.id, caller))) jobs.push(job);
     cursor = page.nextCursor ?? undefined;
     if (!cursor) break;
   }

@@ -12,6 +12,8 @@ export const overviewSchema = z.object({
   runner: z.enum(['in-process', 'bullmq']),
   /** Tasks at once per process (in-process) or per worker (BullMQ). */
   concurrency: z.number().int(),
+  /** Workers whose heartbeat is current (this process in embedded mode); null without Redis. */
+  liveWorkers: z.number().int().nullable(),
   /** Mean media seconds per wall second of the jobs that succeeded since the API started. */
   realtimeFactor: z.number().nullable(),
 });
@@ -25,5 +27,10 @@ export async function overviewRoutes(server: FastifyInstance, ctx: ApiContext): 
     ...(await ctx.metrics.overview()),
     runner: ctx.app.config.mode.runner,
     concurrency: ctx.app.config.worker.concurrency,
+    // A count only: who and where the workers are is for admins (GET /v1/workers).
+    liveWorkers: await ctx.workers().then(
+      (workers) => workers.length,
+      () => null,
+    ),
   }));
 }

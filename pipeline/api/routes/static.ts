@@ -19,9 +19,11 @@ const FILES: Record<string, { file: string; type: string }> = {
       'follow',
       'job-page',
       'jobs-page',
+      'workers-page',
       'operator',
       'timeline',
       'outputs',
+      'seek-preview',
       'upload',
       'submit-form',
     ].map((name) => [
