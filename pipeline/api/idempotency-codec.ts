@@ -1,5 +1,10 @@
 import zlib from 'node:zlib';
-import type { StoredResponse } from './idempotency.js';
+
+/** A stored answer to replay: the status and JSON body the first request got. */
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
 
 /**
  * The largest answer kept for replay, compressed. A 1,000-item batch answer compresses to about

@@ -1,12 +1,13 @@
 import crypto from 'node:crypto';
 import { MediaflowError } from '../../functions/errors.js';
-import { packAnswer, unpackAnswer, type PackedAnswer } from './idempotency-codec.js';
+import {
+  packAnswer,
+  type StoredResponse,
+  unpackAnswer,
+  type PackedAnswer,
+} from './idempotency-codec.js';
 
-/** A stored answer to replay: the status and JSON body the first request got. */
-export interface StoredResponse {
-  status: number;
-  body: unknown;
-}
+export type { StoredResponse };
 
 export type IdempotencyStart =
   /** First use of the key: process the request, then `complete` (or `abandon` on failure). */
