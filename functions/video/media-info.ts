@@ -32,6 +32,11 @@ export interface VideoStreamInfo {
   frameRate: Rational;
   fps: number;
   /**
+   * Where `frameRate` comes from: ffprobe's average, its base rate (no average known), or the
+   * probe's measure from packet times (see `packet-timing.ts`). Absent in results stored before.
+   */
+  frameRateFrom?: 'average' | 'base' | 'packets';
+  /**
    * ffprobe's r_frame_rate: its guess of the base rate on whose grid every timestamp lies (null
    * when unknown). It differs from the average for sources with dropped or held frames; the split
    * uses it to pick the output frame grid (see `frameGrid`).
@@ -176,8 +181,8 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
   // Square the pixels along the width, as players do.
   const shownWidth = Math.max(1, Math.round((width * sar.num) / sar.den));
   const turned = rotation === 90 || rotation === 270;
-  const frameRate = parseRational(stream.avg_frame_rate) ??
-    parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
+  const average = parseRational(stream.avg_frame_rate);
+  const frameRate = average ?? parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
   return {
     index: stream.index ?? 0,
     codec: stream.codec_name ?? 'unknown',
@@ -190,6 +195,7 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
     sampleAspectRatio: sar,
     frameRate,
     fps: frameRate.num / frameRate.den,
+    frameRateFrom: average ? 'average' : 'base',
     baseFrameRate: parseRational(stream.r_frame_rate),
     pixFmt: stream.pix_fmt ?? null,
     color: parseColor(stream),

@@ -13,7 +13,8 @@ import {
   effectiveAllowList,
   type ProbeLimits,
 } from './limits.js';
-import { parseFfprobeJson, type MediaInfo } from './media-info.js';
+import { parseFfprobeJson, type MediaInfo, type VideoStreamInfo } from './media-info.js';
+import { measuredFrameRate, needsMeasuredRate, RATE_SAMPLE_PACKETS } from './packet-timing.js';
 import { keyframeTimes, scanVideoPackets } from './packets.js';
 import { sniffFile } from './sniff.js';
 
@@ -68,6 +69,8 @@ export async function probe(
   const info = parseFfprobeJson(json, stat.size);
   checkContainer(info.formatName, allowed);
   checkCodecs(info, options.allowedCodecs ?? DEFAULT_ALLOWED_CODECS);
+  if (info.video && needsMeasuredRate(info.video, options.limits.maxFps))
+    info.video = await withMeasuredRate(inputFile, info.demuxer, info.video, options.tools, ctx);
   checkLimits(info, options.limits);
   await checkDecodes(inputFile, info, options.tools, ctx);
 
@@ -86,6 +89,27 @@ export async function probe(
     'probed',
   );
   return info;
+}
+
+/**
+ * The video with its real frame rate, measured from the first packets' times, when they give one
+ * (see `measuredFrameRate`); else as declared, for the limits to judge.
+ */
+async function withMeasuredRate(
+  file: string,
+  demuxer: string,
+  video: VideoStreamInfo,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<VideoStreamInfo> {
+  const packets = await scanVideoPackets(file, demuxer, tools, ctx, RATE_SAMPLE_PACKETS);
+  const rate = measuredFrameRate(packets.flatMap((p) => (p.pts === null ? [] : [p.pts])));
+  if (!rate) return video;
+  ctx.log.info(
+    { declared: video.frameRate, measured: rate },
+    'frame rate measured from packet times',
+  );
+  return { ...video, frameRate: rate, fps: rate.num / rate.den, frameRateFrom: 'packets' };
 }
 
 async function runProbe(

@@ -7,6 +7,7 @@ import type { FrameTiming } from '../ffmpeg/args/transcode-ladder.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import type { MediaInfo, Rational, VideoStreamInfo } from './media-info.js';
+import { fittedFps, STANDARD_RATES } from './packet-timing.js';
 import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
 import { leadInStart, prerollFrames, type Preroll } from './seam-preroll.js';
 import { planSplit } from './split-plan.js';
@@ -299,38 +300,6 @@ export function frameGrid(
   }
   return { rate: resampleRate(base, average, fittedFps(sorted)), resample: true };
 }
-
-/**
- * The frame rate that best explains the frame times: the least-squares slope of time over frame
- * index. Unlike the container's average it does not depend on how long the muxer guessed the last
- * frame lasts (ffmpeg 5 counts it, the 2018 build did not: 29.977 vs 30.10 fps for the same
- * jittered 30 fps stream, on either side of 30). Undefined for fewer than 3 frames.
- */
-function fittedFps(sorted: readonly number[]): number | undefined {
-  const n = sorted.length;
-  if (n < 3) return undefined;
-  const meanK = (n - 1) / 2;
-  const meanT = sorted.reduce((sum, t) => sum + t, 0) / n;
-  let covariance = 0;
-  let variance = 0;
-  sorted.forEach((t, k) => {
-    covariance += (k - meanK) * (t - meanT);
-    variance += (k - meanK) ** 2;
-  });
-  const secondsPerFrame = covariance / variance;
-  return secondsPerFrame > 0 ? 1 / secondsPerFrame : undefined;
-}
-
-const STANDARD_RATES: readonly Rational[] = [
-  { num: 24000, den: 1001 },
-  { num: 24, den: 1 },
-  { num: 25, den: 1 },
-  { num: 30000, den: 1001 },
-  { num: 30, den: 1 },
-  { num: 50, den: 1 },
-  { num: 60000, den: 1001 },
-  { num: 60, den: 1 },
-];
 
 /**
  * The constant rate a variable-frame-rate source is resampled to: its base rate when that is a
