@@ -220,11 +220,22 @@ function parseAudio(stream: FfprobeStream): AudioStreamInfo {
   };
 }
 
+/** The demuxer ffprobe used (the first name of its format list); empty when none. */
+export function demuxerOf(json: unknown): string {
+  return ((json ?? {}) as FfprobeJson).format?.format_name?.split(',')[0] ?? '';
+}
+
 /**
- * Turns ffprobe JSON into MediaInfo. Throws MEDIA_UNREADABLE when the file has neither a usable
- * video nor audio stream, or no duration can be found.
+ * Turns ffprobe JSON into MediaInfo. `countedFrames`, the video packets counted in a raw
+ * elementary stream (which has no duration of its own), gives the video its frame count and
+ * length at its nominal rate. Throws MEDIA_UNREADABLE when the file has neither a usable video
+ * nor audio stream, or no duration can be found.
  */
-export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
+export function parseFfprobeJson(
+  json: unknown,
+  sizeBytes: number,
+  countedFrames?: number,
+): MediaInfo {
   const data = (json ?? {}) as FfprobeJson;
   const format = data.format ?? {};
   const streams = data.streams ?? [];
@@ -240,6 +251,10 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     .filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0)
     .map(parseAudio);
   const video = videoStream ? parseVideo(videoStream) : null;
+  if (video && countedFrames !== undefined && countedFrames > 0) {
+    video.frameCount = countedFrames;
+    if (video.duration === null && video.fps > 0) video.duration = countedFrames / video.fps;
+  }
   const audio = audioStreams[0] ?? null;
   if (!formatName)
     throw new MediaflowError('MEDIA_UNREADABLE', 'ffprobe did not recognise a container.');
@@ -257,7 +272,7 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     throw new MediaflowError('MEDIA_UNREADABLE', `The ${formatName} file has no known duration.`);
   return {
     formatName,
-    demuxer: formatName.split(',')[0]!,
+    demuxer: demuxerOf(data),
     duration,
     startTime: num(format.start_time) ?? 0,
     sizeBytes,

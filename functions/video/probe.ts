@@ -11,9 +11,10 @@ import {
   DEFAULT_ALLOWED_CODECS,
   DEFAULT_ALLOWED_CONTAINERS,
   effectiveAllowList,
+  isRawVideoStream,
   type ProbeLimits,
 } from './limits.js';
-import { parseFfprobeJson, type MediaInfo, type VideoStreamInfo } from './media-info.js';
+import { demuxerOf, parseFfprobeJson, type MediaInfo, type VideoStreamInfo } from './media-info.js';
 import { measuredFrameRate, needsMeasuredRate, RATE_SAMPLE_PACKETS } from './packet-timing.js';
 import { keyframeTimes, scanVideoPackets } from './packets.js';
 import { sniffFile } from './sniff.js';
@@ -66,10 +67,19 @@ export async function probe(
 
   const allowed = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const json = await runProbe(inputFile, effectiveAllowList(allowed), options.tools, ctx);
-  const info = parseFfprobeJson(json, stat.size);
+  // A raw elementary stream has no duration: count its frames (only allowed demuxers get here).
+  const demuxer = demuxerOf(json);
+  const counted = isRawVideoStream(demuxer)
+    ? (await scanVideoPackets(inputFile, demuxer, options.tools, ctx)).length
+    : undefined;
+  const info = parseFfprobeJson(json, stat.size, counted);
   checkContainer(info.formatName, allowed);
   checkCodecs(info, options.allowedCodecs ?? DEFAULT_ALLOWED_CODECS);
-  if (info.video && needsMeasuredRate(info.video, options.limits.maxFps))
+  if (
+    info.video &&
+    !isRawVideoStream(demuxer) &&
+    needsMeasuredRate(info.video, options.limits.maxFps)
+  )
     info.video = await withMeasuredRate(inputFile, info.demuxer, info.video, options.tools, ctx);
   checkLimits(info, options.limits);
   await checkDecodes(inputFile, info, options.tools, ctx);

@@ -7,6 +7,7 @@ import type { FrameTiming } from '../ffmpeg/args/transcode-ladder.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import type { MediaInfo, Rational, VideoStreamInfo } from './media-info.js';
+import { isRawVideoStream } from './limits.js';
 import { fittedFps, STANDARD_RATES } from './packet-timing.js';
 import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
 import { leadInStart, prerollFrames, type Preroll } from './seam-preroll.js';
@@ -102,16 +103,24 @@ export async function splitVideo(
   if (packets.length === 0)
     throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
 
+  // A raw stream's times are made up by ffmpeg at its nominal rate (m4v's packets show them): it
+  // is one frame per packet at that rate.
+  const raw = isRawVideoStream(info.demuxer);
+  const stamped = !raw && timed.length === packets.length;
   const first = timed.length ? minPts(timed) : 0;
-  const sourceDuration = timed.length
-    ? videoEnd(timed, video.fps) - first
-    : (video.duration ?? info.duration);
-  const grid =
-    timed.length === packets.length
-      ? frameGrid(
-          timed.map((p) => p.pts! - first),
-          video,
-        )
+  const sourceDuration =
+    raw && video.fps > 0
+      ? packets.length / video.fps
+      : timed.length
+        ? videoEnd(timed, video.fps) - first
+        : (video.duration ?? info.duration);
+  const grid = stamped
+    ? frameGrid(
+        timed.map((p) => p.pts! - first),
+        video,
+      )
+    : raw && video.fps > 0
+      ? { rate: video.frameRate, resample: false }
       : null;
   if (grid?.resample)
     ctx.log.info({ rate: grid.rate }, 'variable frame rate: resampling to constant rate');
@@ -137,10 +146,11 @@ export async function splitVideo(
     };
   };
 
+  if (raw) return whole('raw elementary stream: no timestamps of its own');
   if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
   if (video.codec === 'h264' && /4:4:4/.test(video.profile ?? ''))
     return whole('H.264 High 4:4:4 is not split');
-  if (timed.length !== packets.length) return whole('some packets have no timestamp');
+  if (!stamped) return whole('some packets have no timestamp');
   const closed = closedKeyframeTimes(packets).map((t) => t - first);
   const plan = planSplit(closed, sourceDuration, options);
   if (plan.cuts.length === 0) return whole('short source or no usable keyframes');
