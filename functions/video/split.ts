@@ -103,23 +103,22 @@ export async function splitVideo(
   if (packets.length === 0)
     throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
 
-  // A raw stream's times are made up by ffmpeg at its nominal rate (m4v's packets show them): it
-  // is one frame per packet at that rate.
+  // A raw stream's times are made up by ffmpeg at its nominal rate (m4v's packets show them), and
+  // a stream timed only in places has holes: both are one frame per packet at the nominal rate.
   const raw = isRawVideoStream(info.demuxer);
   const stamped = !raw && timed.length === packets.length;
   const first = timed.length ? minPts(timed) : 0;
-  const sourceDuration =
-    raw && video.fps > 0
+  const sourceDuration = stamped
+    ? videoEnd(timed, video.fps) - first
+    : video.fps > 0
       ? packets.length / video.fps
-      : timed.length
-        ? videoEnd(timed, video.fps) - first
-        : (video.duration ?? info.duration);
+      : (video.duration ?? info.duration);
   const grid = stamped
     ? frameGrid(
         timed.map((p) => p.pts! - first),
         video,
       )
-    : raw && video.fps > 0
+    : video.fps > 0
       ? { rate: video.frameRate, resample: false }
       : null;
   if (grid?.resample)
