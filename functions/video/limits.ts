@@ -12,8 +12,21 @@ export interface ProbeLimits {
 }
 
 /**
- * Demuxers a source may use by default: real containers and plain audio files. Names match any
- * entry of ffprobe's comma list (`mov` covers `mov,mp4,m4a,3gp,3g2,mj2`).
+ * Demuxers of raw video elementary streams (an MPEG-1/2 `.m2v` or `.mpg`, H.264 Annex B, HEVC,
+ * MPEG-4 Part 2): no container, no usable timestamps, no audio. ffmpeg stamps their frames at the
+ * stream's nominal rate; the probe counts the frames for a duration and the split never cuts them.
+ */
+export const RAW_VIDEO_DEMUXERS: readonly string[] = ['mpegvideo', 'h264', 'hevc', 'm4v'];
+
+/** Whether a demuxer (the probe's `demuxer`) reads a raw video elementary stream. */
+export function isRawVideoStream(demuxer: string): boolean {
+  return RAW_VIDEO_DEMUXERS.includes(demuxer);
+}
+
+/**
+ * Demuxers a source may use by default: real containers, raw video elementary streams and plain
+ * audio files. Names match any entry of ffprobe's comma list (`mov` covers
+ * `mov,mp4,m4a,3gp,3g2,mj2`).
  */
 export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = [
   'mov',
@@ -30,6 +43,7 @@ export const DEFAULT_ALLOWED_CONTAINERS: readonly string[] = [
   'mxf',
   'dv',
   'ivf',
+  ...RAW_VIDEO_DEMUXERS,
   'wav',
   'w64',
   'aiff',

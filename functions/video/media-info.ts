@@ -32,6 +32,11 @@ export interface VideoStreamInfo {
   frameRate: Rational;
   fps: number;
   /**
+   * Where `frameRate` comes from: ffprobe's average, its base rate (no average known), or the
+   * probe's measure from packet times (see `packet-timing.ts`). Absent in results stored before.
+   */
+  frameRateFrom?: 'average' | 'base' | 'packets';
+  /**
    * ffprobe's r_frame_rate: its guess of the base rate on whose grid every timestamp lies (null
    * when unknown). It differs from the average for sources with dropped or held frames; the split
    * uses it to pick the output frame grid (see `frameGrid`).
@@ -176,8 +181,8 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
   // Square the pixels along the width, as players do.
   const shownWidth = Math.max(1, Math.round((width * sar.num) / sar.den));
   const turned = rotation === 90 || rotation === 270;
-  const frameRate = parseRational(stream.avg_frame_rate) ??
-    parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
+  const average = parseRational(stream.avg_frame_rate);
+  const frameRate = average ?? parseRational(stream.r_frame_rate) ?? { num: 0, den: 1 };
   return {
     index: stream.index ?? 0,
     codec: stream.codec_name ?? 'unknown',
@@ -190,6 +195,7 @@ function parseVideo(stream: FfprobeStream): VideoStreamInfo {
     sampleAspectRatio: sar,
     frameRate,
     fps: frameRate.num / frameRate.den,
+    frameRateFrom: average ? 'average' : 'base',
     baseFrameRate: parseRational(stream.r_frame_rate),
     pixFmt: stream.pix_fmt ?? null,
     color: parseColor(stream),
@@ -214,11 +220,22 @@ function parseAudio(stream: FfprobeStream): AudioStreamInfo {
   };
 }
 
+/** The demuxer ffprobe used (the first name of its format list); empty when none. */
+export function demuxerOf(json: unknown): string {
+  return ((json ?? {}) as FfprobeJson).format?.format_name?.split(',')[0] ?? '';
+}
+
 /**
- * Turns ffprobe JSON into MediaInfo. Throws MEDIA_UNREADABLE when the file has neither a usable
- * video nor audio stream, or no duration can be found.
+ * Turns ffprobe JSON into MediaInfo. `countedFrames`, the video packets counted in a raw
+ * elementary stream (which has no duration of its own), gives the video its frame count and
+ * length at its nominal rate. Throws MEDIA_UNREADABLE when the file has neither a usable video
+ * nor audio stream, or no duration can be found.
  */
-export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
+export function parseFfprobeJson(
+  json: unknown,
+  sizeBytes: number,
+  countedFrames?: number,
+): MediaInfo {
   const data = (json ?? {}) as FfprobeJson;
   const format = data.format ?? {};
   const streams = data.streams ?? [];
@@ -234,6 +251,10 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     .filter((s) => s.codec_type === 'audio' && (s.channels ?? 0) > 0)
     .map(parseAudio);
   const video = videoStream ? parseVideo(videoStream) : null;
+  if (video && countedFrames !== undefined && countedFrames > 0) {
+    video.frameCount = countedFrames;
+    if (video.duration === null && video.fps > 0) video.duration = countedFrames / video.fps;
+  }
   const audio = audioStreams[0] ?? null;
   if (!formatName)
     throw new MediaflowError('MEDIA_UNREADABLE', 'ffprobe did not recognise a container.');
@@ -251,7 +272,7 @@ export function parseFfprobeJson(json: unknown, sizeBytes: number): MediaInfo {
     throw new MediaflowError('MEDIA_UNREADABLE', `The ${formatName} file has no known duration.`);
   return {
     formatName,
-    demuxer: formatName.split(',')[0]!,
+    demuxer: demuxerOf(data),
     duration,
     startTime: num(format.start_time) ?? 0,
     sizeBytes,

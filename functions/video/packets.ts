@@ -69,14 +69,18 @@ export function keyframeTimes(packets: readonly VideoPacket[]): number[] {
     .sort((a, b) => a - b);
 }
 
-/** Reads the packet list of the first video stream (demuxing only; a few seconds per GB). */
+/**
+ * Reads the packet list of the first video stream, or its first `maxPackets` (demuxing only; a
+ * few seconds per GB).
+ */
 export async function scanVideoPackets(
   file: string,
   demuxer: string,
   tools: MediaTools,
   ctx: FunctionContext,
+  maxPackets?: number,
 ): Promise<VideoPacket[]> {
-  const { stdout } = await runFfprobe(tools, probePacketsArgs(file, demuxer), ctx, {
+  const { stdout } = await runFfprobe(tools, probePacketsArgs(file, demuxer, maxPackets), ctx, {
     label: 'packets',
     maxStdoutBytes: 256 * 1024 * 1024,
   });

@@ -11,9 +11,11 @@ import {
   DEFAULT_ALLOWED_CODECS,
   DEFAULT_ALLOWED_CONTAINERS,
   effectiveAllowList,
+  isRawVideoStream,
   type ProbeLimits,
 } from './limits.js';
-import { parseFfprobeJson, type MediaInfo } from './media-info.js';
+import { demuxerOf, parseFfprobeJson, type MediaInfo, type VideoStreamInfo } from './media-info.js';
+import { measuredFrameRate, needsMeasuredRate, RATE_SAMPLE_PACKETS } from './packet-timing.js';
 import { keyframeTimes, scanVideoPackets } from './packets.js';
 import { sniffFile } from './sniff.js';
 
@@ -65,9 +67,20 @@ export async function probe(
 
   const allowed = options.allowedContainers ?? DEFAULT_ALLOWED_CONTAINERS;
   const json = await runProbe(inputFile, effectiveAllowList(allowed), options.tools, ctx);
-  const info = parseFfprobeJson(json, stat.size);
+  // A raw elementary stream has no duration: count its frames (only allowed demuxers get here).
+  const demuxer = demuxerOf(json);
+  const counted = isRawVideoStream(demuxer)
+    ? (await scanVideoPackets(inputFile, demuxer, options.tools, ctx)).length
+    : undefined;
+  const info = parseFfprobeJson(json, stat.size, counted);
   checkContainer(info.formatName, allowed);
   checkCodecs(info, options.allowedCodecs ?? DEFAULT_ALLOWED_CODECS);
+  if (
+    info.video &&
+    !isRawVideoStream(demuxer) &&
+    needsMeasuredRate(info.video, options.limits.maxFps)
+  )
+    info.video = await withMeasuredRate(inputFile, info.demuxer, info.video, options.tools, ctx);
   checkLimits(info, options.limits);
   await checkDecodes(inputFile, info, options.tools, ctx);
 
@@ -86,6 +99,27 @@ export async function probe(
     'probed',
   );
   return info;
+}
+
+/**
+ * The video with its real frame rate, measured from the first packets' times, when they give one
+ * (see `measuredFrameRate`); else as declared, for the limits to judge.
+ */
+async function withMeasuredRate(
+  file: string,
+  demuxer: string,
+  video: VideoStreamInfo,
+  tools: MediaTools,
+  ctx: FunctionContext,
+): Promise<VideoStreamInfo> {
+  const packets = await scanVideoPackets(file, demuxer, tools, ctx, RATE_SAMPLE_PACKETS);
+  const rate = measuredFrameRate(packets.flatMap((p) => (p.pts === null ? [] : [p.pts])));
+  if (!rate) return video;
+  ctx.log.info(
+    { declared: video.frameRate, measured: rate },
+    'frame rate measured from packet times',
+  );
+  return { ...video, frameRate: rate, fps: rate.num / rate.den, frameRateFrom: 'packets' };
 }
 
 async function runProbe(

@@ -7,6 +7,8 @@ import type { FrameTiming } from '../ffmpeg/args/transcode-ladder.js';
 import { runFfmpeg } from '../ffmpeg/run-tool.js';
 import type { MediaTools } from '../ffmpeg/tools.js';
 import type { MediaInfo, Rational, VideoStreamInfo } from './media-info.js';
+import { isRawVideoStream } from './limits.js';
+import { fittedFps, STANDARD_RATES } from './packet-timing.js';
 import { closedKeyframeTimes, scanVideoPackets, type VideoPacket } from './packets.js';
 import { leadInStart, prerollFrames, type Preroll } from './seam-preroll.js';
 import { planSplit } from './split-plan.js';
@@ -101,16 +103,23 @@ export async function splitVideo(
   if (packets.length === 0)
     throw new MediaflowError('MEDIA_UNREADABLE', 'The source has no video packets.');
 
+  // A raw stream's times are made up by ffmpeg at its nominal rate (m4v's packets show them), and
+  // a stream timed only in places has holes: both are one frame per packet at the nominal rate.
+  const raw = isRawVideoStream(info.demuxer);
+  const stamped = !raw && timed.length === packets.length;
   const first = timed.length ? minPts(timed) : 0;
-  const sourceDuration = timed.length
+  const sourceDuration = stamped
     ? videoEnd(timed, video.fps) - first
-    : (video.duration ?? info.duration);
-  const grid =
-    timed.length === packets.length
-      ? frameGrid(
-          timed.map((p) => p.pts! - first),
-          video,
-        )
+    : video.fps > 0
+      ? packets.length / video.fps
+      : (video.duration ?? info.duration);
+  const grid = stamped
+    ? frameGrid(
+        timed.map((p) => p.pts! - first),
+        video,
+      )
+    : video.fps > 0
+      ? { rate: video.frameRate, resample: false }
       : null;
   if (grid?.resample)
     ctx.log.info({ rate: grid.rate }, 'variable frame rate: resampling to constant rate');
@@ -136,10 +145,11 @@ export async function splitVideo(
     };
   };
 
+  if (raw) return whole('raw elementary stream: no timestamps of its own');
   if (!SPLITTABLE_CODECS.has(video.codec)) return whole(`codec ${video.codec} is not split`);
   if (video.codec === 'h264' && /4:4:4/.test(video.profile ?? ''))
     return whole('H.264 High 4:4:4 is not split');
-  if (timed.length !== packets.length) return whole('some packets have no timestamp');
+  if (!stamped) return whole('some packets have no timestamp');
   const closed = closedKeyframeTimes(packets).map((t) => t - first);
   const plan = planSplit(closed, sourceDuration, options);
   if (plan.cuts.length === 0) return whole('short source or no usable keyframes');
@@ -299,38 +309,6 @@ export function frameGrid(
   }
   return { rate: resampleRate(base, average, fittedFps(sorted)), resample: true };
 }
-
-/**
- * The frame rate that best explains the frame times: the least-squares slope of time over frame
- * index. Unlike the container's average it does not depend on how long the muxer guessed the last
- * frame lasts (ffmpeg 5 counts it, the 2018 build did not: 29.977 vs 30.10 fps for the same
- * jittered 30 fps stream, on either side of 30). Undefined for fewer than 3 frames.
- */
-function fittedFps(sorted: readonly number[]): number | undefined {
-  const n = sorted.length;
-  if (n < 3) return undefined;
-  const meanK = (n - 1) / 2;
-  const meanT = sorted.reduce((sum, t) => sum + t, 0) / n;
-  let covariance = 0;
-  let variance = 0;
-  sorted.forEach((t, k) => {
-    covariance += (k - meanK) * (t - meanT);
-    variance += (k - meanK) ** 2;
-  });
-  const secondsPerFrame = covariance / variance;
-  return secondsPerFrame > 0 ? 1 / secondsPerFrame : undefined;
-}
-
-const STANDARD_RATES: readonly Rational[] = [
-  { num: 24000, den: 1001 },
-  { num: 24, den: 1 },
-  { num: 25, den: 1 },
-  { num: 30000, den: 1001 },
-  { num: 30, den: 1 },
-  { num: 50, den: 1 },
-  { num: 60000, den: 1001 },
-  { num: 60, den: 1 },
-];
 
 /**
  * The constant rate a variable-frame-rate source is resampled to: its base rate when that is a

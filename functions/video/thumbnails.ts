@@ -148,6 +148,7 @@ export async function makeThumbnails(
         width: posterWidth,
         height: posterHeight,
         candidates,
+        color: video.color,
         output: posterFile,
       }),
       ctx,
@@ -166,6 +167,7 @@ export async function makeThumbnails(
     thumbHeight,
     columns: layout.columns,
     rows: layout.rows,
+    color: video.color,
     output: spriteFile,
   };
   // One seek per thumbnail decodes a GOP each; a file that cannot be seeked gets the full decode.

@@ -41,6 +41,8 @@ const videoStream = z.object({
   sampleAspectRatio: rational,
   frameRate: rational,
   fps: z.number(),
+  /** Absent in results stored before it was recorded. */
+  frameRateFrom: z.enum(['average', 'base', 'packets']).optional(),
   baseFrameRate: rational.nullable(),
   pixFmt: z.string().nullable(),
   /** Absent in results stored before colour was probed. */

@@ -5,8 +5,11 @@ import { bt709TagArgs } from '../../functions/ffmpeg/args/color.js';
 import type { Binaries } from '../../functions/ffmpeg/binaries.js';
 import type { App } from '../../pipeline/app.js';
 import type { JobRecord } from '../../pipeline/jobs/job.js';
+import { quietContext } from '../../functions/context.js';
+import { probe } from '../../functions/video/probe.js';
+import { makeThumbnails, type ThumbnailsResult } from '../../functions/video/thumbnails.js';
 import { startEmbeddedApp, submitAndWait } from '../helpers/embedded-app.js';
-import { ffmpeg, ffprobeJson, testTools } from '../helpers/video-fixtures.js';
+import { ffmpeg, ffprobeJson, TEST_LIMITS, testTools } from '../helpers/video-fixtures.js';
 
 /**
  * HDR sources come out as SDR BT.709 that looks like the SDR original. The sources are made from
@@ -23,7 +26,7 @@ if (!hasClip) console.warn(`hdr-tonemap.test.ts skipped: ${CLIP} is missing (cor
 let app: App & { dataDir: string };
 let bin: Binaries;
 let sdr: string;
-const jobs = new Map<string, { job: JobRecord; mp4: string }>();
+const jobs = new Map<string, { job: JobRecord; mp4: string; poster: string; sprite: string }>();
 
 /** SDR BT.709 into HDR (PQ or HLG) with SDR white at 203 cd/m², as 10-bit HEVC. */
 function makeHdr(transfer: 'smpte2084' | 'arib-std-b67', file: string): string {
@@ -54,10 +57,31 @@ function makeHdr(transfer: 'smpte2084' | 'arib-std-b67', file: string): string {
 
 async function run(name: string, file: string): Promise<void> {
   const job = await submitAndWait(app, `hdr/${name}.mp4`, fs.readFileSync(file), 'video-sd');
-  const top = job.outputs.find((o) => o.role === 'mp4' && o.height === 180);
-  const mp4 = path.join(app.dataDir, `${name}-out.mp4`);
-  if (top) await app.store.download(job.spec.outputBucket, top.key, mp4);
-  jobs.set(name, { job, mp4 });
+  const fetch = async (role: string, ext: string) => {
+    const output = job.outputs.find((o) => o.role === role && (role !== 'mp4' || o.height === 180));
+    const local = path.join(app.dataDir, `${name}-${role}.${ext}`);
+    if (output) await app.store.download(job.spec.outputBucket, output.key, local);
+    return local;
+  };
+  const [mp4, poster, sprite] = [
+    await fetch('mp4', 'mp4'),
+    await fetch('poster', 'jpg'),
+    await fetch('sprite', 'jpg'),
+  ];
+  jobs.set(name, { job, mp4, poster, sprite });
+}
+
+/**
+ * The thumbnails as they were before HDR sources were tone-mapped for them: the same function
+ * with the source's colour left out.
+ */
+async function untonemapped(file: string, name: string): Promise<ThumbnailsResult> {
+  const tools = await testTools();
+  const ctx = quietContext(path.join(app.dataDir, `raw-${name}`));
+  await fs.promises.mkdir(ctx.scratchDir, { recursive: true });
+  const info = await probe(file, { tools, limits: TEST_LIMITS }, ctx);
+  const video = { ...info.video!, color: undefined };
+  return makeThumbnails(file, { ...info, video }, { tools }, ctx);
 }
 
 function averagePsnr(file: string, reference: string): number {
@@ -108,6 +132,13 @@ beforeAll(async () => {
   await run('hlg', makeHdr('arib-std-b67', path.join(app.dataDir, 'hlg.mp4')));
 });
 
+function psnr(file: string, reference: string): number {
+  const log = path.join(app.dataDir, 'psnr-still.log');
+  ffmpeg(bin, ['-i', file, '-i', reference, '-lavfi', `psnr=stats_file=${log}`, '-f', 'null', '-']);
+  const value = /psnr_avg:([0-9.]+|inf)/.exec(fs.readFileSync(log, 'utf8'))?.[1];
+  return value === 'inf' ? 100 : Number(value);
+}
+
 afterAll(async () => {
   await app?.close();
 });
@@ -132,5 +163,34 @@ describe.skipIf(!hasClip)('HDR sources give SDR BT.709 renditions', () => {
     const psnr = averagePsnr(mp4, sdr);
     console.info(`${name}: ${psnr.toFixed(1)} dB against the SDR original`);
     expect(psnr).toBeGreaterThanOrEqual(29);
+  });
+});
+
+/**
+ * Thumbnails go through the renditions' tone mapping too: untonemapped, PQ's poster and sprite
+ * come out grey and dim (the reported "washed out" look).
+ */
+describe.skipIf(!hasClip)('HDR sources give SDR thumbnails', () => {
+  it.each(['pq', 'hlg'])('%s: poster and sprite close to the SDR original', async (name) => {
+    const { job, poster, sprite } = jobs.get(name)!;
+    expect(job.state, `${job.error?.code} ${job.error?.message}`).toBe('succeeded');
+    const sdrJob = jobs.get('sdr')!;
+    const raw = await untonemapped(path.join(app.dataDir, `${name}.mp4`), name);
+    const figures = {
+      poster: psnr(poster, sdrJob.poster),
+      posterUntonemapped: psnr(raw.posterFile, sdrJob.poster),
+      sprite: psnr(sprite, sdrJob.sprite),
+      spriteUntonemapped: psnr(raw.spriteFile, sdrJob.sprite),
+    };
+    console.info(
+      `${name} thumbnails against the SDR original's (dB): ` +
+        Object.entries(figures)
+          .map(([k, v]) => `${k} ${v.toFixed(1)}`)
+          .join(', '),
+    );
+    expect(figures.poster).toBeGreaterThanOrEqual(29);
+    expect(figures.sprite).toBeGreaterThanOrEqual(29);
+    expect(figures.poster).toBeGreaterThan(figures.posterUntonemapped + 5);
+    expect(figures.sprite).toBeGreaterThan(figures.spriteUntonemapped + 5);
   });
 });

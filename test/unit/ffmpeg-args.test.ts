@@ -21,6 +21,7 @@ import {
 import { rotationFilters } from '../../functions/ffmpeg/args/rotation.js';
 import { splitArgs } from '../../functions/ffmpeg/args/split.js';
 import { posterArgs, seekSpriteArgs, spriteArgs } from '../../functions/ffmpeg/args/thumbnails.js';
+import { toneMapFilters } from '../../functions/ffmpeg/args/color.js';
 import {
   forceKeyframeList,
   ladderFilterGraph,
@@ -417,6 +418,24 @@ describe('thumbnail args', () => {
       "setpts=PTS-STARTPTS,select='gte(t,selected_n*2.5)'," +
         'scale=160:90:flags=bicubic,setsar=1,tile=5x2',
     );
+  });
+  it('HDR: the chosen frames go through the renditions` tone map, before scaling', () => {
+    const color = { dynamicRange: 'PQ', matrix: 'bt2020nc', range: 'tv', peakNits: 1000 } as const;
+    const chain = toneMapFilters(color).join(',');
+    const common = { input: { file: '/s/in', format: 'mov' }, rotation: 0, color } as const;
+    const poster = posterArgs({
+      ...common,
+      width: 320,
+      height: 180,
+      candidates: 25,
+      output: '/s/p.jpg',
+    });
+    expect(after(poster, '-vf')).toBe(`thumbnail=25,${chain},scale=320:180:flags=bicubic,setsar=1`);
+    const grid = { thumbWidth: 160, thumbHeight: 90, columns: 1, rows: 1, output: '/s/s.jpg' };
+    const sprite = spriteArgs({ ...common, ...grid, intervalSeconds: 10 });
+    expect(after(sprite, '-vf')).toContain(`selected_n*10)',${chain},scale=160:90`);
+    const seeked = seekSpriteArgs({ ...common, ...grid, times: [0] });
+    expect(after(seeked, '-filter_complex')).toContain(`setpts=PTS-STARTPTS,${chain},scale=160:90`);
   });
   it(
     'seeking sprite: one hardened, seeked input per thumbnail, one frame each, concatenated ' +

@@ -28,16 +28,17 @@ export function probeFormatArgs(file: string, allowedDemuxers: readonly string[]
 }
 
 /**
- * Every packet of the first video stream (no decoding): pts, dts and flags as CSV, in decode
- * order. Split uses it to find keyframes that start closed GOPs.
+ * Every packet of the first video stream (no decoding), or its first `maxPackets`: pts, dts and
+ * flags as CSV, in decode order. Split uses it to find keyframes that start closed GOPs.
  */
-export function probePacketsArgs(file: string, demuxer: string): string[] {
+export function probePacketsArgs(file: string, demuxer: string, maxPackets?: number): string[] {
   return [
     ...ffprobeGlobalArgs(),
     '-protocol_whitelist',
     PROTOCOL_WHITELIST,
     '-f',
     demuxer,
+    ...(maxPackets ? ['-read_intervals', `%+#${maxPackets}`] : []),
     '-select_streams',
     'v:0',
     '-show_entries',

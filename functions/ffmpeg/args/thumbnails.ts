@@ -1,3 +1,4 @@
+import { toneMapFilters, type ColorSpec } from './color.js';
 import { ffmpegGlobalArgs, fileUrl, inputArgs, seconds, type InputSpec } from './common.js';
 import { rotationFilters } from './rotation.js';
 
@@ -8,6 +9,8 @@ export interface PosterSpec {
   height: number;
   /** Frames the `thumbnail` filter compares to pick a representative (non-black, in-focus) one. */
   candidates: number;
+  /** The source's colour, from the probe: HDR is tone-mapped as the renditions are. */
+  color?: ColorSpec | undefined;
   output: string;
 }
 
@@ -16,6 +19,8 @@ export function posterArgs(spec: PosterSpec): string[] {
   const filters = [
     ...rotationFilters(spec.rotation),
     `thumbnail=${spec.candidates}`,
+    // After `thumbnail`: one frame to tone-map, not every candidate.
+    ...toneMapFilters(spec.color),
     `scale=${spec.width}:${spec.height}:flags=bicubic`,
     'setsar=1',
   ];
@@ -52,6 +57,8 @@ export interface SpriteSpec {
   thumbHeight: number;
   columns: number;
   rows: number;
+  /** The source's colour, from the probe: HDR is tone-mapped as the renditions are. */
+  color?: ColorSpec | undefined;
   output: string;
 }
 
@@ -65,6 +72,7 @@ export function spriteArgs(spec: SpriteSpec): string[] {
     // The first frame at or after each multiple of the interval (fps= would pick frames near the
     // end of each interval instead, off from the VTT cue times).
     `select='gte(t,selected_n*${seconds(spec.intervalSeconds)})'`,
+    ...toneMapFilters(spec.color),
     `scale=${spec.thumbWidth}:${spec.thumbHeight}:flags=bicubic`,
     'setsar=1',
     `tile=${spec.columns}x${spec.rows}`,
@@ -121,6 +129,7 @@ export function seekSpriteArgs(
     ...rotationFilters(spec.rotation),
     'trim=end_frame=1',
     'setpts=PTS-STARTPTS',
+    ...toneMapFilters(spec.color),
     `scale=${spec.thumbWidth}:${spec.thumbHeight}:flags=bicubic`,
     'setsar=1',
   ].join(',');
