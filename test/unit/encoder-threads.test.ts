@@ -29,6 +29,18 @@ describe('x264 threads per rendition', () => {
     ).toEqual([16]);
   });
 
+  it('shares threads by work: an HEVC rung gets more than the H.264 one of its size', () => {
+    const rung = { width: 1280, height: 720 };
+    expect(
+      encoderThreads({
+        concurrency: 1,
+        stageTasks: 1,
+        renditions: [rung, { ...rung, codec: 'hevc' as const }],
+        cores: 7,
+      }),
+    ).toEqual([2, 5]);
+  });
+
   it('keeps each encoder of a piece under the ceiling it is given', () => {
     expect(
       encoderThreads({
